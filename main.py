@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from nicegui import app, ui
+from nicegui import ui
 
 from services.settings import SettingsError, get_settings
 
