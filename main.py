@@ -1,28 +1,56 @@
-"""Agent Studio: `python main.py` starts the web app (on its embedded sandbox unless PLATFORM_BASE_URL is set)."""
+"""Agent Studio.
+
+`python main.py` starts the web app (on its embedded sandbox unless PLATFORM_BASE_URL is set);
+`python main.py users ...` manages tool accounts.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import sys
 
-from nicegui import ui
+from nicegui import app, ui
 
+import pages
+from services.runtime import runtime
+from services.secret import install_log_redaction
 from services.settings import SettingsError, get_settings
+from services.storage_secret import resolve_storage_secret
+
+
+def register_pages() -> None:
+    """Import every module in pages/: each registers its own routes (and the access middleware)."""
+    for module in pkgutil.iter_modules(pages.__path__):
+        importlib.import_module(f'pages.{module.name}')
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == 'users':
+        from services.accounts_cli import run as run_users_cli
+
+        sys.exit(run_users_cli(sys.argv[2:]))
     try:
         settings = get_settings()
+        storage_secret = resolve_storage_secret(settings)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    install_log_redaction()
 
-    @ui.page('/')
-    def home() -> None:
-        ui.label('Agent Studio').classes('text-2xl')
+    if settings.uses_sandbox:
+        from services.sandbox.embedded import mount_embedded_sandbox
+
+        base_url = mount_embedded_sandbox(app, settings)  # real HTTP on loopback, signed like any real call
+        runtime.configure(settings, base_url=base_url)
+    else:
+        runtime.configure(settings)
+    app.on_shutdown(runtime.shutdown)
+    register_pages()
 
     ui.run(host=settings.host, port=settings.port, title='Agent Studio', reload=False, show=False,
-           storage_secret='placeholder-until-sessions-land')
+           storage_secret=storage_secret, favicon='🎭')
 
 
 if __name__ in {'__main__', '__mp_main__'}:
