@@ -42,8 +42,11 @@ def main() -> None:
     if settings.uses_sandbox:
         from services.sandbox.embedded import mount_embedded_sandbox
 
-        base_url = mount_embedded_sandbox(app, settings)  # real HTTP on loopback, signed like any real call
-        runtime.configure(settings, base_url=base_url)
+        # The app talks to its own sandbox over real HTTP on loopback, signed like any real call.
+        embedded = mount_embedded_sandbox(app, settings)
+        runtime.configure(settings, base_url=embedded.base_url)
+        runtime.operator_credentials = embedded.credentials
+        runtime.sandbox = embedded
     else:
         runtime.configure(settings)
     app.on_shutdown(runtime.shutdown)
