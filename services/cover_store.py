@@ -1,0 +1,74 @@
+"""Finished covers (and reference photos) as files under the data directory, one folder per owner.
+
+Files survive a restart, so a cover generated before it is still usable within its validity. Names are
+generated here, never taken from a request, so no path from outside can reach the file system.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+_SAFE = re.compile(r'[^A-Za-z0-9_.-]')
+_ID = re.compile(r'^[A-Za-z0-9_-]{1,80}$')
+
+
+class CoverStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _folder(self, owner_id: str) -> Path:
+        # Owner ids are slugs already; this keeps a crafted one from climbing out of the root.
+        name = _SAFE.sub('_', owner_id)[:120] or '_'
+        return self.root / name
+
+    def path(self, owner_id: str, item_id: str, suffix: str = '.png') -> Path:
+        if not _ID.match(item_id):
+            raise ValueError('not a stored item id')
+        return self._folder(owner_id) / f'{item_id}{suffix}'
+
+    def save(self, owner_id: str, item_id: str, content: bytes, suffix: str = '.png') -> Path:
+        """Write atomically (blocking: call from a thread for large files)."""
+        target = self.path(owner_id, item_id, suffix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix='.tmp-')
+        try:
+            with os.fdopen(fd, 'wb') as handle:
+                handle.write(content)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    def find(self, owner_id: str, item_id: str, suffix: str = '.png') -> Path | None:
+        try:
+            target = self.path(owner_id, item_id, suffix)
+        except ValueError:
+            return None
+        return target if target.is_file() else None
+
+    def delete(self, owner_id: str, item_id: str, suffix: str = '.png') -> None:
+        target = self.find(owner_id, item_id, suffix)
+        if target is not None:
+            target.unlink(missing_ok=True)
+
+    def purge_older_than(self, seconds: float) -> int:
+        """Remove files not touched for `seconds` (covers are useless long after their 30 minutes)."""
+        cutoff = time.time() - seconds
+        removed = 0
+        for folder in self.root.iterdir() if self.root.exists() else ():
+            if not folder.is_dir():
+                continue
+            for item in folder.iterdir():
+                if item.is_file() and item.stat().st_mtime < cutoff:
+                    item.unlink(missing_ok=True)
+                    removed += 1
+            if not any(folder.iterdir()):
+                shutil.rmtree(folder, ignore_errors=True)
+        return removed

@@ -1,0 +1,140 @@
+"""Safe processing of uploaded reference photos and of the platform's cover images.
+
+Everything here is synchronous and CPU-bound: callers run it in a thread (asyncio.to_thread /
+run.io_bound), never on the event loop.
+
+An upload is trusted for nothing: its type is read from its bytes (not its name), its pixel count is
+checked from the header before any pixel is decoded (decompression bombs), it is fully decoded once
+(truncated files fail here, not later), turned upright from its EXIF orientation and re-encoded, which
+also drops every metadata block (GPS position, camera serial) before it leaves for the platform.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ACCEPTED_FORMATS = {'JPEG': 'image/jpeg', 'PNG': 'image/png', 'WEBP': 'image/webp'}
+ACCEPTED_LABEL = 'JPEG, PNG or WebP'
+# 40 megapixels is more than any phone camera; a larger header is almost certainly a bomb.
+MAX_PIXELS = 40_000_000
+# The platform only needs a face-sized reference; a smaller upload is faster for everyone.
+MAX_SIDE = 2048
+JPEG_QUALITY = 90
+
+
+class ImageRejected(ValueError):
+    """The file cannot be used; `user_message` says why in words a person understands."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    content: bytes
+    content_type: str
+    filename: str
+    width: int
+    height: int
+    source_format: str
+    rotated: bool
+
+
+def process_upload(data: bytes, filename: str, *, max_bytes: int) -> ProcessedImage:
+    """Validate, decode, orient and re-encode an uploaded photo as JPEG. Raises ImageRejected."""
+    if not data:
+        raise ImageRejected('The file is empty. Choose a photo (JPEG, PNG or WebP).')
+    if len(data) > max_bytes:
+        raise ImageRejected(f'The file is {_megabytes(len(data))}; the limit is {_megabytes(max_bytes)}. '
+                            f'Choose a smaller photo or export it at a lower resolution.')
+    image = _open_checked(data)
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageRejected('The image is damaged or incomplete (it may have been cut off while copying). '
+                            'Try exporting it again.') from error
+    source_format = image.format or 'unknown'
+    rotated = _orientation(image) not in (None, 1)
+    upright = ImageOps.exif_transpose(image)
+    upright.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    rgb = _flatten(upright)
+    out = io.BytesIO()
+    rgb.save(out, format='JPEG', quality=JPEG_QUALITY, optimize=True)
+    stem = (filename.rsplit('.', 1)[0] if filename else 'photo').strip() or 'photo'
+    safe_stem = ''.join(c if c.isalnum() or c in '-_' else '_' for c in stem)[:60] or 'photo'
+    return ProcessedImage(content=out.getvalue(), content_type='image/jpeg', filename=f'{safe_stem}.jpg',
+                          width=rgb.width, height=rgb.height, source_format=source_format, rotated=rotated)
+
+
+def decode_data_url_to_png(data_url: str, *, max_bytes: int = 40 * 1024 * 1024) -> bytes:
+    """The platform's `data:image/...;base64,...` preview as PNG bytes (re-encoded only when not PNG)."""
+    header, sep, payload = data_url.partition(',')
+    if not sep or not header.startswith('data:image/') or ';base64' not in header:
+        raise ImageRejected('The platform sent a cover that is not an image.')
+    try:
+        raw = base64.b64decode(payload, validate=False)
+    except (binascii.Error, ValueError) as error:
+        raise ImageRejected('The platform sent a cover image that could not be decoded.') from error
+    if len(raw) > max_bytes:
+        raise ImageRejected('The platform sent a cover image that is unreasonably large.')
+    image = _open_checked(raw, accepted=None)
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageRejected('The platform sent a damaged cover image.') from error
+    if image.format == 'PNG':
+        return raw
+    out = io.BytesIO()
+    image.save(out, format='PNG')
+    return out.getvalue()
+
+
+def _open_checked(data: bytes, accepted: dict[str, str] | None = ACCEPTED_FORMATS) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice its limit; we refuse on our own, lower limit.
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected('The image has far too many pixels to be a photo. Choose a normal photo.') from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ImageRejected(f'This file is not an image we can read. Choose a photo in {ACCEPTED_LABEL} format.') \
+            from None
+    if accepted is not None and image.format not in accepted:
+        raise ImageRejected(f'{image.format or "This"} images are not supported. Choose a photo in '
+                            f'{ACCEPTED_LABEL} format.')
+    width, height = image.size
+    if width < 1 or height < 1 or width * height > MAX_PIXELS:
+        raise ImageRejected(f'The image is {width}×{height} pixels, too many to be a photo '
+                            f'(the limit is {MAX_PIXELS // 1_000_000} megapixels).')
+    if getattr(image, 'n_frames', 1) > 1 and image.format != 'PNG':
+        image.seek(0)  # animated WebP: the first frame is the photo
+    return image
+
+
+def _orientation(image: Image.Image) -> int | None:
+    try:
+        return image.getexif().get(0x0112)
+    except (OSError, ValueError):
+        return None
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB on white: transparent PNGs would otherwise turn black in JPEG."""
+    if image.mode in ('RGBA', 'LA') or (image.mode == 'P' and 'transparency' in image.info):
+        rgba = image.convert('RGBA')
+        background = Image.new('RGB', rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel('A'))
+        return background
+    return image.convert('RGB')
+
+
+def _megabytes(size: int) -> str:
+    return f'{size / (1024 * 1024):.1f} MB'

@@ -1,0 +1,57 @@
+"""Signed, expiring, owner-bound URLs for images the app serves (covers, reference photos).
+
+A URL carries (owner, kind, id) signed with itsdangerous. The media route accepts it only when the
+signature is valid, it has not expired, and the person asking is signed in as that owner: a copied link
+is useless to anyone else, and stale links die on their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+MEDIA_PREFIX = '/media'
+KINDS = ('cover', 'ref')
+
+
+class PreviewDenied(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PreviewTarget:
+    owner_id: str
+    kind: str
+    item_id: str
+
+
+class PreviewSigner:
+    def __init__(self, secret: str, max_age: int) -> None:
+        if not secret:
+            raise ValueError('a preview URL signer needs a secret')
+        self._serializer = URLSafeTimedSerializer(secret, salt='agent-studio.preview-url')
+        self.max_age = max_age
+
+    def url(self, owner_id: str, kind: str, item_id: str, *, version: str = '') -> str:
+        if kind not in KINDS:
+            raise ValueError(f'unknown preview kind {kind!r}')
+        token = self._serializer.dumps([owner_id, kind, item_id])
+        # `version` changes the URL when the file behind the same id changes (a replaced photo).
+        return f'{MEDIA_PREFIX}/{token}' + (f'?v={version}' if version else '')
+
+    def verify(self, token: str, owner_id: str | None) -> PreviewTarget:
+        try:
+            owner, kind, item_id = self._serializer.loads(token, max_age=self.max_age)
+        except SignatureExpired:
+            raise PreviewDenied(403, 'This image link has expired; reload the page for a fresh one.') from None
+        except (BadSignature, ValueError, TypeError):
+            raise PreviewDenied(404, 'No such image.') from None
+        if owner_id is None:
+            raise PreviewDenied(403, 'Sign in to see this image.')
+        if owner != owner_id or kind not in KINDS:
+            raise PreviewDenied(403, 'This image belongs to someone else.')
+        return PreviewTarget(owner, kind, item_id)

@@ -1,0 +1,140 @@
+"""The studio's small services: signed preview URLs, the options cache, the per-owner draft store."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from services.drafts import DraftStore
+from services.models import Option, Options
+from services.options_cache import OptionsCache
+from services.platform import Credentials
+from services.preview_urls import MEDIA_PREFIX, PreviewDenied, PreviewSigner
+from services.secret import Secret
+
+SECRET = 'x' * 40
+
+
+def token_of(url: str) -> str:
+    return url.removeprefix(MEDIA_PREFIX + '/').split('?')[0]
+
+
+def test_preview_url_round_trip_for_its_owner() -> None:
+    signer = PreviewSigner(SECRET, max_age=60)
+    url = signer.url('demo-alice', 'cover', 'abc123', version='2')
+    assert url.startswith('/media/') and url.endswith('?v=2')
+    target = signer.verify(token_of(url), 'demo-alice')
+    assert (target.owner_id, target.kind, target.item_id) == ('demo-alice', 'cover', 'abc123')
+
+
+def test_preview_url_of_another_owner_is_forbidden() -> None:
+    signer = PreviewSigner(SECRET, max_age=60)
+    token = token_of(signer.url('demo-alice', 'cover', 'abc123'))
+    with pytest.raises(PreviewDenied) as denied:
+        signer.verify(token, 'demo-bob')
+    assert denied.value.status == 403
+    with pytest.raises(PreviewDenied) as anonymous:
+        signer.verify(token, None)
+    assert anonymous.value.status == 403
+
+
+def test_expired_or_forged_preview_url_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    import itsdangerous.timed
+
+    signer = PreviewSigner(SECRET, max_age=60)
+    real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, 'time', lambda: real_time() - 120)
+    stale = token_of(signer.url('demo-alice', 'cover', 'abc123'))  # signed two minutes ago
+    monkeypatch.undo()
+    with pytest.raises(PreviewDenied) as expired:
+        signer.verify(stale, 'demo-alice')
+    assert expired.value.status == 403 and 'expired' in expired.value.reason
+    forged = PreviewSigner('y' * 40, max_age=60).url('demo-alice', 'cover', 'abc123')
+    with pytest.raises(PreviewDenied) as bad:
+        signer.verify(token_of(forged), 'demo-alice')
+    assert bad.value.status == 404
+
+
+CREDS = Credentials('key-one-123', Secret('secret-one-123'), 'u1')
+OTHER = Credentials('key-two-456', Secret('secret-two-456'), 'u1')
+
+
+class CountingFetch:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None, str]] = []
+        self.release = asyncio.Event()
+        self.fail_next = False
+
+    async def __call__(self, creds: Credentials, namespace: str, gender: str | None, language: str) -> Options:
+        self.calls.append((creds.api_key, gender, language))
+        await self.release.wait()
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError('upstream down')
+        return {'Age': [Option(code='18-25', label=f'{gender}-{language}')]}
+
+
+async def test_options_cache_coalesces_and_reuses() -> None:
+    fetch = CountingFetch()
+    now = [0.0]
+    cache = OptionsCache(fetch, ttl=300, clock=lambda: now[0])
+    waiting = [asyncio.create_task(cache.get(CREDS, gender='female', language='en')) for _ in range(5)]
+    await asyncio.sleep(0)
+    fetch.release.set()
+    results = await asyncio.gather(*waiting)
+    assert len(fetch.calls) == 1
+    assert all(r['Age'][0].label == 'female-en' for r in results)
+    await cache.get(CREDS, gender='female', language='en')
+    assert len(fetch.calls) == 1
+    # Different gender, language or key are different entries.
+    await cache.get(CREDS, gender='male', language='en')
+    await cache.get(CREDS, gender='female', language='ja')
+    await cache.get(OTHER, gender='female', language='en')
+    assert len(fetch.calls) == 4
+    now[0] = 301.0  # past the lifetime: asked again
+    await cache.get(CREDS, gender='female', language='en')
+    assert len(fetch.calls) == 5
+
+
+async def test_options_cache_does_not_keep_failures() -> None:
+    fetch = CountingFetch()
+    fetch.release.set()
+    fetch.fail_next = True
+    cache = OptionsCache(fetch, ttl=300)
+    with pytest.raises(RuntimeError):
+        await cache.get(CREDS, gender='male')
+    options = await cache.get(CREDS, gender='male')
+    assert options['Age'][0].label == 'male-en'
+    assert len(fetch.calls) == 2
+
+
+def test_draft_store_persists_per_owner_and_survives_restart(tmp_path: Path) -> None:
+    store = DraftStore(tmp_path)
+    draft = store.get('demo-alice')
+    draft.gender = 'female'
+    draft.look['Age'] = '18-25'
+    draft.name = 'Mia'
+    version = store.save('demo-alice')
+    assert version == 1
+    assert store.get('demo-bob').name == ''
+    again = DraftStore(tmp_path).get('demo-alice')
+    assert (again.gender, again.look, again.name) == ('female', {'Age': '18-25'}, 'Mia')
+
+
+def test_draft_clear_resets_in_place(tmp_path: Path) -> None:
+    store = DraftStore(tmp_path)
+    draft = store.get('demo-alice')
+    store.update('demo-alice', gender='male', name='Leo', options_language='ja')
+    store.clear('demo-alice', create_job='job-1')
+    assert store.get('demo-alice') is draft  # open tabs keep working on the same object
+    assert (draft.gender, draft.name, draft.create_job, draft.options_language) == (None, '', 'job-1', 'ja')
+    assert draft.missing_look() == ['Gender']
+
+
+def test_damaged_draft_file_starts_over(tmp_path: Path) -> None:
+    (tmp_path / 'demo-alice.json').write_text('{not json')
+    draft = DraftStore(tmp_path).get('demo-alice')
+    assert draft.gender is None
+    assert (tmp_path / 'demo-alice.damaged').exists()
