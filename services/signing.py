@@ -32,6 +32,10 @@ JS_WHITESPACE = (
 )
 
 
+MAX_SAFE_INTEGER = 2**53 - 1
+MAX_ARRAY_INDEX = 2**32 - 2
+
+
 def js_trim(value: str) -> str:
     return value.strip(JS_WHITESPACE)
 
@@ -41,13 +45,22 @@ def js_number(value: int | float) -> str:
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, int):
-        return str(value)
+        if abs(value) <= MAX_SAFE_INTEGER:
+            return str(value)
+        # JavaScript reads every JSON number as a double: 2**53 + 1 is signed as 9007199254740992, and a
+        # number beyond the double range becomes Infinity, which JSON.stringify writes as null.
+        try:
+            value = float(value)
+        except OverflowError:
+            return 'null'
     if not math.isfinite(value):
         return 'null'
     if value == 0:
         return '0'
-    if value.is_integer() and abs(value) < 1e21:
+    if value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
         return str(int(value))
+    # Beyond 2**53 a whole double is not written with its exact binary digits: JavaScript writes the
+    # shortest round-tripping digits padded with zeros (4.940001137008035e16 -> 49400011370080350).
     # repr gives the shortest round-tripping digits, as JavaScript does; only the layout differs.
     digits, _, exp_text = repr(abs(value)).partition('e')
     mantissa = digits.replace('.', '')
@@ -82,11 +95,36 @@ def js_stringify(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, Mapping):
-        return '{' + ','.join(f'{json.dumps(str(k), ensure_ascii=False)}:{js_stringify(v)}'
-                              for k, v in value.items()) + '}'
+        return '{' + ','.join(f'{json.dumps(k, ensure_ascii=False)}:{js_stringify(v)}'
+                              for k, v in js_key_order(value)) + '}'
     if isinstance(value, list | tuple):
         return '[' + ','.join(js_stringify(v) for v in value) + ']'
     raise TypeError(f'cannot sign a value of type {type(value).__name__}')
+
+
+def _array_index(key: str) -> int | None:
+    if key.isdigit() and key.isascii() and (key == '0' or key[0] != '0'):
+        number = int(key)
+        if number <= MAX_ARRAY_INDEX:
+            return number
+    return None
+
+
+def js_key_order(value: Mapping[Any, Any]) -> list[tuple[str, Any]]:
+    """An object's entries in JavaScript's own-property order: array-index keys ('0', '7', ... up to
+    2**32 - 2) first in numeric order, then the other keys in insertion order. The platform parses the
+    body into a JavaScript object, so `{"b": {"b": 1, "1": 2}}` is signed as `b={"1":2,"b":1}`."""
+    indexed: list[tuple[int, str, Any]] = []
+    named: list[tuple[str, Any]] = []
+    for raw_key, item in value.items():
+        key = str(raw_key)
+        index = _array_index(key)
+        if index is None:
+            named.append((key, item))
+        else:
+            indexed.append((index, key, item))
+    indexed.sort(key=lambda entry: entry[0])
+    return [(key, item) for _, key, item in indexed] + named
 
 
 def _canonical_value(value: Any) -> str | None:
@@ -181,18 +219,22 @@ class PlatformAuth(httpx.Auth):
     """Signs the request httpx is about to send, from the bytes actually sent.
 
     `clock` returns the corrected Unix time (see PlatformClient's clock-skew handling); `path_prefix` is
-    the base URL's own path, which is not part of the signed path.
+    the base URL's own path, which is not part of the signed path. `on_signed(request, signed_string)` is
+    called once the headers are set and before the request leaves, so a debugging print also shows
+    requests that then time out or are refused.
     """
 
     requires_request_body = True
 
     def __init__(self, api_key: str, api_secret: Secret, user_id: str, *, path_prefix: str = '',
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 on_signed: Callable[[httpx.Request, str], None] | None = None) -> None:
         self._api_key = api_key
         self._api_secret = api_secret
         self._user_id = user_id
         self._prefix = path_prefix.rstrip('/')
         self._clock = clock
+        self._on_signed = on_signed
         self.last_base: str | None = None  # for --verbose debugging: the string that was signed
 
     def __repr__(self) -> str:
@@ -210,6 +252,8 @@ class PlatformAuth(httpx.Auth):
         request.headers['X-Signature'] = sign(self._api_secret, base)
         request.headers['X-Request-ID'] = new_request_id()
         request.headers['X-User-ID'] = self._user_id
+        if self._on_signed is not None:
+            self._on_signed(request, base)
         yield request
 
 
