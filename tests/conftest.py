@@ -1,0 +1,54 @@
+"""Shared fixtures: a real sandbox platform over HTTP on a free loopback port.
+
+- `sandbox_config`: a SandboxConfig on a temporary directory, key 'test-key', no latency, fault control on.
+- `sandbox`: a running sandbox for that config (`.base_url`, `.credentials`, `.controller`); function-scoped.
+- `shared_sandbox`: the same, module-scoped, for tests that only read (faults are cleared after each use).
+- `sandbox_client`: a PlatformClient pointed at `sandbox`, closed afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from services.platform import PlatformClient
+from services.sandbox.config import SandboxConfig
+from services.secret import Secret
+from tests.sandbox_server import RunningSandbox, running_sandbox
+
+TEST_KEY = 'test-key'
+TEST_SECRET = 'test-secret-0123456789'
+FIXTURES = Path(__file__).parent / 'fixtures'
+
+
+def make_sandbox_config(data_dir: Path) -> SandboxConfig:
+    return SandboxConfig(data_dir=data_dir, keys={TEST_KEY: Secret(TEST_SECRET)}, latency=(0.0, 0.0),
+                         allow_fault_control=True)
+
+
+@pytest.fixture
+def sandbox_config(tmp_path: Path) -> SandboxConfig:
+    return make_sandbox_config(tmp_path / 'sandbox')
+
+
+@pytest.fixture
+def sandbox(sandbox_config: SandboxConfig) -> Iterator[RunningSandbox]:
+    with running_sandbox(sandbox_config) as running:
+        yield running
+
+
+@pytest.fixture(scope='module')
+def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    with running_sandbox(make_sandbox_config(tmp_path_factory.mktemp('shared-sandbox'))) as running:
+        yield running
+
+
+@pytest.fixture
+async def sandbox_client(sandbox: RunningSandbox) -> AsyncIterator[PlatformClient]:
+    client = PlatformClient(base_url=sandbox.base_url, timeout=10, slow_timeout=30, connect_timeout=5)
+    try:
+        yield client
+    finally:
+        await client.aclose()
