@@ -23,7 +23,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 # Anything the developer's shell exports for the app must not leak into a test's app: each test says what it runs.
-_OWN_PREFIXES = ('PLATFORM_', 'STUDIO_', 'SANDBOX_', 'NICEGUI_')
+# PYTEST_CURRENT_TEST would make NiceGUI think it runs inside its own test harness and ignore STUDIO_PORT.
+_OWN_PREFIXES = ('PLATFORM_', 'STUDIO_', 'SANDBOX_', 'NICEGUI_', 'PYTEST_')
 _KEEP = {'STUDIO_REQUIRE_BROWSER'}
 
 # Lines in the app's log that mean something went wrong (a test asserts there are none unless it expects them).
