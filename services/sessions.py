@@ -7,13 +7,18 @@ NiceGUI's signed browser-id cookie). Credentials live in this process's memory a
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from services.platform import Credentials
+from services.secret import forget_sensitive
+
+log = logging.getLogger(__name__)
 
 Mode = Literal['account', 'byok', 'demo']
 SESSION_KEY = 'sid'  # the only thing about a session kept in app.storage.user
@@ -37,6 +42,11 @@ class Session:
     principal: Principal
     created_at: float = field(default_factory=time.time)
     last_seen: float = field(default_factory=time.time)
+    # For tool accounts: the account's password stamp at sign-in; a password change or removal ends the session.
+    account_stamp: str = ''
+
+
+EndListener = Callable[[Session, str], None]  # (the ended session, why: 'signed out', 'expired', ...)
 
 
 def owner_id_for(mode: Mode, user_id: str, api_key: str = '') -> str:
@@ -59,12 +69,38 @@ class SessionStore:
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self.idle_timeout = idle_timeout
+        self._listeners: list[EndListener] = []
 
-    def create(self, principal: Principal) -> Session:
-        session = Session(sid=secrets.token_urlsafe(32), principal=principal)
+    def on_end(self, listener: EndListener) -> None:
+        """Call `listener(session, reason)` whenever a session ends, however it ends."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: EndListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def create(self, principal: Principal, *, account_stamp: str = '') -> Session:
+        session = Session(sid=secrets.token_urlsafe(32), principal=principal, account_stamp=account_stamp)
         with self._lock:
             self._sessions[session.sid] = session
         return session
+
+    def peek(self, sid: str | None) -> Session | None:
+        """Like `get`, but does not count as activity (for watchers that must not keep a session alive)."""
+        if not sid:
+            return None
+        with self._lock:
+            session = self._sessions.get(sid)
+            if session is None or time.time() - session.last_seen <= self.idle_timeout:
+                return session
+            del self._sessions[sid]
+        self._ended([session], 'expired')
+        return None
+
+    def sessions_for(self, owner_id: str) -> list[Session]:
+        with self._lock:
+            return [s for s in self._sessions.values() if s.principal.owner_id == owner_id]
 
     def get(self, sid: str | None) -> Session | None:
         if not sid:
@@ -74,23 +110,48 @@ class SessionStore:
             if session is None:
                 return None
             now = time.time()
-            if now - session.last_seen > self.idle_timeout:
-                del self._sessions[sid]
-                return None
-            session.last_seen = now
-            return session
+            if now - session.last_seen <= self.idle_timeout:
+                session.last_seen = now
+                return session
+            del self._sessions[sid]
+        self._ended([session], 'expired')
+        return None
 
-    def end(self, sid: str | None) -> Principal | None:
+    def end(self, sid: str | None, reason: str = 'signed out') -> Principal | None:
         with self._lock:
             session = self._sessions.pop(sid or '', None)
-        return session.principal if session else None
+        if session is None:
+            return None
+        self._ended([session], reason)
+        return session.principal
 
-    def end_all_for(self, owner_id: str) -> int:
+    def end_all_for(self, owner_id: str, reason: str = 'signed out everywhere') -> int:
         with self._lock:
-            doomed = [sid for sid, s in self._sessions.items() if s.principal.owner_id == owner_id]
-            for sid in doomed:
-                del self._sessions[sid]
+            doomed = [s for s in self._sessions.values() if s.principal.owner_id == owner_id]
+            for session in doomed:
+                del self._sessions[session.sid]
+        self._ended(doomed, reason)
         return len(doomed)
+
+    def _ended(self, sessions: list[Session], reason: str) -> None:
+        from services.runtime import runtime  # late: runtime is built after this module
+
+        with self._lock:
+            keys_in_use = {s.principal.credentials.api_key for s in self._sessions.values()}
+        if runtime.operator_credentials is not None:
+            keys_in_use.add(runtime.operator_credentials.api_key)
+        keys_in_use.add(runtime.settings.api_key)
+        for session in sessions:
+            credentials = session.principal.credentials
+            if session.principal.mode == 'byok' and credentials.api_key not in keys_in_use:
+                # A person's own key is forgotten with their session, even by the log scrubber.
+                forget_sensitive(credentials.api_key)
+                forget_sensitive(credentials.api_secret.get())
+            for listener in list(self._listeners):
+                try:
+                    listener(session, reason)
+                except Exception:
+                    log.exception('session end listener failed')
 
     def count(self) -> int:
         with self._lock:

@@ -1,0 +1,159 @@
+"""/admin: the audit log for administrators — filter, page through, export as CSV."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from fastapi import HTTPException, Request
+from fastapi.responses import Response
+from nicegui import app, ui
+
+from components.user_menu import user_menu
+from pages import access
+from services.audit import AuditEntry, AuditLog, AuditQuery, format_time
+from services.runtime import runtime
+from services.sessions import Principal
+
+access.install()
+
+PAGE_SIZE = 50
+
+
+def _audit() -> AuditLog:
+    if runtime.audit is None:
+        raise RuntimeError('the audit log is opened at start-up')
+    return runtime.audit
+
+
+def parse_day(text: str, *, end: bool = False) -> float | None:
+    """'2026-11-21' -> the start of that day in UTC (or of the next day, for an inclusive 'to' date)."""
+    text = (text or '').strip()
+    if not text:
+        return None
+    try:
+        day = datetime.strptime(text, '%Y-%m-%d').replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f'{text!r} is not a date like 2026-11-21') from None
+    return (day + timedelta(days=1) if end else day).timestamp()
+
+
+def query_from(actor: str = '', event: str = '', text: str = '', since: str = '', until: str = '') -> AuditQuery:
+    return AuditQuery(actor=actor.strip(), event=event.strip(), text=text.strip(), since=parse_day(since),
+                      until=parse_day(until, end=True))
+
+
+@app.get('/admin/audit.csv')
+async def audit_csv(request: Request, actor: str = '', event: str = '', text: str = '', since: str = '',
+                    until: str = '') -> Response:
+    principal: Principal | None = getattr(request.state, 'principal', None)  # set by the access middleware
+    if principal is None or not principal.is_admin:
+        raise HTTPException(status_code=403, detail='Only administrators may export the audit log.')
+    try:
+        query = query_from(actor, event, text, since, until)
+    except ValueError as error:
+        raise HTTPException(status_code=400, detail=str(error)) from None
+    body = await asyncio.to_thread(_audit().export_csv, query)
+    stamp = datetime.now(UTC).strftime('%Y%m%d-%H%M%S')
+    _audit().record('audit_exported', actor=principal.owner_id, detail=f'CSV export ({_describe(query)})')
+    return Response(body, media_type='text/csv; charset=utf-8', headers={
+        'Content-Disposition': f'attachment; filename="audit-{stamp}.csv"', 'Cache-Control': 'no-store'})
+
+
+def _describe(query: AuditQuery) -> str:
+    parts = [f'{name}={value}' for name, value in (('actor', query.actor), ('event', query.event),
+                                                   ('text', query.text)) if value]
+    return ', '.join(parts) or 'all entries'
+
+
+def _row(entry: AuditEntry) -> dict[str, object]:
+    return {'id': entry.id, 'at': format_time(entry.at), 'event': entry.event, 'actor': entry.actor,
+            'detail': entry.detail, 'trace_id': entry.trace_id or ''}
+
+
+COLUMNS = [
+    {'name': 'at', 'label': 'Time (UTC)', 'field': 'at', 'align': 'left'},
+    {'name': 'event', 'label': 'Event', 'field': 'event', 'align': 'left'},
+    {'name': 'actor', 'label': 'Who', 'field': 'actor', 'align': 'left'},
+    {'name': 'detail', 'label': 'Detail', 'field': 'detail', 'align': 'left', 'classes': 'whitespace-normal'},
+    {'name': 'trace_id', 'label': 'traceId', 'field': 'trace_id', 'align': 'left', 'classes': 'font-mono'},
+]
+
+
+@ui.page('/admin', title='Audit log · Agent Studio')
+async def admin_page() -> None:
+    session = access.current_session()
+    with ui.header().classes('items-center justify-between'):
+        with ui.row().classes('items-center gap-2'):
+            ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/')).props('flat color=white round')
+            ui.label('Audit log').classes('text-lg')
+        user_menu()
+    if session is None or not session.principal.is_admin:
+        ui.context.client.status_code = 403
+        ui.label('Only administrators can see the audit log.').classes('text-negative').mark('admin-forbidden')
+        return
+
+    state = {'offset': 0, 'total': 0}
+    with ui.row().classes('w-full items-end gap-3'):
+        actor = ui.input('Who (contains)').props('clearable dense').mark('filter-actor')
+        events = [''] + await asyncio.to_thread(_audit().events)
+        event = ui.select({e: e or 'any event' for e in events}, value='', label='Event') \
+            .props('dense').classes('min-w-[10rem]').mark('filter-event')
+        text = ui.input('Search detail / traceId').props('clearable dense').mark('filter-text')
+        since = ui.input('From', placeholder='YYYY-MM-DD').props('dense clearable').classes('w-36') \
+            .mark('filter-since')
+        until = ui.input('To', placeholder='YYYY-MM-DD').props('dense clearable').classes('w-36') \
+            .mark('filter-until')
+        ui.button('Apply', icon='filter_alt', on_click=lambda: load(reset=True)).mark('filter-apply')
+        ui.button('Export CSV', icon='download', on_click=lambda: export()).props('outline').mark('audit-export')
+    problem = ui.label().classes('text-negative text-sm').mark('filter-problem')
+    table = ui.table(columns=COLUMNS, rows=[], row_key='id').classes('w-full').props('flat dense wrap-cells')
+    table.props('hide-pagination :pagination="{rowsPerPage: 0}"')
+    with ui.row().classes('items-center gap-2'):
+        previous = ui.button(icon='chevron_left', on_click=lambda: page(-1)).props('flat round').mark('page-prev')
+        position = ui.label().mark('page-position')
+        following = ui.button(icon='chevron_right', on_click=lambda: page(1)).props('flat round').mark('page-next')
+
+    def current_query() -> AuditQuery | None:
+        try:
+            query = query_from(actor.value or '', event.value or '', text.value or '', since.value or '',
+                               until.value or '')
+        except ValueError as error:
+            problem.set_text(f'{error}.')
+            return None
+        problem.set_text('')
+        return query
+
+    async def load(*, reset: bool = False) -> None:
+        query = current_query()
+        if query is None:
+            return
+        if reset:
+            state['offset'] = 0
+        total, entries = await asyncio.to_thread(
+            lambda: (_audit().count(query), _audit().search(query, limit=PAGE_SIZE, offset=state['offset'])))
+        state['total'] = total
+        table.rows = [_row(e) for e in entries]
+        table.update()
+        first = state['offset'] + 1 if entries else 0
+        position.set_text(f'{first}–{state["offset"] + len(entries)} of {total}' if total else 'No entries match.')
+        previous.set_enabled(state['offset'] > 0)
+        following.set_enabled(state['offset'] + PAGE_SIZE < total)
+
+    async def page(step: int) -> None:
+        state['offset'] = max(0, state['offset'] + step * PAGE_SIZE)
+        await load()
+
+    def export() -> None:
+        query = current_query()
+        if query is None:
+            return
+        params = {'actor': actor.value or '', 'event': event.value or '', 'text': text.value or '',
+                  'since': since.value or '', 'until': until.value or ''}
+        ui.download.from_url('/admin/audit.csv?' + urlencode({k: v for k, v in params.items() if v}))
+
+    for field in (actor, text, since, until):
+        field.on('keydown.enter', lambda: load(reset=True))
+    event.on_value_change(lambda: load(reset=True))
+    await load()

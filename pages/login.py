@@ -1,0 +1,138 @@
+"""The sign-in page: the ways in this server is configured for (tool account, own API key, sandbox demo)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import app, ui
+
+from pages import access
+from services.runtime import runtime
+from services.sessions import SESSION_KEY, Session, store
+from services.signin import SignInError, sign_in_account, sign_in_byok, sign_in_demo
+
+access.install()  # this module is re-imported per test app; the middleware must come back with it
+
+REASONS = {
+    'signed-out': 'You were signed out. Sign in again to continue.',
+    'expired': 'Your session ended. Sign in again to continue.',
+}
+MODE_TITLES = {'accounts': 'Tool account', 'byok': 'Your own API key', 'demo': 'Sandbox demo'}
+
+
+def _finish(session: Session, target: str) -> None:
+    """Keep only the opaque session id for this browser, then go where the person was going."""
+    previous = app.storage.user.get(SESSION_KEY)
+    if previous and previous != session.sid:
+        store.end(previous, 'signed in again')
+    app.storage.user[SESSION_KEY] = session.sid
+    ui.navigate.to(target)
+
+
+async def _attempt(button: ui.button, message: ui.label, action: Callable[[], Awaitable[Session]],
+                   target: str) -> None:
+    button.props('loading')
+    message.set_text('')
+    try:
+        session = await action()
+    except SignInError as error:
+        message.set_text(error.user_message)
+        message.classes(replace='text-sm ' + ('text-orange-9' if error.kind in ('unreachable', 'throttled')
+                                             else 'text-negative'))
+        message.props(f'data-kind={error.kind}')
+        return
+    finally:
+        button.props(remove='loading')
+    _finish(session, target)
+
+
+def _account_form(target: str) -> None:
+    username = ui.input('Username').props('autocomplete=username autofocus').classes('w-full').mark('login-username')
+    password = ui.input('Password', password=True, password_toggle_button=True) \
+        .props('autocomplete=current-password').classes('w-full').mark('login-password')
+    message = ui.label().classes('text-sm text-negative').mark('login-message')
+
+    async def submit() -> None:
+        name, secret = username.value or '', password.value or ''
+        # The password is not kept in the page's state once it has been read.
+        password.value = ''
+        await _attempt(button, message, lambda: sign_in_account(name, secret, address=ui.context.client.ip), target)
+
+    button = ui.button('Sign in', on_click=submit).classes('w-full').mark('login-submit')
+    username.on('keydown.enter', submit)
+    password.on('keydown.enter', submit)
+
+
+def _byok_form(target: str) -> None:
+    ui.label('Your key and secret are checked with one call to the platform, kept in this server\'s memory only '
+             'for as long as you are signed in, and forgotten when you sign out.').classes('text-sm text-grey-8')
+    api_key = ui.input('API key', password=True).props('autocomplete=off').classes('w-full').mark('byok-key')
+    api_secret = ui.input('API secret', password=True).props('autocomplete=off').classes('w-full') \
+        .mark('byok-secret')
+    user_id = ui.input('User id', placeholder='the end user the calls are made for') \
+        .props('autocomplete=off').classes('w-full').mark('byok-user')
+    message = ui.label().classes('text-sm').mark('byok-message')
+
+    async def submit() -> None:
+        key, secret, uid = api_key.value or '', api_secret.value or '', user_id.value or ''
+        # Never send the key or secret back to the browser: clear both before anything else is updated.
+        api_key.value = ''
+        api_secret.value = ''
+        await _attempt(button, message, lambda: sign_in_byok(key, secret, uid, address=ui.context.client.ip),
+                       target)
+
+    button = ui.button('Connect', on_click=submit).classes('w-full').mark('byok-submit')
+
+
+def _demo_form(target: str) -> None:
+    ui.label('Try the studio on its built-in sandbox: covers are drawn locally and nothing reaches the real '
+             'platform. You get your own demo user; nothing is kept after you sign out.') \
+        .classes('text-sm text-grey-8')
+    message = ui.label().classes('text-sm text-negative').mark('demo-message')
+
+    async def enter() -> None:
+        async def action() -> Session:
+            return sign_in_demo(address=ui.context.client.ip)
+
+        await _attempt(button, message, action, target)
+
+    button = ui.button('Enter the sandbox demo', icon='science', on_click=enter).classes('w-full') \
+        .mark('demo-enter')
+
+
+FORMS = {'accounts': _account_form, 'byok': _byok_form, 'demo': _demo_form}
+
+
+@ui.page(access.LOGIN_PATH, title='Sign in · Agent Studio')
+def login_page(redirect_to: str = '/', reason: str = '') -> None:
+    target = access.safe_redirect_target(redirect_to)
+    if access.current_session() is not None:
+        ui.navigate.to(target)  # already signed in: nothing to do here
+        return
+    modes = [mode for mode in runtime.settings.auth_modes
+             if mode in FORMS and (mode != 'demo' or runtime.uses_sandbox)]
+
+    with ui.column().classes('absolute-center items-stretch w-full max-w-md p-4 gap-4'):
+        with ui.row().classes('items-center gap-2'):
+            ui.icon('theater_comedy', size='md').classes('text-primary')
+            ui.label('Agent Studio').classes('text-2xl font-medium')
+        where = 'the embedded sandbox' if runtime.uses_sandbox else runtime.upstream_label()
+        ui.label(f'Sign in to build characters on {where}.').classes('text-grey-8')
+        if reason in REASONS:
+            ui.label(REASONS[reason]).classes('text-sm bg-amber-1 text-amber-10 rounded p-2').mark('login-reason')
+        if not modes:
+            ui.label('No way of signing in is enabled on this server. Ask the operator to set STUDIO_AUTH_MODES.') \
+                .classes('text-negative')
+            return
+        if len(modes) == 1:
+            with ui.card().classes('w-full'):
+                ui.label(MODE_TITLES[modes[0]]).classes('text-lg')
+                FORMS[modes[0]](target)
+            return
+        with ui.card().classes('w-full p-0'):
+            with ui.tabs().classes('w-full') as tabs:
+                tab_of = {mode: ui.tab(mode, label=MODE_TITLES[mode]).mark(f'tab-{mode}') for mode in modes}
+            with ui.tab_panels(tabs, value=tab_of[modes[0]]).classes('w-full'):
+                for mode in modes:
+                    with ui.tab_panel(tab_of[mode]).classes('gap-3'):
+                        FORMS[mode](target)

@@ -1,0 +1,20 @@
+"""/logout: a page to sign out from (a plain GET never signs anyone out, so a stray link or image cannot)."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from components.user_menu import sign_out_here
+from pages import access
+
+access.install()
+
+
+@ui.page('/logout', title='Sign out · Agent Studio')
+def logout_page() -> None:
+    with ui.card().classes('absolute-center w-full max-w-sm items-stretch'):
+        ui.label('Sign out of Agent Studio?').classes('text-lg')
+        ui.label('This ends your session in every tab where it is open.').classes('text-sm text-grey-8')
+        with ui.row().classes('justify-end'):
+            ui.button('Cancel', on_click=lambda: ui.navigate.to('/')).props('flat')
+            ui.button('Sign out', on_click=sign_out_here).mark('logout-confirm')

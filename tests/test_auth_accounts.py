@@ -1,0 +1,84 @@
+"""Signing in with a tool account: redirects, wrong passwords, audit entries, admin-only routes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from nicegui.testing import User
+
+from services.runtime import runtime
+from services.sessions import store
+from services.signin import WRONG_ACCOUNT
+from tests.auth_support import PASSWORD, accounts_env, add_account, sign_in
+
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    accounts_env(monkeypatch, tmp_path)
+    add_account(tmp_path, 'alice')
+    add_account(tmp_path, 'root', admin=True)
+
+
+async def wait_for_path(user: User, path: str) -> None:
+    for _ in range(50):
+        if user.back_history and user.back_history[-1] == path:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f'expected to arrive at {path}, history is {user.back_history}')
+
+
+async def test_a_page_sends_a_stranger_to_sign_in_and_back_after(user: User) -> None:
+    response = await user.http_client.get('/admin?page=2', follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers['location'] == '/login?redirect_to=/admin%3Fpage%3D2'
+
+    await sign_in(user, 'root', path=response.headers['location'])
+    await wait_for_path(user, '/admin?page=2')
+    await user.should_see('Audit log')
+    await user.should_not_see(marker='admin-forbidden')
+
+
+async def test_non_page_routes_answer_401_without_a_session(user: User) -> None:
+    await user.open('/login')
+    for path in ('/admin/audit.csv', '/media/anything.png', '/_nicegui/auto/static/x/y.png', '/api/x'):
+        response = await user.http_client.get(path, follow_redirects=False)
+        assert response.status_code == 401, path
+        assert 'opkey' not in response.text
+
+
+async def test_wrong_password_and_unknown_name_get_the_same_message(user: User) -> None:
+    await sign_in(user, 'alice', 'not the password')
+    await user.should_see(WRONG_ACCOUNT)
+    await sign_in(user, 'mallory', 'not the password')
+    await user.should_see(WRONG_ACCOUNT)
+    assert user.find(marker='login-password').elements.pop().value == ''
+    response = await user.http_client.get('/admin', follow_redirects=False)
+    assert response.status_code == 303  # still not signed in
+
+    failures = runtime.audit.entries(event='sign_in_failed')
+    assert {e.actor for e in failures} == {'account-alice', 'account-mallory'}
+    assert all('not the password' not in e.detail for e in failures)
+
+
+async def test_signing_in_records_who(user: User) -> None:
+    await sign_in(user, 'alice', path='/login?redirect_to=/logout')
+    await wait_for_path(user, '/logout')
+    entries = runtime.audit.entries(event='sign_in')
+    assert [e.actor for e in entries] == ['account-alice']
+    assert PASSWORD not in entries[0].detail
+    (session,) = store.sessions_for('account-alice')
+    assert session.principal.user_id == 'alice'
+    assert session.principal.credentials.user_id == 'alice'  # sent as X-User-ID
+    assert session.principal.credentials.api_key == runtime.operator_credentials.api_key
+
+
+async def test_a_non_admin_cannot_see_or_export_the_audit_log(user: User) -> None:
+    await sign_in(user, 'alice', path='/login?redirect_to=/logout')
+    await wait_for_path(user, '/logout')
+    response = await user.http_client.get('/admin')
+    assert response.status_code == 403
+    assert 'Only administrators' in response.text
+    response = await user.http_client.get('/admin/audit.csv')
+    assert response.status_code == 403
