@@ -42,7 +42,7 @@ from services.models import (
     RefImage,
     wire,
 )
-from services.secret import Secret, register_sensitive
+from services.secret import Secret, register_sensitive, scrub
 from services.settings import EndpointPaths, Settings
 from services.signing import PlatformAuth
 
@@ -183,7 +183,7 @@ class PlatformClient:
     async def _send_once(self, creds: Credentials, path: str, *, json: dict[str, Any] | None,
                          files: dict[str, Any] | None, slow: bool) -> Result:
         auth = PlatformAuth(creds.api_key, creds.api_secret, creds.user_id, path_prefix=self._prefix,
-                            clock=lambda: time.time() + self.clock_offset)
+                            clock=lambda: time.time() + self.clock_offset, on_signed=self._report_signed)
         budget = self.slow_timeout if slow else self.timeout
         timeout = httpx.Timeout(budget, connect=min(self.connect_timeout, budget))
         url = self.base_url + path
@@ -201,14 +201,16 @@ class PlatformClient:
                                       'Try again.') from None
         except httpx.HTTPError as error:
             raise TransportError(f'Talking to the platform failed ({type(error).__name__}). Try again.') from None
-        if self.on_signed is not None:
-            self.on_signed(SignedRequestInfo(request.method, str(request.url), dict(request.headers),
-                                             auth.last_base or ''))
         return self._read_envelope(response)
+
+    def _report_signed(self, request: httpx.Request, signed_string: str) -> None:
+        if self.on_signed is not None:
+            self.on_signed(SignedRequestInfo(request.method, str(request.url), dict(request.headers), signed_string))
 
     def _read_envelope(self, response: httpx.Response) -> Result:
         status = response.status_code
-        snippet = response.content[:200].decode('utf-8', 'replace')
+        # Scrubbed: a misbehaving proxy may echo the request, Authorization header included.
+        snippet = scrub(response.content[:200].decode('utf-8', 'replace'))
         try:
             envelope = Envelope.model_validate_json(response.content)
         except ValidationError:
@@ -226,8 +228,10 @@ class PlatformClient:
             raise ProtocolError(f'The platform answered with something that {what} (HTTP {status}): '
                                 f'{snippet!r}.{hint}', status=status, snippet=snippet)
         if not envelope.success:
-            raise BusinessError(envelope.message or f'The platform reported error {envelope.code}.',
-                                code=envelope.code, trace_id=envelope.traceId, status=status)
+            error = BusinessError(envelope.message or f'The platform reported error {envelope.code}.',
+                                  code=envelope.code, trace_id=envelope.traceId, status=status)
+            error.retryable = status >= 500  # an envelope on HTTP 5xx is a server fault, like a bare 5xx
+            raise error
         if status >= 400:
             raise ProtocolError(f'The platform answered HTTP {status} with a success envelope.', status=status,
                                 snippet=snippet, trace_id=envelope.traceId)
