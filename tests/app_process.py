@@ -8,6 +8,7 @@ on the same data directory and port, which an in-process server cannot do honest
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -171,6 +172,36 @@ class AppProcess:
         raise AssertionError(f'{regex.pattern!r} did not appear in the app log within {timeout:g}s:\n'
                              f'{self.log_tail()}')
 
+    # ----- the embedded sandbox's controls (loopback only, enabled by SANDBOX_FAULT_CONTROL=1) -----
+
+    @property
+    def sandbox_url(self) -> str:
+        return self.url('/sandbox')
+
+    def set_fault(self, endpoint: str, kind: str, times: int | None = None) -> None:
+        """Make the sandbox fail `endpoint` ('options', 'face_detect', 'cover', 'create', ...) with `kind`."""
+        set_fault(self.sandbox_url, endpoint, kind, times)
+
+    def clear_faults(self) -> None:
+        clear_faults(self.sandbox_url)
+
+    def set_latency(self, latency: str) -> None:
+        response = httpx.post(self.sandbox_url + '/_sandbox/latency', json={'latency': latency}, timeout=5)
+        response.raise_for_status()
+
+    def demo_credentials(self) -> tuple[str, str]:
+        """The embedded sandbox's demo key and secret, which must never reach a browser."""
+        stored = json.loads((self.data_dir / 'sandbox' / 'demo-credentials.json').read_text())
+        return str(stored['apiKey']), str(stored['apiSecret'])
+
+    def add_user(self, name: str, password: str, *, admin: bool = False) -> None:
+        """`python main.py users add NAME --password-stdin` on this app's data directory."""
+        argv = [sys.executable, 'main.py', 'users', 'add', name, '--password-stdin', *(['--admin'] if admin else [])]
+        result = subprocess.run(argv, cwd=ROOT, env=self.env, input=password + '\n', capture_output=True,
+                                text=True, timeout=60, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f'users add failed ({result.returncode}): {result.stderr or result.stdout}')
+
     def __enter__(self) -> AppProcess:
         self.start()
         return self
@@ -187,3 +218,32 @@ def running_app(data_dir: Path, **kwargs: object) -> Iterator[AppProcess]:
         yield app
     finally:
         app.stop()
+
+
+def set_fault(sandbox_url: str, endpoint: str, kind: str, times: int | None = None) -> None:
+    body: dict[str, object] = {'endpoint': endpoint, 'kind': kind}
+    if times is not None:
+        body['times'] = times
+    response = httpx.post(sandbox_url.rstrip('/') + '/_sandbox/faults', json=body, timeout=5)
+    if response.status_code != 200:
+        raise RuntimeError(f'the sandbox refused the fault {body}: {response.status_code} {response.text}')
+
+
+def clear_faults(sandbox_url: str) -> None:
+    httpx.delete(sandbox_url.rstrip('/') + '/_sandbox/faults', timeout=5).raise_for_status()
+
+
+class SandboxProcess(AppProcess):
+    """`python -m services.sandbox` on its own port: an upstream a test can take down and bring back."""
+
+    def __init__(self, data_dir: Path, *, key: str, secret: str, latency: str = '0', port: int | None = None,
+                 log_path: Path | None = None) -> None:
+        port = port or free_port()
+        super().__init__(data_dir, port=port, log_path=log_path or Path(data_dir).parent / f'sandbox-{port}.log',
+                         argv=('-m', 'services.sandbox', '--port', str(port), '--data-dir', str(data_dir),
+                               '--latency', latency, '--key', f'{key}:{secret}'))
+        self.key, self.secret = key, secret
+
+    @property
+    def sandbox_url(self) -> str:
+        return self.base_url
