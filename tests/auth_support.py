@@ -43,3 +43,15 @@ async def sign_in(user: User, name: str, password: str = PASSWORD, *, path: str 
     user.find(marker='login-username').type(name)
     user.find(marker='login-password').type(password)
     user.find(marker='login-submit').click()
+
+
+def files_containing(needles: list[str], *dirs: Path) -> list[Path]:
+    """Every file under `dirs` that holds any of `needles` in plain text."""
+    found = []
+    for directory in dirs:
+        for path in Path(directory).rglob('*'):
+            if path.is_file():
+                content = path.read_bytes()
+                if any(needle.encode() in content for needle in needles):
+                    found.append(path)
+    return found
