@@ -1,0 +1,120 @@
+"""`/v1/config/options`: twelve categories, gender filtering, language fallback, served previews."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+from PIL import Image
+
+from services.errors import BusinessError
+from services.models import ALL_CATEGORIES, FEMALE_ONLY_CATEGORIES
+from services.platform import PlatformClient
+from services.sandbox import catalogue
+from tests.sandbox_server import RunningSandbox
+
+
+async def test_all_twelve_categories_with_four_to_twelve_options(sandbox: RunningSandbox,
+                                                                 sandbox_client: PlatformClient) -> None:
+    options = await sandbox_client.options(sandbox.credentials, gender='female')
+    assert set(options) == set(ALL_CATEGORIES)
+    for category, items in options.items():
+        assert 4 <= len(items) <= 12, category
+        codes = [o.code for o in items]
+        assert len(codes) == len(set(codes)), category
+        assert all(o.previewUrl and o.previewUrl.startswith(sandbox.base_url) for o in items)
+
+
+async def test_body_type_hair_style_and_voice_depend_on_gender(sandbox: RunningSandbox,
+                                                               sandbox_client: PlatformClient) -> None:
+    female = await sandbox_client.options(sandbox.credentials, gender='female')
+    male = await sandbox_client.options(sandbox.credentials, gender='male')
+    for category in ('BodyType', 'HairStyle', 'Voice'):
+        f_codes, m_codes = {o.code for o in female[category]}, {o.code for o in male[category]}
+        assert f_codes != m_codes, category
+        assert f_codes - m_codes and m_codes - f_codes, category
+    assert 'muscular' in {o.code for o in male['BodyType']}
+    assert 'curvy' not in {o.code for o in male['BodyType']}
+    for category in FEMALE_ONLY_CATEGORIES:
+        assert category not in male
+        assert len(female[category]) >= 4
+    assert {o.code for o in female['Age']} == {o.code for o in male['Age']}
+
+
+async def test_without_gender_both_genders_come_back(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
+    both = await sandbox_client.options(sandbox.credentials, gender=None)
+    female = await sandbox_client.options(sandbox.credentials, gender='female')
+    male = await sandbox_client.options(sandbox.credentials, gender='male')
+    assert set(both) == set(ALL_CATEGORIES)
+    for category in ('BodyType', 'HairStyle', 'Voice'):
+        assert {o.code for o in both[category]} == {o.code for o in female[category]} | {o.code for o in male[category]}
+
+
+async def test_labels_follow_language_with_fallback(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
+    en = await sandbox_client.options(sandbox.credentials, gender='female', language='en')
+    zh = await sandbox_client.options(sandbox.credentials, gender='female', language='zh')
+    ja = await sandbox_client.options(sandbox.credentials, gender='female', language='ja')
+
+    def label(options: dict, category: str, code: str) -> str:
+        return next(o.label for o in options[category] if o.code == code)
+
+    assert label(en, 'HairColor', 'blonde') == 'Blonde'
+    assert label(zh, 'HairColor', 'blonde') == '金色'
+    assert label(ja, 'HairColor', 'blonde') == '金髪'
+    # Untranslated in Japanese: English is shown.
+    assert label(ja, 'Age', '56-70') == '56-70'
+    assert label(ja, 'Personality', 'adventurous') == 'Adventurous'
+    # No label at all: the code itself.
+    for options in (en, zh, ja):
+        assert label(options, 'Occupation', 'vtuber') == 'vtuber'
+    # Every option has a label, and several Japanese ones are the English fallback.
+    assert all(o.label for items in ja.values() for o in items)
+    en_labels = {(category, o.code): o.label for category, items in en.items() for o in items}
+    fallback = [o.code for category, items in ja.items() for o in items
+                if o.label == en_labels[(category, o.code)] and any(ch.isalpha() for ch in o.label)]
+    assert len(fallback) >= 3
+
+
+async def test_unknown_language_falls_back_to_english(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
+    fr = await sandbox_client.options(sandbox.credentials, gender='male', language='fr')
+    en = await sandbox_client.options(sandbox.credentials, gender='male', language='en')
+    assert fr == en
+
+
+@pytest.mark.parametrize('namespace', ['custom_agents', 'official', ''])
+async def test_unknown_namespace_is_a_clear_10400(sandbox: RunningSandbox, sandbox_client: PlatformClient,
+                                                  namespace: str) -> None:
+    with pytest.raises(BusinessError) as caught:
+        await sandbox_client.options(sandbox.credentials, namespace=namespace)
+    assert caught.value.code == 10400
+    assert 'custom_agent' in caught.value.user_message
+
+
+async def test_previews_are_small_pngs_served_without_credentials(sandbox: RunningSandbox,
+                                                                  sandbox_client: PlatformClient) -> None:
+    options = await sandbox_client.options(sandbox.credentials, gender='female')
+    async with httpx.AsyncClient(timeout=10) as http:
+        blonde = next(o for o in options['HairColor'] if o.code == 'blonde')
+        black = next(o for o in options['HairColor'] if o.code == 'black')
+        images = []
+        for option in (blonde, black, options['Personality'][0]):
+            response = await http.get(option.previewUrl)
+            assert response.status_code == 200
+            assert response.headers['content-type'] == 'image/png'
+            image = Image.open(io.BytesIO(response.content))
+            assert image.size == (128, 128)
+            images.append(image.convert('RGB'))
+        # A hair-colour swatch shows its colour in the middle.
+        centre = images[0].getpixel((64, 80))
+        expected = tuple(int(catalogue.find('HairColor', 'blonde').colour[i:i + 2], 16) for i in (1, 3, 5))
+        assert max(abs(a - b) for a, b in zip(centre, expected, strict=True)) < 40
+        assert images[0].tobytes() != images[1].tobytes()
+        missing = await http.get(sandbox.base_url + '/cdn/options/HairColor/no-such-colour.png')
+        assert missing.status_code == 404
+
+
+async def test_mounted_public_url_prefix_is_used(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
+    sandbox.controller.config.public_url = '/sandbox'
+    options = await sandbox_client.options(sandbox.credentials, gender='male')
+    assert all(o.previewUrl.startswith('/sandbox/cdn/options/') for items in options.values() for o in items)
