@@ -1,0 +1,62 @@
+"""bench/RESULTS.md: the results file in a form a person reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _state(figure: dict[str, Any]) -> str:
+    if figure.get('error') or figure.get('met') is None:
+        return 'not measured'
+    return 'met' if figure['met'] else '**missed**'
+
+
+def _value(figure: dict[str, Any]) -> str:
+    value = figure.get('value')
+    if value is None:
+        return '—'
+    return f'{value:g} {figure.get("unit", "")}'.strip() if isinstance(value, int | float) else str(value)
+
+
+def _details(details: dict[str, Any]) -> list[str]:
+    lines = []
+    for key, value in details.items():
+        text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+        if len(text) > 300:
+            text = text[:297] + '...'
+        lines.append(f'- `{key}`: {text}')
+    return lines
+
+
+def write_markdown(results: dict[str, Any], path: Path) -> None:
+    m = results['machine']
+    lines = [
+        '# Agent Studio benchmarks',
+        '',
+        'Written by `make bench` (`python -m bench`); the same numbers, with every round, are in '
+        '[results.json](results.json). Each figure runs in a fresh Python process; every server is on 127.0.0.1.',
+        '',
+        f'Machine: {m["cores"]} cores ({m["cpu"]}), {m["memory_gb"]} GB memory, Python {m["python"]}, '
+        f'{m["system"]}. Generated {results["generated_at"]}'
+        + (f', whole run {results["run_seconds"]} s.' if results.get('run_seconds') else '.'),
+        '',
+        '| # | figure | target | measured | |',
+        '|---|---|---|---|---|',
+    ]
+    for name, fig in results['figures'].items():
+        lines.append(f'| {name[3:]} | {fig["title"]} | {fig["target"]} | {_value(fig)} | {_state(fig)} |')
+    for name, fig in results['figures'].items():
+        lines += ['', f'## {name[3:]}. {fig["title"]}', '',
+                  f'Target: {fig["target"]}. Measured: {_value(fig)} ({_state(fig)}), '
+                  f'in {fig.get("seconds", "?")} s{" (quick run)" if fig.get("quick") else ""}.', '']
+        if fig.get('method'):
+            lines += [f'Method: {fig["method"]}', '']
+        if fig.get('note'):
+            lines += [fig['note'], '']
+        if fig.get('error'):
+            lines += ['Error:', '', '```', fig['error'].strip(), '```', '']
+        if fig.get('details'):
+            lines += _details(fig['details'])
+    path.write_text('\n'.join(lines).rstrip() + '\n')

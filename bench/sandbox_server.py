@@ -1,0 +1,70 @@
+"""The sandbox platform as the benchmarks' upstream, in its own process, with the knobs the figures need.
+
+`python -m bench.sandbox_server --port P --latency 20 --create-share 0 --cover-bytes 2000000`
+
+It is the project's own sandbox (services.sandbox.create_sandbox_app: same signature check, envelope,
+latency and storage); two knobs exist only here:
+- `--create-share`: agent creation time as a share of the cover latency (the sandbox's default is 0.25).
+- `--cover-bytes`: every generated cover becomes a PNG of about this many bytes (random pixels barely
+  compress), for the preview-latency figure, which needs a 2 MB image.
+
+It runs in a process of its own because the real platform is another machine: its drawing and
+encoding must not be counted against the app being measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import tempfile
+from pathlib import Path
+
+import uvicorn
+
+BENCH_KEY = 'bench_key_0001'
+BENCH_SECRET = 'bench-secret-not-for-production-0001'
+
+
+def big_png(size: int) -> bytes:
+    """A PNG of roughly `size` bytes: random RGB pixels, which zlib cannot shrink."""
+    import numpy as np
+    from PIL import Image
+
+    side = int((size / 3) ** 0.5)
+    pixels = np.random.default_rng(7).integers(0, 256, (side, side, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels, 'RGB').save(out, 'PNG', compress_level=1)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--port', type=int, required=True)
+    parser.add_argument('--latency', default='0')
+    parser.add_argument('--create-share', type=float, default=None)
+    parser.add_argument('--cover-bytes', type=int, default=0)
+    parser.add_argument('--data-dir', type=Path, default=None)
+    args = parser.parse_args()
+
+    from services.sandbox import cover_art
+    from services.sandbox.app import create_sandbox_app
+    from services.sandbox.config import SandboxConfig
+    from services.secret import Secret
+    from services.settings import parse_latency
+
+    if args.cover_bytes:
+        png = big_png(args.cover_bytes)
+        cover_art.png_bytes = lambda img: png  # the drawing still happens; only its encoding is replaced
+
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix='bench-sandbox-'))
+    config = SandboxConfig(data_dir=data_dir, keys={BENCH_KEY: Secret(BENCH_SECRET)},
+                           latency=parse_latency(args.latency), allow_fault_control=True)
+    if args.create_share is not None:
+        config.create_latency_share = args.create_share
+    app = create_sandbox_app(config)
+    uvicorn.run(app, host='127.0.0.1', port=args.port, log_level='warning', access_log=False,
+                backlog=2048, timeout_keep_alive=30)
+
+
+if __name__ == '__main__':
+    main()
