@@ -1,6 +1,8 @@
-from nicegui import ui
+from fastapi.responses import RedirectResponse
+from nicegui import app
 
 
-@ui.page('/')
-def home() -> None:
-    ui.label('Agent Studio').classes('text-2xl')
+@app.get('/', include_in_schema=False)
+def home() -> RedirectResponse:
+    """The studio is the product's front door."""
+    return RedirectResponse('/studio', status_code=307)

@@ -55,3 +55,16 @@ class PreviewSigner:
         if owner != owner_id or kind not in KINDS:
             raise PreviewDenied(403, 'This image belongs to someone else.')
         return PreviewTarget(owner, kind, item_id)
+
+
+def get_preview_signer() -> PreviewSigner:
+    """The process-wide signer, keyed from the storage secret (stable across restarts)."""
+    from services.runtime import runtime
+    from services.storage_secret import resolve_storage_secret
+
+    signer = runtime.extras.get('preview_signer')
+    if not isinstance(signer, PreviewSigner) or runtime.extras.get('preview_signer_dir') != runtime.data_dir:
+        signer = PreviewSigner(resolve_storage_secret(runtime.settings), runtime.settings.preview_url_seconds)
+        runtime.extras['preview_signer'] = signer
+        runtime.extras['preview_signer_dir'] = runtime.data_dir
+    return signer

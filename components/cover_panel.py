@@ -1,0 +1,185 @@
+"""The Cover step: generate, watch it work, pick any cover of this session until it expires.
+
+The panel is redrawn only when the person's jobs change (a job started, finished, failed); the
+per-second parts (time elapsed, validity left, the 5-minute flag) are updated in place by `tick()`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nicegui import ui
+
+from components.error_box import error_box
+from services.jobs import EXPECTED_SECONDS, Job, JobManager
+from services.preview_urls import PreviewSigner
+
+
+@dataclass
+class CoverActions:
+    generate: Callable[[], object]
+    select: Callable[[str], object]
+    regenerate: Callable[[str], object]
+    cancel: Callable[[str], object]
+    go_to_look: Callable[[], object]
+
+
+def clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f'{seconds // 60}:{seconds % 60:02d}'
+
+
+def validity_text(job: Job, now: float) -> tuple[str, str]:
+    """(text, colour) for a finished cover's validity."""
+    left = job.seconds_left(now)
+    if left is None:
+        return '', 'grey'
+    if left <= 0:
+        return 'Expired', 'negative'
+    if job.expiring_soon(now):
+        return f'Expires in {clock(left)}', 'warning'
+    return f'Valid for {clock(left)}', 'positive'
+
+
+class CoverPanel:
+    def __init__(self, owner_id: str, jobs: JobManager, signer: PreviewSigner, actions: CoverActions) -> None:
+        self.owner_id = owner_id
+        self.jobs = jobs
+        self.signer = signer
+        self.actions = actions
+        self.selected: str | None = None
+        self.missing: list[str] = []
+        self.look_summary: list[str] = []
+        self._tickers: list[Callable[[float], None]] = []
+
+    def tick(self) -> None:
+        now = time.time()
+        for ticker in self._tickers:
+            ticker(now)
+
+    @ui.refreshable_method
+    def render(self) -> None:
+        self._tickers = []
+        jobs = self.jobs.jobs_for(self.owner_id, 'cover')
+        running = [j for j in jobs if j.running]
+        covers = [j for j in jobs if j.status == 'done' and j.has_image]
+        newest_cover_at = covers[0].created_at if covers else 0.0
+        problems = [j for j in jobs if j.status in ('failed', 'interrupted') and j.created_at > newest_cover_at][:2]
+
+        self._look_and_generate(has_covers=bool(covers or running))
+        for job in running:
+            self._running_card(job)
+        for job in problems:
+            title = 'Generation interrupted' if job.status == 'interrupted' else 'The cover could not be generated'
+            error_box(job.error_message or 'Unknown error.', job.trace_id, title=title,
+                      action=('Regenerate', lambda j=job.id: self.actions.regenerate(j)))
+        if covers:
+            selected = next((j for j in covers if j.id == self.selected), None)
+            if selected is not None:
+                self._preview(selected)
+            self._gallery(covers)
+        elif not running and not problems:
+            with ui.column().classes('w-full items-center py-6 text-slate-500 gap-1'):
+                ui.icon('image', size='3rem').classes('text-slate-300')
+                ui.label('No cover yet. It takes 30 seconds to 5 minutes; you can fill in the details meanwhile.') \
+                    .classes('text-sm text-center')
+
+    def _look_and_generate(self, *, has_covers: bool) -> None:
+        with ui.row().classes('w-full items-center gap-2'):
+            if self.look_summary:
+                for text in self.look_summary:
+                    ui.chip(text).props('dense outline color=primary').classes('text-xs')
+            ui.button('Change look', icon='tune', on_click=self.actions.go_to_look) \
+                .props('flat dense no-caps size=sm')
+        if self.missing:
+            error_box('Choose ' + ', '.join(self.missing) + ' on the Look step first.',
+                      title='The look is not complete', kind='warning', action=('Go to Look', self.actions.go_to_look))
+        label = 'Generate another' if has_covers else 'Generate cover'
+        ui.button(label, icon='auto_awesome', on_click=self.actions.generate) \
+            .props('unelevated no-caps size=lg' + (' disable' if self.missing else '')) \
+            .classes('px-6').mark('generate-cover')
+
+    def _running_card(self, job: Job) -> None:
+        low, high = EXPECTED_SECONDS
+        with ui.card().classes('w-full border border-violet-200 bg-violet-50 shadow-none').props('flat') \
+                .mark('cover-running'):
+            with ui.row().classes('w-full items-center no-wrap gap-4'):
+                ui.spinner('dots', size='2.5rem', color='primary')
+                with ui.column().classes('gap-0 grow'):
+                    ui.label('Generating your cover…').classes('font-semibold')
+                    elapsed = ui.label().classes('text-sm text-slate-600 font-mono').mark('cover-elapsed')
+                    ui.label(f'Usually {low} s to {high // 60} minutes. You can leave this page or fill in the '
+                             f'details; it keeps going.').classes('text-xs text-slate-500')
+                ui.button('Cancel', icon='close', on_click=lambda: self.actions.cancel(job.id)) \
+                    .props('flat no-caps color=negative').mark('cover-cancel')
+            bar = ui.linear_progress(value=0, show_value=False).props('rounded color=primary').classes('h-1.5')
+
+        def update(now: float) -> None:
+            seconds = job.elapsed(now)
+            elapsed.set_text(f'{clock(seconds)} elapsed')
+            bar.set_value(min(0.95, seconds / high))
+
+        update(time.time())
+        self._tickers.append(update)
+
+    def _preview(self, job: Job) -> None:
+        with ui.row().classes('w-full gap-6 items-start'):
+            with ui.element('div').classes('relative w-full sm:w-80 shrink-0'):
+                image = ui.image(self.signer.url(self.owner_id, 'cover', job.id)) \
+                    .classes('w-full rounded-xl shadow-md bg-slate-100').props('fit=contain').mark('cover-preview')
+            with ui.column().classes('gap-2 grow min-w-[14rem]'):
+                ui.label('Chosen cover').classes('text-lg font-semibold')
+                chip = ui.chip('', icon='schedule').props('square').mark('cover-validity')
+                reason = ui.label().classes('text-sm text-slate-600')
+                ui.label(f'Generated in {clock(job.elapsed())} · '
+                         f'{time.strftime("%H:%M", time.localtime(job.finished_at or job.created_at))}') \
+                    .classes('text-xs text-slate-500')
+                with ui.row().classes('gap-2'):
+                    ui.button('Regenerate', icon='refresh', on_click=lambda: self.actions.regenerate(job.id)) \
+                        .props('outline no-caps').mark('cover-regenerate')
+
+        def update(now: float) -> None:
+            text, colour = validity_text(job, now)
+            chip.set_text(text)
+            chip.props(f'color={colour} text-color=white')
+            expired = not job.usable(now)
+            image.classes(add='grayscale opacity-60' if expired else '',
+                          remove='' if expired else 'grayscale opacity-60')
+            if expired:
+                reason.set_text('This cover has expired: the platform keeps a cover for 30 minutes, so it can no '
+                                'longer be used. Regenerate to get a new one with the same look.')
+            elif job.expiring_soon(now):
+                reason.set_text('Create your agent within the next few minutes, or regenerate.')
+            else:
+                reason.set_text('Ready to use.')
+
+        update(time.time())
+        self._tickers.append(update)
+
+    def _gallery(self, covers: list[Job]) -> None:
+        ui.label(f'Covers from this session ({len(covers)})').classes('text-sm font-semibold text-slate-600 mt-2')
+        with ui.element('div').classes('grid grid-cols-3 sm:grid-cols-5 md:grid-cols-6 gap-3 w-full'):
+            for job in covers:
+                chosen = job.id == self.selected
+                with ui.card().classes('studio-tile p-0 gap-0 overflow-hidden cursor-pointer relative '
+                                       + ('ring-4 ring-violet-600 ring-offset-2' if chosen else '')) \
+                        .props('flat bordered').on('click', lambda j=job.id: self.actions.select(j)) \
+                        .mark(f'cover-thumb-{job.id}'):
+                    thumb = ui.image(self.signer.url(self.owner_id, 'cover', job.id)) \
+                        .classes('w-full aspect-[3/4] bg-slate-100').props('fit=cover no-spinner')
+                    badge = ui.label().classes('text-[11px] text-center py-1 w-full font-medium')
+
+                def update(now: float, job: Job = job, thumb: ui.image = thumb, badge: ui.label = badge) -> None:
+                    text, colour = validity_text(job, now)
+                    badge.set_text(text.replace('Valid for ', '').replace('Expires in ', '⚠ '))
+                    palette = {'negative': 'bg-red-100 text-red-700', 'warning': 'bg-amber-100 text-amber-800',
+                               'positive': 'bg-emerald-50 text-emerald-700'}
+                    badge.classes(replace='text-[11px] text-center py-1 w-full font-medium '
+                                          + palette.get(colour, ''))
+                    if not job.usable(now):
+                        thumb.classes(add='grayscale opacity-60')
+
+                update(time.time())
+                self._tickers.append(update)

@@ -1,0 +1,79 @@
+"""The page frame every page shares: header (product, navigation, upstream, user), content column, colours."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import app, ui
+
+from services.runtime import runtime
+
+PRODUCT = 'Agent Studio'
+NAV = (('Studio', '/studio', 'auto_awesome'), ('Agents', '/agents', 'groups'))
+
+# Only what Tailwind/Quasar cannot say: a responsive stepper header and a tile's hover lift.
+_CSS = """
+.studio-tile { transition: transform .12s ease, box-shadow .12s ease; }
+.studio-tile:hover { transform: translateY(-2px); }
+@media (max-width: 640px) {
+  .studio-stepper .q-stepper__tab { padding: 8px 4px; min-height: 0; }
+  .studio-stepper .q-stepper__title { font-size: 11px; }
+  .studio-stepper .q-stepper__header--alternative-labels .q-stepper__tab { padding: 8px 2px; }
+  .studio-stepper .q-stepper__step-inner { padding: 12px 8px 16px; }
+}
+"""
+
+
+def apply_theme() -> None:
+    app.colors(primary='#6D28D9', secondary='#DB2777', accent='#0EA5E9', positive='#059669',
+               negative='#DC2626', warning='#D97706', info='#2563EB')
+    ui.add_css(_CSS)
+    ui.query('body').classes('bg-slate-50 text-slate-900')
+
+
+@contextmanager
+def frame(title: str, *, active: str = '') -> Iterator[ui.column]:
+    """Header + a centred content column; use as `with frame('Studio', active='/studio'):`."""
+    apply_theme()
+    ui.page_title(f'{title} · {PRODUCT}')
+    with ui.header().classes('bg-primary text-white px-3 sm:px-6 py-2 items-center gap-2 sm:gap-4 no-wrap'):
+        with ui.link(target='/studio').classes('flex items-center gap-2 no-underline text-white'):
+            ui.icon('theater_comedy').classes('text-3xl')
+            ui.label(PRODUCT).classes('text-lg font-bold tracking-tight hidden sm:block')
+        with ui.row().classes('gap-1 no-wrap'):
+            for label, target, icon in NAV:
+                selected = active == target
+                ui.button(label, icon=icon, on_click=lambda t=target: ui.navigate.to(t)) \
+                    .props('flat no-caps dense color=white') \
+                    .classes('px-2 ' + ('font-bold bg-white/20' if selected else 'opacity-80')) \
+                    .mark(f'nav-{label.lower()}')
+        ui.space()
+        _upstream_badge()
+        _user_slot()
+    with ui.column().classes('w-full max-w-6xl mx-auto px-3 sm:px-6 py-4 sm:py-6 gap-4') as content:
+        yield content
+
+
+def _upstream_badge() -> None:
+    if runtime.uses_sandbox:
+        with ui.badge('Sandbox', color='orange').classes('text-xs px-2 py-1 font-bold').mark('upstream-badge'):
+            ui.tooltip('Running on the embedded sandbox: covers and agents are simulated, nothing reaches the '
+                       'real platform.')
+    else:
+        label = runtime.upstream_label().removeprefix('https://').removeprefix('http://')
+        with ui.badge(label, color='white').props('outline').classes('text-xs px-2 py-1 max-w-[40vw] truncate') \
+                .mark('upstream-badge'):
+            ui.tooltip(f'Connected to {runtime.upstream_label()}')
+
+
+def _user_slot() -> None:
+    # The sign-in work provides components/user_menu.py; the frame works with or without it.
+    if importlib.util.find_spec('components.user_menu') is None:
+        return
+    module = importlib.import_module('components.user_menu')
+    user_menu = getattr(module, 'user_menu', None)
+    if callable(user_menu):
+        user_menu()

@@ -1,0 +1,84 @@
+"""Big visual option tiles: the option's preview image and label; selection changes in place, no rebuild."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from nicegui import background_tasks, ui
+
+from services.models import Option
+
+OnSelect = Callable[[str], Coroutine[Any, Any, None] | None]
+_SELECTED = 'ring-4 ring-violet-600 ring-offset-2'
+_GRADIENTS = ('from-violet-200 to-pink-200', 'from-sky-200 to-indigo-200', 'from-amber-100 to-rose-200',
+              'from-emerald-100 to-teal-200', 'from-fuchsia-200 to-purple-200', 'from-slate-200 to-slate-300')
+
+
+class TileGrid:
+    """One category's options. `select(code)` moves the highlight without recreating any element."""
+
+    def __init__(self, category: str, options: list[Option], selected: str | None, on_select: OnSelect, *,
+                 columns: str = 'grid-cols-3 sm:grid-cols-4 md:grid-cols-6') -> None:
+        self.category = category
+        self.selected = selected
+        self._on_select = on_select
+        self._tiles: dict[str, ui.card] = {}
+        self._checks: dict[str, ui.icon] = {}
+        with ui.element('div').classes(f'grid {columns} gap-3 w-full') as self.container:
+            for index, option in enumerate(options):
+                self._tile(option, index)
+
+    def _tile(self, option: Option, index: int) -> None:
+        chosen = option.code == self.selected
+        with ui.card().classes('studio-tile p-0 gap-0 cursor-pointer overflow-hidden shadow-sm relative '
+                               + (_SELECTED if chosen else '')) \
+                .props('flat bordered') \
+                .on('click', lambda code=option.code: self._clicked(code)) \
+                .mark(f'tile-{self.category}-{option.code}') as tile:
+            if option.previewUrl:
+                ui.image(option.previewUrl).classes('w-full aspect-square bg-slate-100').props('fit=cover no-spinner')
+            else:
+                gradient = _GRADIENTS[index % len(_GRADIENTS)]
+                with ui.element('div').classes('w-full aspect-square flex items-center justify-center '
+                                               f'bg-gradient-to-br {gradient}'):
+                    ui.label(_initials(option.display)).classes('text-2xl font-bold text-slate-700/70')
+            ui.label(option.display).classes('text-sm font-medium text-center px-2 py-2 leading-tight w-full')
+            check = ui.icon('check_circle', color='primary').classes('absolute top-1 right-1 text-2xl bg-white '
+                                                                     'rounded-full')
+            check.visible = chosen
+        self._tiles[option.code] = tile
+        self._checks[option.code] = check
+
+    def _clicked(self, code: str) -> None:
+        self.select(code)
+        result = self._on_select(code)
+        if result is not None:
+            background_tasks.create(result, name=f'tile-{self.category}')
+
+    def select(self, code: str | None) -> None:
+        if self.selected in self._tiles:
+            self._tiles[self.selected].classes(remove=_SELECTED)
+            self._checks[self.selected].visible = False
+        self.selected = code
+        if code in self._tiles:
+            self._tiles[code].classes(add=_SELECTED)
+            self._checks[code].visible = True
+
+
+def choice_tile(label: str, icon: str, *, selected: bool, on_click: Callable[[], object], marker: str,
+                caption: str = '') -> ui.card:
+    """A large single-choice tile (gender) with an icon instead of a preview image."""
+    with ui.card().classes('studio-tile cursor-pointer items-center justify-center gap-1 py-5 px-6 min-w-[9rem] '
+                           + (_SELECTED + ' bg-violet-50' if selected else 'bg-white')) \
+            .props('flat bordered').on('click', on_click).mark(marker) as card:
+        ui.icon(icon, color='primary' if selected else 'grey-7').classes('text-5xl')
+        ui.label(label).classes('text-base font-semibold')
+        if caption:
+            ui.label(caption).classes('text-xs text-slate-500')
+    return card
+
+
+def _initials(text: str) -> str:
+    words = [w for w in text.replace('-', ' ').split() if w]
+    return ''.join(w[0] for w in words[:2]).upper() or '?'

@@ -1,0 +1,31 @@
+"""The app's image route: covers and reference photos, only for their owner, only with a valid signed URL."""
+
+from __future__ import annotations
+
+from fastapi import Response
+from fastapi.responses import FileResponse, PlainTextResponse
+from nicegui import app
+
+from components.current_user import current_principal
+from services.jobs import get_jobs
+from services.preview_urls import MEDIA_PREFIX, PreviewDenied, get_preview_signer
+
+
+@app.get(MEDIA_PREFIX + '/{token}', include_in_schema=False)
+async def media(token: str) -> Response:
+    principal = current_principal()
+    try:
+        target = get_preview_signer().verify(token, principal.owner_id if principal else None)
+    except PreviewDenied as denied:
+        return PlainTextResponse(denied.reason, status_code=denied.status)
+    jobs = get_jobs()
+    if target.kind == 'cover':
+        path = jobs.cover_path(target.owner_id, target.item_id)
+        media_type = 'image/png'
+    else:
+        path = jobs.covers.find(target.owner_id, target.item_id, '.jpg')
+        media_type = 'image/jpeg'
+    if path is None:
+        return PlainTextResponse('This image is no longer stored.', status_code=404)
+    # Private: the URL is per person; the browser may keep it while the tab lives.
+    return FileResponse(path, media_type=media_type, headers={'Cache-Control': 'private, max-age=600'})

@@ -1,0 +1,85 @@
+"""Helpers for the studio's user-fixture tests: the app on a real sandbox, a signed-in person, clicks by marker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from tests.auth_support import add_account, configure, sign_in
+from tests.conftest import TEST_KEY, TEST_SECRET
+from tests.sandbox_server import RunningSandbox
+
+FIXTURES = Path(__file__).parent / 'fixtures'
+FEMALE_LOOK = {'Age': '18-25', 'Ethnicity': 'east_asian', 'BodyType': 'curvy', 'HairColor': 'black',
+               'HairStyle': 'bob', 'BreastSize': 'medium', 'ButtSize': 'medium'}
+MALE_LOOK = {'Age': '26-35', 'Ethnicity': 'latino', 'BodyType': 'muscular', 'HairColor': 'brown',
+             'HairStyle': 'undercut'}
+
+
+@dataclass
+class StudioEnv:
+    data_dir: Path
+    sandbox: RunningSandbox
+
+
+def studio_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: RunningSandbox) -> StudioEnv:
+    """Point the app (main.py, loaded by the `user` fixture afterwards) at the test sandbox."""
+    data_dir = tmp_path / 'app'
+    configure(monkeypatch, data_dir, PLATFORM_BASE_URL=sandbox.base_url, PLATFORM_API_KEY=TEST_KEY,
+              PLATFORM_API_SECRET=TEST_SECRET, STUDIO_AUTH_MODES='accounts',
+              PLATFORM_SLOW_TIMEOUT='20', PLATFORM_TIMEOUT='10')
+    add_account(data_dir, 'alice')
+    add_account(data_dir, 'bob')
+    return StudioEnv(data_dir, sandbox)
+
+
+async def open_studio(user: User, name: str = 'alice') -> None:
+    await sign_in(user, name)
+    # Signing in ends on '/', which redirects to the studio.
+    await user.should_see('Create a character', retries=100)
+
+
+def click(user: User, marker: str) -> None:
+    user.find(marker=marker).click()
+
+
+async def eventually(check: Callable[[], bool], *, seconds: float = 10.0, what: str = 'condition') -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f'timed out waiting for {what}')
+        await asyncio.sleep(0.05)
+
+
+async def see(user: User, marker: str | None = None, *, content: str | None = None, seconds: float = 10.0) -> None:
+    """should_see with a generous wait: jobs and uploads finish on their own schedule."""
+    await user.should_see(marker=marker, content=content, retries=int(seconds / 0.1))
+
+
+async def choose_look(user: User, gender: str, look: dict[str, str]) -> None:
+    click(user, f'gender-{gender}')
+    await see(user, f'tile-Age-{look["Age"]}')
+    for category, code in look.items():
+        click(user, f'tile-{category}-{code}')
+
+
+def texts(user: User, marker: str) -> list[str]:
+    return [getattr(e, 'text', '') for e in user.find(marker=marker).elements]
+
+
+def select_value(user: User, marker: str, value: str) -> None:
+    element = next(iter(user.find(marker=marker).elements))
+    assert isinstance(element, ui.select | ui.toggle)
+    with user:
+        element.value = value
+
+
+def type_into(user: User, marker: str, text: str) -> None:
+    user.find(marker=marker).clear().type(text)
