@@ -85,6 +85,7 @@ class SignedRequestInfo:
     url: str
     headers: dict[str, str]
     signed_string: str
+    body: bytes = b''  # the bytes sent (for multipart, the encoded form)
 
 
 @dataclass
@@ -205,7 +206,8 @@ class PlatformClient:
 
     def _report_signed(self, request: httpx.Request, signed_string: str) -> None:
         if self.on_signed is not None:
-            self.on_signed(SignedRequestInfo(request.method, str(request.url), dict(request.headers), signed_string))
+            self.on_signed(SignedRequestInfo(request.method, str(request.url), dict(request.headers), signed_string,
+                                             request.content))
 
     def _read_envelope(self, response: httpx.Response) -> Result:
         status = response.status_code
