@@ -37,7 +37,9 @@ def mount_embedded_sandbox(app: Any, settings: Settings) -> EmbeddedSandbox:
     sandbox_app = create_sandbox_app(config)
     app.mount(MOUNT_PATH, sandbox_app)
     controller: SandboxController = sandbox_app.state.sandbox
-    app.on_shutdown(controller.close)
+    on_shutdown = getattr(app, 'on_shutdown', None)  # NiceGUI's app has it; a bare Starlette app does not
+    if callable(on_shutdown):
+        on_shutdown(controller.close)
     return EmbeddedSandbox(base_url=f'http://127.0.0.1:{settings.port}{MOUNT_PATH}',
                            credentials=Credentials(demo_key, demo_secret, settings.user_id),
                            controller=controller)
