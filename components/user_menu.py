@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
-from services.runtime import runtime
-from services.sessions import SESSION_KEY
+from services.sessions import SESSION_KEY, store
 from services.signin import sign_out, valid_session
 
 MODE_LABELS = {'account': 'Tool account', 'byok': 'Own API key', 'demo': 'Sandbox demo'}
@@ -19,19 +18,28 @@ def sign_out_here() -> None:
     ui.navigate.to('/login?reason=signed-out')
 
 
+def sign_out_everywhere() -> None:
+    """End every session of this person (other browsers and devices too), then show the sign-in page."""
+    session = valid_session(app.storage.user.get(SESSION_KEY))
+    app.storage.user.pop(SESSION_KEY, None)
+    if session is not None:
+        sign_out(session.sid)
+        store.end_all_for(session.principal.owner_id, 'signed out everywhere')
+    ui.navigate.to('/login?reason=signed-out')
+
+
 def user_menu() -> None:
     """Call inside the studio's header. Renders nothing for a visitor without a session."""
     session = valid_session(app.storage.user.get(SESSION_KEY))
     if session is None:
         return
     principal = session.principal
-    with ui.row().classes('items-center gap-2 no-wrap').mark('user-menu'):
-        if principal.mode == 'demo' or runtime.uses_sandbox:
-            with ui.badge('SANDBOX', color='orange').classes('text-bold').mark('sandbox-badge'):
-                ui.tooltip('This studio runs on its built-in sandbox: covers are drawn locally and nothing is '
-                           'sent to the real platform.')
-        with ui.button(icon='account_circle').props('flat no-caps color=white').mark('user-menu-button'):
-            ui.label(principal.display_name).classes('ml-1 max-w-[12rem] ellipsis').mark('user-name')
+    # The frame's header already carries the Sandbox/upstream badge; this adds the person and the way out.
+    with ui.row().classes('items-center gap-1 no-wrap').mark('user-menu'):
+        with ui.button(icon='account_circle').props('flat no-caps dense text-color=grey-9') \
+                .mark('user-menu-button'):
+            ui.label(principal.display_name).classes('ml-1 max-w-[10rem] ellipsis hidden sm:block') \
+                .mark('user-name')
             with ui.menu().props('auto-close'):
                 with ui.column().classes('px-4 py-2 gap-0'):
                     ui.label(principal.display_name).classes('font-medium')
@@ -46,3 +54,5 @@ def user_menu() -> None:
                 if principal.is_admin:
                     ui.menu_item('Audit log', on_click=lambda: ui.navigate.to('/admin')).mark('admin-link')
                 ui.menu_item('Sign out', on_click=sign_out_here).mark('sign-out')
+                if principal.mode == 'account':
+                    ui.menu_item('Sign out on every device', on_click=sign_out_everywhere).mark('sign-out-everywhere')

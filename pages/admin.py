@@ -10,9 +10,9 @@ from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from nicegui import app, ui
 
-from components.user_menu import user_menu
+from components.theme import frame
 from pages import access
-from services.audit import AuditEntry, AuditLog, AuditQuery, format_time
+from services.audit import EXPORTED, AuditEntry, AuditLog, AuditQuery, actor_for, format_time
 from services.runtime import runtime
 from services.sessions import Principal
 
@@ -56,7 +56,7 @@ async def audit_csv(request: Request, actor: str = '', event: str = '', text: st
         raise HTTPException(status_code=400, detail=str(error)) from None
     body = await asyncio.to_thread(_audit().export_csv, query)
     stamp = datetime.now(UTC).strftime('%Y%m%d-%H%M%S')
-    _audit().record('audit_exported', actor=principal.owner_id, detail=f'CSV export ({_describe(query)})')
+    _audit().record(EXPORTED, actor=actor_for(principal), detail=f'CSV export ({_describe(query)})')
     return Response(body, media_type='text/csv; charset=utf-8', headers={
         'Content-Disposition': f'attachment; filename="audit-{stamp}.csv"', 'Cache-Control': 'no-store'})
 
@@ -84,15 +84,16 @@ COLUMNS = [
 @ui.page('/admin', title='Audit log · Agent Studio')
 async def admin_page() -> None:
     session = access.current_session()
-    with ui.header().classes('items-center justify-between'):
-        with ui.row().classes('items-center gap-2'):
-            ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/')).props('flat color=white round')
-            ui.label('Audit log').classes('text-lg')
-        user_menu()
-    if session is None or not session.principal.is_admin:
-        ui.context.client.status_code = 403
-        ui.label('Only administrators can see the audit log.').classes('text-negative').mark('admin-forbidden')
-        return
+    with frame('Audit log'):
+        ui.label('Audit log').classes('text-2xl font-bold')
+        if session is None or not session.principal.is_admin:
+            ui.context.client.status_code = 403
+            ui.label('Only administrators can see the audit log.').classes('text-negative').mark('admin-forbidden')
+            return
+        await _audit_view()
+
+
+async def _audit_view() -> None:
 
     state = {'offset': 0, 'total': 0}
     with ui.row().classes('w-full items-end gap-3'):

@@ -21,16 +21,18 @@ from services.secret import scrub
 if TYPE_CHECKING:
     from services.sessions import Principal
 
-# The events this app records; the studio adds its own ('cover_generated', 'agent_created', ...).
-SIGN_IN = 'sign_in'
-SIGN_IN_FAILED = 'sign_in_failed'
-SIGN_OUT = 'sign_out'
+# The sign-in events; the studio records its own ('cover.generated', 'agent.created', ...).
+SIGN_IN = 'auth.sign_in'
+SIGN_IN_FAILED = 'auth.sign_in_failed'
+SIGN_OUT = 'auth.sign_out'
+EXPORTED = 'audit.exported'
 CSV_COLUMNS = ('id', 'time_utc', 'event', 'actor', 'detail', 'trace_id')
 
 
 def actor_for(principal: Principal) -> str:
-    """How a person appears in the audit log: their owner id ('account-alice', 'demo-demo-1a2b', 'byok-…')."""
-    return principal.owner_id
+    """How a person appears in the audit log: the user id sent as X-User-ID ('alice', 'demo-1a2b3c4d', ...),
+    as the studio's own records (jobs) name them; the way they signed in is in the sign-in entry's detail."""
+    return principal.user_id
 
 
 @dataclass(frozen=True)

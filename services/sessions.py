@@ -133,6 +133,13 @@ class SessionStore:
         self._ended(doomed, reason)
         return len(doomed)
 
+    def end_all(self, reason: str = 'server reset') -> int:
+        with self._lock:
+            doomed = list(self._sessions.values())
+            self._sessions.clear()
+        self._ended(doomed, reason)
+        return len(doomed)
+
     def _ended(self, sessions: list[Session], reason: str) -> None:
         from services.runtime import runtime  # late: runtime is built after this module
 

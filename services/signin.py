@@ -12,7 +12,7 @@ import re
 import secrets
 
 from services.accounts import AccountStore, store_for
-from services.audit import actor_for
+from services.audit import SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, actor_for
 from services.errors import AuthenticationError, PlatformError, TransportError
 from services.platform import Credentials
 from services.runtime import runtime
@@ -73,17 +73,17 @@ async def sign_in_account(name: str, password: str, *, address: str = '') -> Ses
     _throttle_check(name_key, address_key)
     # scrypt takes tens of milliseconds of CPU: never on the event loop.
     account = await asyncio.to_thread(accounts().verify, name, password)
-    safe_name = owner_id_for('account', name)
     if account is None:
         throttle.failed(name_key, address_key)
-        _audit('sign_in_failed', safe_name, f'tool account: wrong username or password{_from(address)}')
+        _audit(SIGN_IN_FAILED, _printable(name), f'tool account: wrong username or password{_from(address)}')
         raise SignInError(WRONG_ACCOUNT)
     throttle.succeeded(name_key)
-    principal = Principal(owner_id=safe_name, user_id=account.name, display_name=account.name, mode='account',
+    principal = Principal(owner_id=owner_id_for('account', account.name), user_id=account.name,
+                          display_name=account.name, mode='account',
                           credentials=Credentials(operator.api_key, operator.api_secret, account.name),
                           is_admin=account.is_admin)
     session = store.create(principal, account_stamp=account.stamp)
-    _audit('sign_in', actor_for(principal), f'tool account{" (admin)" if account.is_admin else ""}{_from(address)}')
+    _audit(SIGN_IN, actor_for(principal), f'tool account{" (admin)" if account.is_admin else ""}{_from(address)}')
     return session
 
 
@@ -109,22 +109,22 @@ async def sign_in_byok(api_key: str, api_secret: str, user_id: str, *, address: 
         await runtime.platform().options(credentials)
     except AuthenticationError as error:
         throttle.failed(address_key)
-        _audit('sign_in_failed', owner_id, f'own key: the platform refused it{_from(address)}',
+        _audit(SIGN_IN_FAILED, _printable(user_id), f'own key: the platform refused it{_from(address)}',
                error.trace_id)
         raise SignInError('The platform rejected these credentials: the API key, secret or user id is not '
                           f'valid ({error.user_message.rstrip(".")}).', kind='refused') from None
     except TransportError as error:
-        _audit('sign_in_failed', owner_id, f'own key: platform unreachable{_from(address)}')
+        _audit(SIGN_IN_FAILED, _printable(user_id), f'own key: platform unreachable{_from(address)}')
         raise SignInError(f'Your key could not be checked because the platform is not reachable right now: '
                           f'{error.user_message}', kind='unreachable') from None
     except PlatformError as error:
-        _audit('sign_in_failed', owner_id, f'own key: unexpected answer{_from(address)}', error.trace_id)
+        _audit(SIGN_IN_FAILED, _printable(user_id), f'own key: unexpected answer{_from(address)}', error.trace_id)
         raise SignInError(f'Your key could not be checked: the platform answered unexpectedly ({error}).',
                           kind='unreachable') from None
     principal = Principal(owner_id=owner_id, user_id=user_id, display_name=user_id, mode='byok',
                           credentials=credentials)
     session = store.create(principal)
-    _audit('sign_in', actor_for(principal), f'own API key{_from(address)}')
+    _audit(SIGN_IN, actor_for(principal), f'own API key{_from(address)}')
     return session
 
 
@@ -139,7 +139,7 @@ def sign_in_demo(*, address: str = '') -> Session:
     principal = Principal(owner_id=owner_id_for('demo', user_id), user_id=user_id, display_name='Demo visitor',
                           mode='demo', credentials=Credentials(operator.api_key, operator.api_secret, user_id))
     session = store.create(principal)
-    _audit('sign_in', actor_for(principal), f'sandbox demo{_from(address)}')
+    _audit(SIGN_IN, actor_for(principal), f'sandbox demo{_from(address)}')
     return session
 
 
@@ -147,7 +147,7 @@ def sign_out(sid: str | None) -> Principal | None:
     """End the session in every tab that holds it; returns who it was, or None if it had already ended."""
     principal = store.end(sid, 'signed out')
     if principal is not None:
-        _audit('sign_out', actor_for(principal), '')
+        _audit(SIGN_OUT, actor_for(principal), '')
     return principal
 
 
@@ -172,6 +172,11 @@ def valid_session(sid: str | None) -> Session | None:
         store.end(sid, problem)
         return None
     return session
+
+
+def _printable(text: str) -> str:
+    """A typed name as it may appear in the log: no control characters, bounded length."""
+    return ''.join(c if c.isprintable() else '?' for c in text)[:80]
 
 
 def _from(address: str) -> str:

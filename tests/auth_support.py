@@ -9,6 +9,7 @@ from nicegui.testing import User
 
 from services import signin
 from services.accounts import store_for
+from services.sessions import store
 from services.settings import get_settings
 
 OPERATOR_KEY = 'opkey_4f1c9a2b7d'
@@ -26,6 +27,7 @@ def configure(monkeypatch: pytest.MonkeyPatch, data_dir: Path, **env: str) -> No
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     signin.throttle.reset()
+    store.end_all()  # the session table is process-wide: start every test without anyone signed in
 
 
 def accounts_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, *, modes: str = 'accounts') -> None:

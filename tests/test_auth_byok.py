@@ -34,30 +34,30 @@ def form_values(user: User) -> list[str]:
 
 async def test_a_working_key_signs_in_and_is_kept_only_in_the_session(user: User) -> None:
     await connect(user, TEST_KEY, TEST_SECRET, 'byok-person')
-    await user.should_see('Sign out of Agent Studio?', retries=30)
+    await user.should_see('Sign out of Agent Studio?', retries=50)
     (session,) = store.sessions_for(owner_id_for('byok', 'byok-person', TEST_KEY))
     assert session.principal.mode == 'byok'
     assert session.principal.credentials.api_secret.get() == TEST_SECRET
     assert session.principal.credentials.user_id == 'byok-person'
     # Nothing about the key is on disk: not in the user storage NiceGUI persists, not in the audit log.
     assert files_containing([TEST_KEY, TEST_SECRET], runtime.data_dir, Storage.path) == []
-    assert [e.event for e in runtime.audit.entries()] == ['sign_in']
+    assert [e.event for e in runtime.audit.entries()] == ['auth.sign_in']
 
 
 async def test_a_wrong_secret_is_rejected_clearly_and_the_form_forgets_it(user: User) -> None:
     await connect(user, TEST_KEY, 'wrong-secret-123456', 'byok-person')
-    await user.should_see('The platform rejected these credentials', retries=30)
+    await user.should_see('The platform rejected these credentials', retries=50)
     assert form_values(user) == ['', '']
     assert next(iter(user.find(marker='byok-user').elements)).value == 'byok-person'
     response = await user.http_client.get('/logout', follow_redirects=False)
     assert response.status_code == 303
-    (entry,) = runtime.audit.entries(event='sign_in_failed')
+    (entry,) = runtime.audit.entries(event='auth.sign_in_failed')
     assert 'refused' in entry.detail and 'wrong-secret' not in entry.detail
 
 
 async def test_an_unknown_key_is_rejected(user: User) -> None:
     await connect(user, 'no-such-key', TEST_SECRET, 'byok-person')
-    await user.should_see('The platform rejected these credentials', retries=30)
+    await user.should_see('The platform rejected these credentials', retries=50)
 
 
 async def test_a_missing_field_is_named(user: User) -> None:
