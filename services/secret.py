@@ -87,9 +87,18 @@ class RedactingFilter(logging.Filter):
         cleaned = scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        # Filters run before the handler formats, so exc_text is usually still empty here and the traceback
+        # would be rendered afterwards, unscrubbed. Render it now; Formatter.format reuses a set exc_text.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _traceback_formatter.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         return True
+
+
+_traceback_formatter = logging.Formatter()
 
 
 _installed: weakref.WeakSet[logging.Handler] = weakref.WeakSet()

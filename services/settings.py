@@ -6,6 +6,7 @@ message that names the variable and says what it accepts, instead of failing lat
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,6 +88,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         except ValueError:
             kind = 'a whole number' if integer else 'a number'
             raise SettingsError(f'{name} must be {kind}, got {raw!r}') from None
+        if not math.isfinite(value):  # float() accepts 'nan' and 'inf', which no timeout or limit means
+            raise SettingsError(f'{name} must be a finite number, got {raw!r}')
         if value < minimum:
             raise SettingsError(f'{name} must be at least {minimum:g}, got {raw!r}')
         return value
