@@ -22,6 +22,7 @@ from components.review import review_summary
 from components.signed_out import signed_out_notice
 from components.theme import frame
 from components.tiles import TileGrid, choice_tile
+from pages.media import register_media_route
 from services.drafts import OPTIONAL_DETAILS, STEPS, Draft, RefPhoto, get_drafts
 from services.errors import PlatformError
 from services.friendly_errors import EXPIRED_COVER, describe
@@ -45,6 +46,9 @@ STEP_TITLES = {'look': 'Look', 'photo': 'Reference photo', 'cover': 'Cover', 'de
 
 def wire_field(category: str) -> str:
     return category[0].lower() + category[1:]
+
+
+register_media_route()
 
 
 @ui.page('/studio')

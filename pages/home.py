@@ -1,8 +1,8 @@
 from fastapi.responses import RedirectResponse
-from nicegui import app
+from nicegui import ui
 
 
-@app.get('/', include_in_schema=False)
+@ui.page('/')
 def home() -> RedirectResponse:
     """The studio is the product's front door."""
     return RedirectResponse('/studio', status_code=307)

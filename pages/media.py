@@ -11,7 +11,6 @@ from services.jobs import get_jobs
 from services.preview_urls import MEDIA_PREFIX, PreviewDenied, get_preview_signer
 
 
-@app.get(MEDIA_PREFIX + '/{token}', include_in_schema=False)
 async def media(token: str) -> Response:
     principal = current_principal()
     try:
@@ -29,3 +28,15 @@ async def media(token: str) -> Response:
         return PlainTextResponse('This image is no longer stored.', status_code=404)
     # Private: the URL is per person; the browser may keep it while the tab lives.
     return FileResponse(path, media_type=media_type, headers={'Cache-Control': 'private, max-age=600'})
+
+
+def register_media_route() -> None:
+    """Add the route once. Called on import and by the page modules that link to media: NiceGUI's test harness
+    re-imports modules that hold a ui.page between tests but drops every route, so a module with only a plain
+    route would otherwise lose it after the first test."""
+    path = MEDIA_PREFIX + '/{token}'
+    if not any(getattr(route, 'path', None) == path for route in app.routes):
+        app.add_api_route(path, media, methods=['GET'], include_in_schema=False)
+
+
+register_media_route()
