@@ -83,3 +83,13 @@ def select_value(user: User, marker: str, value: str) -> None:
 
 def type_into(user: User, marker: str, text: str) -> None:
     user.find(marker=marker).clear().type(text)
+
+
+async def upload(user: User, filename: str, data: bytes | None = None, content_type: str = 'image/png') -> None:
+    """Hand a file to the photo step's uploader, as the browser would after the person picked it."""
+    content = data if data is not None else (FIXTURES / filename).read_bytes()
+    element = next(iter(user.find(marker='photo-upload').elements))
+    assert isinstance(element, ui.upload)
+    with user:
+        await element.handle_uploads([ui.upload.SmallFileUpload(name=filename, content_type=content_type,
+                                                                _data=content)])
