@@ -217,8 +217,11 @@ class StudioView:
         self.cover_panel.render.refresh()
         self.create_section.refresh()
         if cleared:
-            ui.notify(f'Cleared {", ".join(cleared)}: not available for a {gender} character. Choose again.',
-                      type='info', multi_line=True)
+            # The refreshes above deleted the tile whose click got us here, and with it the current slot: notify
+            # from the stepper, which lives as long as the page.
+            with self.stepper:
+                ui.notify(f'Cleared {", ".join(cleared)}: not available for a {gender} character. Choose again.',
+                          type='info', multi_line=True)
 
     def _clear_invalid_choices(self) -> list[str]:
         draft = self.draft
