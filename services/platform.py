@@ -100,6 +100,10 @@ class PlatformClient:
     clock_offset: float = 0.0  # server time minus our time, learnt from a 401's envelope
     _http: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # 'https://api.example.com/' + '/v1/...' would request and sign '//v1/...'.
+        self.base_url = self.base_url.rstrip('/')
+
     @classmethod
     def from_settings(cls, settings: Settings, *, base_url: str | None = None,
                       transport: httpx.AsyncBaseTransport | None = None) -> PlatformClient:

@@ -108,7 +108,7 @@ async def test_every_endpoint_round_trips_signed(client: PlatformClient, echo: E
 
 
 async def test_base_url_prefix_is_not_signed(echo: EchoPlatform, creds: Credentials) -> None:
-    client = PlatformClient(base_url=echo.url + '/gateway/api', timeout=2, slow_timeout=2)
+    client = PlatformClient(base_url=echo.url + '/gateway/api/', timeout=2, slow_timeout=2)
     try:
         await client.options(creds)
     finally:
