@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from components.theme import frame
 from components.user_menu import sign_out_here
 from pages import access
 
@@ -12,7 +13,7 @@ access.install()
 
 @ui.page('/logout', title='Sign out · Agent Studio')
 def logout_page() -> None:
-    with ui.card().classes('absolute-center w-full max-w-sm items-stretch'):
+    with frame('Sign out'), ui.card().classes('w-full max-w-sm mx-auto items-stretch'):
         ui.label('Sign out of Agent Studio?').classes('text-lg')
         ui.label('This ends your session in every tab where it is open.').classes('text-sm text-grey-8')
         with ui.row().classes('justify-end'):
