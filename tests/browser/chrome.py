@@ -242,18 +242,48 @@ class Browser:
         # NiceGUI sends the value on input events; blur makes sure "on change" handlers fire as well.
         self.js('arguments[0].blur()', element)
 
-    def field_value(self, label: str) -> str:
-        return str(self.field(label).get_attribute('value') or '')
+    def field_value(self, label: str, *, timeout: float = 10) -> str:
+        # Sections are redrawn as data arrives; read from whichever element is there once it settles.
+        return str(self.wait(lambda: [self.field(label).get_attribute('value') or ''], timeout,
+                             f'no field labelled {label!r}')[0])
+
+    def field_box(self, label: str) -> WebElement:
+        """The whole Quasar field (input, select, ...) whose floating label reads `label`."""
+        literal = _xpath_literal(label)
+        for match in (f'normalize-space()={literal}', f'starts-with(normalize-space(), {literal})'):
+            shown = self.visible(self.driver.find_elements(
+                By.XPATH, f"//label[contains(@class,'q-field')][.//*[contains(@class,'q-field__label') and {match}]]"))
+            if shown:
+                return shown[0]
+        raise NoSuchElementException(f'no field labelled {label!r}')
+
+    def _open_select(self, label: str, timeout: float) -> list[WebElement]:
+        box = self.wait(lambda: self.field_box(label), timeout, f'no select labelled {label!r}')
+        self.js('arguments[0].scrollIntoView({block: "center"})', box)
+        box.click()
+        return self.wait(lambda: self.visible(self.driver.find_elements(By.CSS_SELECTOR, '.q-menu .q-item')),
+                         timeout, f'{label!r} offers no options')
+
+    def _close_select(self, label: str, timeout: float) -> None:
+        self.wait(lambda: not self.visible(self.driver.find_elements(By.CSS_SELECTOR, '.q-menu')), timeout,
+                  f'the {label!r} menu did not close')
 
     def choose(self, label: str, option: str, *, timeout: float = 10) -> None:
         """Pick `option` in the Quasar select labelled `label`."""
-        element = self.wait(lambda: self.field(label), timeout, f'no select labelled {label!r}')
-        self.js('arguments[0].closest("label").click()', element)
-        literal = _xpath_literal(option)
-        item = self.wait(lambda: self.visible(self.driver.find_elements(
-            By.XPATH, f"//*[contains(@class,'q-menu')]//*[contains(@class,'q-item') and "
-                      f'normalize-space()={literal}]')), timeout, f'no option {option!r} in {label!r}')
-        item[0].click()
+        items = self._open_select(label, timeout)
+        match = [item for item in items if (item.text or '').strip() == option]
+        if not match:
+            raise AssertionError(f'{label!r} has no option {option!r}; it offers {[i.text for i in items]}')
+        match[0].click()
+        self._close_select(label, timeout)
+
+    def choose_first(self, label: str, *, timeout: float = 10) -> str:
+        """Pick the first option of the select labelled `label`; returns the option's text."""
+        items = self._open_select(label, timeout)
+        text = (items[0].text or '').strip()
+        items[0].click()
+        self._close_select(label, timeout)
+        return text
 
     def upload(self, path: Path, *, index: int = 0) -> None:
         """Give a file to the page's file input the way a file chooser does (hidden inputs accept keys too)."""

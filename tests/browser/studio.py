@@ -1,0 +1,124 @@
+"""What a person does in the studio, as browser steps: sign in, pick a look, add a photo, generate, fill in, create.
+
+Steps find things by what is on the screen (button captions, field labels); the studio's `.mark()` markers
+are server-side only and cannot be seen by a browser.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+
+from tests.browser.chrome import Browser
+
+FIXTURES = Path(__file__).resolve().parent.parent / 'fixtures'
+ASTRONAUT = FIXTURES / 'astronaut.png'
+COFFEE = FIXTURES / 'coffee.png'
+SELECTED = 'ring-4'
+# Wording the studio uses when a step is done or a problem is shown; kept here so a rewording breaks one place.
+FACE_FOUND = 'Face found'
+NO_FACE = 'No face found'
+GENERATING = 'Generating your cover'
+SIGNED_OUT = re.compile(r'signed out|sign in', re.IGNORECASE)
+
+
+def sign_in_account(browser: Browser, name: str, password: str, *, then: str = '/studio') -> None:
+    browser.open(then)
+    browser.wait_text('Sign in to build characters')
+    if browser.has_text('Tool account'):
+        browser.click('Tool account', exact=True)
+    browser.fill('Username', name)
+    browser.fill('Password', password)
+    browser.click('Sign in', exact=True)
+    browser.wait(lambda: not browser.path.startswith('/login'), 20, 'sign-in did not leave the sign-in page')
+    browser.wait_connected()
+
+
+def sign_in_demo(browser: Browser, *, then: str = '/studio') -> None:
+    browser.open(then)
+    browser.wait_text('Sign in to build characters')
+    if browser.has_text('Sandbox demo'):
+        browser.click('Sandbox demo', exact=True)
+    browser.click('Enter the sandbox demo')
+    browser.wait(lambda: not browser.path.startswith('/login'), 20, 'the demo did not leave the sign-in page')
+    browser.wait_connected()
+
+
+def sign_out(browser: Browser) -> None:
+    browser.click('account_circle')  # the account corner's button: its icon, then the person's name
+    browser.click('Sign out', exact=True)
+    browser.wait(lambda: browser.path.startswith('/login'), 15, 'sign-out did not reach the sign-in page')
+
+
+def go_to_step(browser: Browser, title: str) -> None:
+    """Open a studio step from the stepper header (header-nav), as a person clicks the step titles."""
+    headers = browser.driver.find_elements(By.CSS_SELECTOR, '.q-stepper__tab')
+    for header in headers:
+        if title.casefold() in (header.text or '').casefold():
+            browser.js('arguments[0].click()', header)
+            return
+    browser.click(title)
+
+
+def choose_gender(browser: Browser, gender: str) -> None:
+    browser.wait_text('Who are you creating?', timeout=15)
+    label = gender.capitalize()
+    tiles = browser.wait(lambda: [t for t in browser.visible(browser.driver.find_elements(
+        By.CSS_SELECTOR, '.studio-tile')) if (t.text or '').strip().endswith(label)], 10, f'no {label} tile')
+    tiles[0].click()
+    browser.wait(lambda: look_grids(browser), 20, f'the {gender} options did not load')
+
+
+def look_grids(browser: Browser) -> list[WebElement]:
+    """One grid of option tiles per look category, in the order shown."""
+    return [grid for grid in browser.visible(browser.driver.find_elements(By.CSS_SELECTOR, 'div.grid'))
+            if grid.find_elements(By.CSS_SELECTOR, '.studio-tile')]
+
+
+def pick_look(browser: Browser, *, choice: int = 0) -> int:
+    """Pick the `choice`-th tile of every category that has none picked; returns how many categories there are."""
+    grids = look_grids(browser)
+    for index in range(len(grids)):
+        grid = look_grids(browser)[index]
+        tiles = grid.find_elements(By.CSS_SELECTOR, '.studio-tile')
+        if any(SELECTED in (tile.get_attribute('class') or '') for tile in tiles):
+            continue
+        tile = tiles[min(choice, len(tiles) - 1)]
+        browser.js('arguments[0].scrollIntoView({block: "center"})', tile)
+        tile.click()
+        browser.wait(lambda t=tile: SELECTED in (t.get_attribute('class') or ''), 10, 'a tile did not get selected')
+    return len(grids)
+
+
+def look_is_complete(browser: Browser) -> bool:
+    return all(any(SELECTED in (t.get_attribute('class') or '') for t in g.find_elements(By.CSS_SELECTOR,
+                                                                                      '.studio-tile'))
+               for g in look_grids(browser))
+
+
+def upload_photo(browser: Browser, path: Path) -> None:
+    browser.upload(path)
+
+
+def cover_image(browser: Browser) -> WebElement | None:
+    """A cover (or photo) served by the app's /media route that has really loaded (naturalWidth > 0), else None."""
+    for image in browser.visible(browser.driver.find_elements(By.CSS_SELECTOR, '.q-img img, img')):
+        src = image.get_attribute('src') or ''
+        if '/media/' in src and browser.image_loaded(image):
+            return image
+    return None
+
+
+def agent_card_image(browser: Browser, name: str) -> WebElement | None:
+    """The cover <img> on the agents-page card that carries `name`, if it has really loaded."""
+    literal = "'" + name + "'" if "'" not in name else '"' + name + '"'
+    cards = browser.visible(browser.driver.find_elements(
+        By.XPATH, f"//*[contains(@class,'q-card')][.//*[normalize-space()={literal}]]"))
+    for card in cards:
+        for image in card.find_elements(By.TAG_NAME, 'img'):
+            if browser.image_loaded(image):
+                return image
+    return None
