@@ -2,6 +2,7 @@
 
 The entry point itself runs as a subprocess for the success path, an error exit and --verbose; the other
 cases call `main(argv, env=..., stdout=..., stderr=...)` in-process, which runs the same code faster.
+The last test walks the documented flow (options, upload, face, cover, create, list) on the real sandbox.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PIL import Image
 
 from services import cli
 from services.secret import mask
+from tests.sandbox_server import RunningSandbox
 from tests.signing_echo_app import COVER_PNG, EchoPlatform, Reply, serve_echo
 
 KEY = 'cli-key-0123456789'
@@ -245,3 +249,32 @@ def test_usage_errors_exit_2() -> None:
 def test_page_size_out_of_range_names_the_flag(echo: EchoPlatform) -> None:
     code, _, err = run_in_process(['list', '--page-size', '1000'], platform_env(echo))
     assert code == cli.EXIT_USAGE and '--page-size' in err and echo.hits == []
+
+
+# --- the documented flow against the real sandbox ---------------------------------------------------------------
+
+
+def test_documented_flow_against_the_sandbox(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    creds = sandbox.credentials
+    env = {'PLATFORM_BASE_URL': sandbox.base_url, 'PLATFORM_API_KEY': creds.api_key,
+           'PLATFORM_API_SECRET': creds.api_secret.get(), 'PLATFORM_USER_ID': 'flow-user'}
+
+    def ok(*argv: str) -> dict[str, Any]:
+        code, out, err = run_in_process(list(argv), env)
+        assert code == 0, err
+        return json.loads(out)
+
+    options = ok('options', '--gender', 'female')
+    first = {category: items[0]['code'] for category, items in options.items() if items}
+    ref = ok('upload', str(FIXTURES / 'astronaut.png'))['refImageId']
+    assert ok('face', str(FIXTURES / 'astronaut.png'))['hasFace'] is True
+    look = ['--gender', 'female', '--age', first['Age'], '--ethnicity', first['Ethnicity'], '--body-type',
+            first['BodyType'], '--breast-size', first['BreastSize'], '--butt-size', first['ButtSize'],
+            '--hair-color', first['HairColor'], '--hair-style', first['HairStyle']]
+    cover = ok('cover', *look, '--ref-image-id', ref, '--out', str(tmp_path / 'cover.png'))
+    with Image.open(tmp_path / 'cover.png') as image:
+        assert image.format == 'PNG' and image.width > 100
+    agent = ok('create', *look, '--cover-id', cover['coverId'], '--name', 'Mia', '--voice-id', first['Voice'],
+               '--language', 'en')
+    listed = ok('list', '--page-number', '1', '--page-size', '20', '--type', 'custom')
+    assert agent['agentId'] in [record['agentId'] for record in listed['records']]
