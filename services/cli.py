@@ -22,6 +22,7 @@ import binascii
 import contextlib
 import json
 import mimetypes
+import os
 import sys
 import types
 import typing
@@ -219,6 +220,16 @@ def image_file(path: Path) -> tuple[bytes, str, str]:
     return content, path.name, content_type
 
 
+def check_writable(path: Path) -> None:
+    if path.is_dir():
+        raise CliError(f'--out {path} is a directory; give a file name', EXIT_USAGE)
+    folder = path.parent if str(path.parent) else Path('.')
+    if not folder.is_dir():
+        raise CliError(f'--out {path}: the folder {folder} does not exist', EXIT_LOCAL_FILE)
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise CliError(f'--out {path}: not writable', EXIT_LOCAL_FILE)
+
+
 def decode_data_url(data_url: str) -> tuple[bytes, str]:
     """'data:image/png;base64,...' -> (bytes, 'image/png')."""
     header, sep, payload = data_url.partition(',')
@@ -270,8 +281,8 @@ async def run_command(args: argparse.Namespace, client: PlatformClient, creds: C
         return result.model_dump(mode='json')
     if command == 'cover':
         request = model_from_args(CoverRequest, args)
-        if args.out is not None and args.out.is_dir():
-            raise CliError(f'--out {args.out} is a directory; give a file name', EXIT_USAGE)
+        if args.out is not None:
+            check_writable(args.out)  # before the slow, paid generation, not after it
         cover, trace_id = await client.generate_cover(creds, request)
         output: dict[str, Any] = {'coverId': cover.coverId, 'traceId': trace_id}
         if args.out is not None:

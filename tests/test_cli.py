@@ -158,6 +158,14 @@ def test_cover_writes_the_png_and_keeps_stdout_small(echo: EchoPlatform, tmp_pat
                                'buttSize': 'Medium', 'refImageId': 'ref-1'}
 
 
+def test_cover_out_into_a_missing_folder_fails_before_generating(echo: EchoPlatform, tmp_path: Path) -> None:
+    code, out, err = run_in_process([*COVER_FLAGS, '--out', str(tmp_path / 'missing' / 'c.png')], platform_env(echo))
+    assert code == cli.EXIT_LOCAL_FILE and out == '' and 'does not exist' in err
+    code, _, err = run_in_process([*COVER_FLAGS, '--out', str(tmp_path)], platform_env(echo))
+    assert code == cli.EXIT_USAGE and 'is a directory' in err
+    assert echo.hits == []
+
+
 def test_cover_full_prints_the_image_data(echo: EchoPlatform) -> None:
     code, out, _ = run_in_process([*COVER_FLAGS, '--full'], platform_env(echo))
     assert code == 0 and json.loads(out)['imageData'].startswith('data:image/png;base64,')
