@@ -30,8 +30,6 @@ JS_WHITESPACE = (
     '\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a'
     '\u2028\u2029\u202f\u205f\u3000\ufeff'
 )
-
-
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_ARRAY_INDEX = 2**32 - 2
 
@@ -59,9 +57,9 @@ def js_number(value: int | float) -> str:
         return '0'
     if value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
         return str(int(value))
-    # Beyond 2**53 a whole double is not written with its exact binary digits: JavaScript writes the
-    # shortest round-tripping digits padded with zeros (4.940001137008035e16 -> 49400011370080350).
-    # repr gives the shortest round-tripping digits, as JavaScript does; only the layout differs.
+    # repr gives the shortest round-tripping digits, as JavaScript does; only the layout differs. Whole
+    # doubles beyond 2**53 come here too: JavaScript writes those digits padded with zeros, not the exact
+    # binary value (4.940001137008035e16 -> 49400011370080350, where int() gives ...352).
     digits, _, exp_text = repr(abs(value)).partition('e')
     mantissa = digits.replace('.', '')
     point = digits.index('.') if '.' in digits else len(digits)
@@ -84,8 +82,8 @@ def js_number(value: int | float) -> str:
 
 
 def js_stringify(value: Any) -> str:
-    """Compact JSON as JavaScript's JSON.stringify writes it: no spaces, keys in the order given, raw
-    non-ASCII characters."""
+    """Compact JSON as JavaScript's JSON.stringify writes it: no spaces, keys in the order sent (but
+    array-index keys first, see js_key_order), raw non-ASCII characters."""
     if value is None:
         return 'null'
     if isinstance(value, bool):
