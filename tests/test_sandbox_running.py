@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import signal
@@ -17,11 +18,12 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from services.errors import UpstreamUnreachable
+from services.errors import UpstreamTimeout, UpstreamUnreachable
 from services.models import AgentListRequest, CoverRequest, CreateAgentRequest
 from services.platform import Credentials, PlatformClient
 from services.sandbox.config import DEMO_CREDENTIALS_FILE
@@ -40,11 +42,22 @@ async def passthrough(request: Request, call_next):
     return await call_next(request)
 
 
+class ErrorRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 @pytest.fixture
 def host_app() -> Iterator[tuple[Starlette, str]]:
     """A host app with a page of its own and an HTTP middleware, as NiceGUI's app has."""
     app = Starlette(routes=[Route('/', lambda request: PlainTextResponse('host app'))])
-    app.add_middleware(BaseHTTPMiddleware, dispatch=passthrough)
+    for _ in range(4):  # NiceGUI's app stacks several; each wraps `receive` once more
+        app.add_middleware(BaseHTTPMiddleware, dispatch=passthrough)
+    app.add_middleware(GZipMiddleware)  # buffers the response start: an abandoned answer must still drop
     with run_asgi_server(app) as base_url:
         yield app, base_url
 
@@ -72,6 +85,8 @@ async def test_embedded_sandbox_under_a_prefix(host_app: tuple[Starlette, str], 
             assert (await http.get('/')).text == 'host app'
         ref = await client.upload_ref_image(embedded.credentials, (FIXTURES / 'astronaut.png').read_bytes(),
                                             'a.png', 'image/png')
+        # Latency waits on the client's connection through the host's middleware, and still completes.
+        embedded.controller.config.latency = (0.3, 0.3)
         cover, _ = await client.generate_cover(embedded.credentials, MALE.model_copy(update={'refImageId':
                                                                                              ref.refImageId}))
         agent, _ = await client.create_agent(embedded.credentials, CreateAgentRequest(
@@ -82,9 +97,23 @@ async def test_embedded_sandbox_under_a_prefix(host_app: tuple[Starlette, str], 
         extra = Credentials('extra-key', Secret('extra-secret-123'), 'someone')
         assert (await client.list_agents(extra)).total == 0
         # A dropped connection still reaches the client as such behind the host's middleware.
-        embedded.controller.faults.set('list', 'drop', times=3)
-        with pytest.raises(UpstreamUnreachable):
-            await client.list_agents(embedded.credentials)
+        # Injected drops and stalls reach the client as such behind the host's middleware, and leave no
+        # error in the host's log (browser tests check the app's log for errors).
+        errors = ErrorRecords()
+        logging.getLogger('uvicorn.error').addHandler(errors)
+        try:
+            embedded.controller.faults.set('cover', 'drop')
+            with pytest.raises(UpstreamUnreachable):
+                await client.generate_cover(embedded.credentials, MALE)
+            embedded.controller.faults.set('cover', 'stall')
+            impatient = PlatformClient(base_url=embedded.base_url, timeout=0.5, slow_timeout=0.5)
+            with pytest.raises(UpstreamTimeout):
+                await impatient.generate_cover(embedded.credentials, MALE)
+            await impatient.aclose()
+            await asyncio.sleep(0.3)  # the stalled request notices the hang-up and finishes
+        finally:
+            logging.getLogger('uvicorn.error').removeHandler(errors)
+        assert errors.messages == []
     finally:
         await client.aclose()
         embedded.controller.close()

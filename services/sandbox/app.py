@@ -142,19 +142,50 @@ async def sleep_unless_gone(receive: Receive, seconds: float) -> bool:
             await waiter
 
 
-async def drop_connection(receive: Receive, send: Send) -> None:
-    """Close the socket without answering. Under uvicorn the transport is aborted directly; elsewhere a
-    response is started and abandoned, which the server also ends by closing the connection."""
-    cycle = getattr(receive, '__self__', None)
-    transport = getattr(cycle, 'transport', None)
+def _server_transport(receive: Any, depth: int = 0) -> Any:
+    """uvicorn's socket transport behind `receive`, following the receive callables that middleware wrap
+    around it (bound methods and closures named *receive*); None when it cannot be found."""
+    if receive is None or depth > 32:  # each BaseHTTPMiddleware adds two links; NiceGUI apps stack several
+        return None
+    owner = getattr(receive, '__self__', None)
+    transport = getattr(owner, 'transport', None)
     if transport is not None and hasattr(transport, 'abort'):
+        return transport
+    inner: list[Any] = [value for key, value in vars(owner).items() if 'receive' in key and callable(value)] \
+        if owner is not None and hasattr(owner, '__dict__') else []
+    for cell in getattr(receive, '__closure__', None) or ():
+        with contextlib.suppress(ValueError):
+            value = cell.cell_contents
+            if callable(value) and 'receive' in getattr(value, '__name__', ''):
+                inner.append(value)
+    for candidate in inner:
+        found = _server_transport(candidate, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+async def drop_connection(scope: Scope, receive: Receive, send: Send) -> None:
+    """Close the socket without a complete answer. Under uvicorn the transport is aborted directly.
+
+    Behind other middleware (NiceGUI's) the transport is out of reach: then the answer promises a length,
+    is cut off mid-body and the request fails, so the server can only close the connection. It logs the
+    exception, which is the price of reaching the client as a real drop."""
+    transport = _server_transport(receive)
+    if transport is not None:
         transport.abort()
-        for _ in range(3):  # let the server notice, so it does not try to answer with its own 500
+        for _ in range(3):  # let the server notice the loss, so the answer below is written nowhere
             await asyncio.sleep(0)
+        # Still answer through the middleware chain: BaseHTTPMiddleware would log "No response returned".
+        await Response(status_code=499)(scope, receive, send)
         return
+    # `content-encoding` makes GZip pass the promised length through untouched, so whatever completes the
+    # answer later (BaseHTTPMiddleware does) falls short of it and the server must close the connection.
     await send({'type': 'http.response.start', 'status': 200,
-                'headers': [(b'content-type', b'application/json'), (b'content-length', b'4096')]})
-    raise ConnectionAbortedError('sandbox fault injection: connection dropped')
+                'headers': [(b'content-type', b'application/json'), (b'content-length', b'4096'),
+                            (b'content-encoding', b'identity')]})
+    await send({'type': 'http.response.body', 'body': b'{"code":', 'more_body': True})
+    raise ConnectionAbortedError('sandbox fault injection: connection dropped on purpose')
 
 
 class FaultResponse(Response):
@@ -167,12 +198,13 @@ class FaultResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.kind == 'drop':
-            await drop_connection(receive, send)
+            await drop_connection(scope, receive, send)
             return
         if self.kind == 'stall':
-            if not await sleep_unless_gone(receive, self.stall_seconds):
-                await envelope_response(INTERNAL, 'Stalled request finally timed out (sandbox fault injection)')(
-                    scope, receive, send)
+            await sleep_unless_gone(receive, self.stall_seconds)
+            # Answered even when the client has gone (written nowhere then): middleware expects an answer.
+            await envelope_response(INTERNAL, 'Stalled request finally timed out (sandbox fault injection)')(
+                scope, receive, send)
             return
         response: Response
         if self.kind == '10500':

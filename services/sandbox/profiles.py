@@ -81,7 +81,7 @@ OPENINGS: dict[str, dict[str, str]] = {
            '': 'こんにちは、{name}{job}です。何について話そうか？'},
 }
 
-JOB_PHRASE = {'en': ', a {job}', 'zh': '，一名{job}', 'ja': '、{job}'}
+JOB_PHRASE = {'en': ', {job}', 'zh': '，一名{job}', 'ja': '、{job}'}
 
 
 def generate_profile(fields: Mapping[str, Any], language: str) -> dict[str, Any]:
@@ -94,7 +94,10 @@ def generate_profile(fields: Mapping[str, Any], language: str) -> dict[str, Any]
     job = ''
     if fields.get('occupation'):
         job_label = catalogue.label_of('Occupation', fields['occupation'], language) or ''
-        job = JOB_PHRASE[language].format(job=job_label.lower() if language == 'en' else job_label)
+        if language == 'en':
+            job_label = job_label.lower()
+            job_label = f'{"an" if job_label[:1] in "aeiou" else "a"} {job_label}'
+        job = JOB_PHRASE[language].format(job=job_label)
     templates = OPENINGS[language]
     opening = templates.get(fields.get('relationship') or '', templates['']).format(name=fields['name'], job=job)
     return {'personalityTraits': traits[:3], 'replyStyle': REPLY_STYLES[personality][language],
