@@ -37,6 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              'http502, garbage, stall, drop, 401)')
     parser.add_argument('--seed', type=int, default=0, help='seed for cover drawings (default 0)')
     parser.add_argument('--cover-ttl', type=float, default=1800, help='seconds a coverId stays valid (default 1800)')
+    parser.add_argument('--max-upload-mb', type=float, default=10, help='largest accepted image in MB (default 10)')
     parser.add_argument('--no-fault-control', action='store_true',
                         help='refuse POST /_sandbox/faults (it is otherwise accepted from loopback only)')
     return parser.parse_args(argv)
@@ -52,6 +53,7 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
         keys[key] = secret
     return SandboxConfig(data_dir=args.data_dir, keys=keys, latency=parse_latency(args.latency, var='--latency'),
                          cover_ttl_seconds=args.cover_ttl, seed=args.seed, faults=args.faults,
+                         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
                          allow_fault_control=not args.no_fault_control)
 
 
