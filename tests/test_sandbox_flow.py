@@ -98,6 +98,12 @@ async def test_reference_face_is_worked_into_the_cover(sandbox: RunningSandbox,
     assert a.crop(face_box).tobytes() != b.crop(face_box).tobytes()
     # Away from the face, the portrait is the same drawing.
     assert a.crop((0, 600, 768, 880)).tobytes() == b.crop((0, 600, 768, 880)).tobytes()
+    # Without the stored thumbnail the face comes from the original photo instead.
+    sandbox.controller.store.ref_image(sandbox.credentials.api_key, ref.refImageId).face_path.unlink()
+    again, _ = await sandbox_client.generate_cover(sandbox.credentials,
+                                                   CoverRequest(**FEMALE, refImageId=ref.refImageId))
+    c = decode(again.imageData).convert('RGB')
+    assert c.crop(face_box).tobytes() != a.crop(face_box).tobytes()
 
 
 @pytest.mark.parametrize(('missing', 'message'), [('breastSize', 'breastSize is required for female'),

@@ -61,6 +61,13 @@ async def test_upload_stores_the_file_under_the_data_dir(sandbox: RunningSandbox
     assert stored is not None
     assert stored.path.read_bytes() == fixture('chelsea.png')
     assert stored.faces == []
+    assert not stored.face_path.exists()
+    ref = await sandbox_client.upload_ref_image(sandbox.credentials, fixture('astronaut.png'), 'a.png', 'image/png')
+    stored = sandbox.controller.store.ref_image(sandbox.credentials.api_key, ref.refImageId)
+    assert len(stored.faces) == 1
+    # The face is kept small, so covers never decode the full photo again.
+    with Image.open(stored.face_path) as face:
+        assert max(face.size) <= 256
 
 
 async def refused(client: PlatformClient, sandbox: RunningSandbox, content: bytes, *,

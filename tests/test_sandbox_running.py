@@ -119,6 +119,15 @@ async def test_embedded_sandbox_under_a_prefix(host_app: tuple[Starlette, str], 
         embedded.controller.close()
 
 
+@pytest.mark.parametrize(('host', 'expected'), [('0.0.0.0', '127.0.0.1'), ('::', '127.0.0.1'),
+                                              ('192.0.2.7', '192.0.2.7'), ('::1', '[::1]')])
+def test_embedded_base_url_reaches_the_app_where_it_listens(tmp_path: Path, host: str, expected: str) -> None:
+    settings = load_settings({'STUDIO_PORT': '8123', 'STUDIO_HOST': host, 'STUDIO_DATA_DIR': str(tmp_path)})
+    embedded = mount_embedded_sandbox(Starlette(), settings)
+    embedded.controller.close()
+    assert embedded.base_url == f'http://{expected}:8123/sandbox'
+
+
 def test_demo_credentials_are_generated_once_with_mode_0600(tmp_path: Path) -> None:
     settings = load_settings({'STUDIO_PORT': '8123', 'STUDIO_DATA_DIR': str(tmp_path), 'SANDBOX_LATENCY': '0'})
     first = mount_embedded_sandbox(Starlette(), settings)

@@ -318,8 +318,9 @@ async def ref_image_view(request: Request, caller: Caller, content: bytes) -> Re
     def check_and_store() -> str:
         checked = images.open_checked(content, max_bytes=sandbox.config.max_upload_bytes,
                                       max_pixels=sandbox.config.max_pixels)
-        faces = images.face_detector().detect(checked.image)  # kept, to work the face into covers later
-        return sandbox.store.add_ref_image(caller.api_key, content, checked.extension, faces)
+        faces = images.face_detector().detect(checked.image)
+        face_png = cover_art.face_thumbnail(checked.image, faces[0]) if faces else None  # for covers later
+        return sandbox.store.add_ref_image(caller.api_key, content, checked.extension, faces, face_png)
 
     return ok({'refImageId': await asyncio.to_thread(check_and_store)})
 
@@ -353,10 +354,7 @@ async def cover_view(request: Request, caller: Caller, body: dict[str, Any]) -> 
     def render() -> tuple[str, str]:
         face = None
         if ref is not None and ref.faces:
-            from PIL import Image
-
-            with Image.open(ref.path) as photo:
-                face = cover_art.face_crop(photo.convert('RGB'), ref.faces[0])
+            face = cover_art.load_face(ref.face_path, ref.path, ref.faces[0])
         png = cover_art.png_bytes(cover_art.draw_cover(attrs, seed=seed, face=face))
         stored = {**attrs, **({'refImageId': ref_id} if ref_id else {})}
         cover_id = sandbox.store.add_cover(caller.api_key, png, stored, sandbox.config.cover_ttl_seconds)

@@ -13,6 +13,7 @@ import math
 import random
 from collections.abc import Mapping
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
@@ -270,6 +271,24 @@ def face_crop(photo: Image.Image, box: tuple[int, int, int, int]) -> Image.Image
     x, y, w, h = box
     mx, my = int(w * 0.12), int(h * 0.2)
     return photo.crop((max(0, x - mx), max(0, y - my), min(photo.width, x + w + mx), min(photo.height, y + h + my)))
+
+
+FACE_THUMBNAIL = 256
+
+
+def face_thumbnail(photo: Image.Image, box: tuple[int, int, int, int]) -> bytes:
+    crop = face_crop(photo, box)
+    crop.thumbnail((FACE_THUMBNAIL, FACE_THUMBNAIL), Image.Resampling.LANCZOS)
+    return png_bytes(crop)
+
+
+def load_face(thumbnail: Path, photo_path: Path, box: tuple[int, int, int, int]) -> Image.Image:
+    """The stored face thumbnail; the full photo is decoded only if the thumbnail went missing."""
+    if thumbnail.is_file():
+        with Image.open(thumbnail) as face:
+            return face.convert('RGB')
+    with Image.open(photo_path) as photo:
+        return face_crop(photo.convert('RGB'), box)
 
 
 def png_bytes(img: Image.Image) -> bytes:

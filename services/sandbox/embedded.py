@@ -16,6 +16,7 @@ from .app import SandboxController, create_sandbox_app
 from .config import SandboxConfig, load_or_create_demo_key
 
 MOUNT_PATH = '/sandbox'
+LISTEN_ANYWHERE = ('', '0.0.0.0', '::', 'localhost', '127.0.0.1')
 
 
 @dataclass
@@ -40,6 +41,9 @@ def mount_embedded_sandbox(app: Any, settings: Settings) -> EmbeddedSandbox:
     on_shutdown = getattr(app, 'on_shutdown', None)  # NiceGUI's app has it; a bare Starlette app does not
     if callable(on_shutdown):
         on_shutdown(controller.close)
-    return EmbeddedSandbox(base_url=f'http://127.0.0.1:{settings.port}{MOUNT_PATH}',
+    # Loopback, unless the app listens on one specific address only (then 127.0.0.1 would not answer).
+    host = settings.host if settings.host not in LISTEN_ANYWHERE else '127.0.0.1'
+    host = f'[{host}]' if ':' in host else host
+    return EmbeddedSandbox(base_url=f'http://{host}:{settings.port}{MOUNT_PATH}',
                            credentials=Credentials(demo_key, demo_secret, settings.user_id),
                            controller=controller)

@@ -39,6 +39,11 @@ class RefImageRow:
     path: Path
     faces: list[tuple[int, int, int, int]]
 
+    @property
+    def face_path(self) -> Path:
+        """The detected face, cropped and small, kept at upload so covers never re-decode the photo."""
+        return self.path.with_name(f'{self.id}.face.png')
+
 
 @dataclass(frozen=True)
 class AgentRow:
@@ -73,11 +78,13 @@ class SandboxStore:
 
     # --- reference images ------------------------------------------------------------------------------
 
-    def add_ref_image(self, api_key: str, content: bytes, extension: str,
-                      faces: list[tuple[int, int, int, int]]) -> str:
+    def add_ref_image(self, api_key: str, content: bytes, extension: str, faces: list[tuple[int, int, int, int]],
+                      face_png: bytes | None = None) -> str:
         ref_id = str(uuid.uuid4())
         name = f'{ref_id}.{extension}'
         _write_atomic(self.refs_dir / name, content)
+        if face_png is not None:
+            _write_atomic(self.refs_dir / f'{ref_id}.face.png', face_png)
         with self._lock:
             self._db.execute('INSERT INTO ref_images VALUES (?, ?, ?, ?, ?)',
                              (ref_id, api_key, name, json.dumps(faces), time.time()))
