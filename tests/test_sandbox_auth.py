@@ -10,6 +10,7 @@ import pytest
 
 from services.errors import AuthenticationError
 from services.platform import Credentials, PlatformClient
+from services.sandbox.auth import ReplayGuard
 from services.secret import Secret
 from services.signing import build_auth_headers
 from tests.conftest import FIXTURES, TEST_KEY, TEST_SECRET
@@ -166,3 +167,22 @@ def test_keys_are_isolated_by_secret(sandbox: RunningSandbox) -> None:
     assert_401(post(sandbox, headers), 'Signature mismatch')
     ok = build_auth_headers('other-key', Secret('other-secret-0123'), 'tester', 'POST', OPTIONS, body=BODY)
     assert post(sandbox, ok).status_code == 200
+
+
+@pytest.mark.parametrize(('method', 'path', 'status', 'code'), [('POST', '/v1/agent/nothing', 404, 10404),
+                                                                ('GET', '/v1/agent/cover', 405, 10400)])
+def test_unknown_paths_and_methods_answer_with_an_envelope(sandbox: RunningSandbox, method: str, path: str,
+                                                           status: int, code: int) -> None:
+    response = httpx.request(method, sandbox.base_url + path, timeout=10)
+    assert response.status_code == status
+    assert response.json()['code'] == code
+    assert response.json()['success'] is False
+
+
+def test_replay_memory_is_bounded() -> None:
+    guard = ReplayGuard(600)
+    guard.MAX_ENTRIES = 3
+    for i in range(5):
+        assert guard.first_use('k', f'id-{i}')
+    assert not guard.first_use('k', 'id-4')
+    assert guard.first_use('k', 'id-0')  # forgotten: the oldest went first

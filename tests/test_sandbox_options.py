@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -15,21 +16,28 @@ from services.sandbox import catalogue
 from tests.sandbox_server import RunningSandbox
 
 
-async def test_all_twelve_categories_with_four_to_twelve_options(sandbox: RunningSandbox,
-                                                                 sandbox_client: PlatformClient) -> None:
-    options = await sandbox_client.options(sandbox.credentials, gender='female')
+@pytest.fixture
+async def shared_client(shared_sandbox: RunningSandbox) -> AsyncIterator[PlatformClient]:
+    client = PlatformClient(base_url=shared_sandbox.base_url, timeout=10)
+    yield client
+    await client.aclose()
+
+
+async def test_all_twelve_categories_with_four_to_twelve_options(shared_sandbox: RunningSandbox,
+                                                                 shared_client: PlatformClient) -> None:
+    options = await shared_client.options(shared_sandbox.credentials, gender='female')
     assert set(options) == set(ALL_CATEGORIES)
     for category, items in options.items():
         assert 4 <= len(items) <= 12, category
         codes = [o.code for o in items]
         assert len(codes) == len(set(codes)), category
-        assert all(o.previewUrl and o.previewUrl.startswith(sandbox.base_url) for o in items)
+        assert all(o.previewUrl and o.previewUrl.startswith(shared_sandbox.base_url) for o in items)
 
 
-async def test_body_type_hair_style_and_voice_depend_on_gender(sandbox: RunningSandbox,
-                                                               sandbox_client: PlatformClient) -> None:
-    female = await sandbox_client.options(sandbox.credentials, gender='female')
-    male = await sandbox_client.options(sandbox.credentials, gender='male')
+async def test_body_type_hair_style_and_voice_depend_on_gender(shared_sandbox: RunningSandbox,
+                                                               shared_client: PlatformClient) -> None:
+    female = await shared_client.options(shared_sandbox.credentials, gender='female')
+    male = await shared_client.options(shared_sandbox.credentials, gender='male')
     for category in ('BodyType', 'HairStyle', 'Voice'):
         f_codes, m_codes = {o.code for o in female[category]}, {o.code for o in male[category]}
         assert f_codes != m_codes, category
@@ -42,19 +50,21 @@ async def test_body_type_hair_style_and_voice_depend_on_gender(sandbox: RunningS
     assert {o.code for o in female['Age']} == {o.code for o in male['Age']}
 
 
-async def test_without_gender_both_genders_come_back(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
-    both = await sandbox_client.options(sandbox.credentials, gender=None)
-    female = await sandbox_client.options(sandbox.credentials, gender='female')
-    male = await sandbox_client.options(sandbox.credentials, gender='male')
+async def test_without_gender_both_genders_come_back(shared_sandbox: RunningSandbox,
+        shared_client: PlatformClient) -> None:
+    both = await shared_client.options(shared_sandbox.credentials, gender=None)
+    female = await shared_client.options(shared_sandbox.credentials, gender='female')
+    male = await shared_client.options(shared_sandbox.credentials, gender='male')
     assert set(both) == set(ALL_CATEGORIES)
     for category in ('BodyType', 'HairStyle', 'Voice'):
         assert {o.code for o in both[category]} == {o.code for o in female[category]} | {o.code for o in male[category]}
 
 
-async def test_labels_follow_language_with_fallback(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
-    en = await sandbox_client.options(sandbox.credentials, gender='female', language='en')
-    zh = await sandbox_client.options(sandbox.credentials, gender='female', language='zh')
-    ja = await sandbox_client.options(sandbox.credentials, gender='female', language='ja')
+async def test_labels_follow_language_with_fallback(shared_sandbox: RunningSandbox,
+        shared_client: PlatformClient) -> None:
+    en = await shared_client.options(shared_sandbox.credentials, gender='female', language='en')
+    zh = await shared_client.options(shared_sandbox.credentials, gender='female', language='zh')
+    ja = await shared_client.options(shared_sandbox.credentials, gender='female', language='ja')
 
     def label(options: dict, category: str, code: str) -> str:
         return next(o.label for o in options[category] if o.code == code)
@@ -76,24 +86,25 @@ async def test_labels_follow_language_with_fallback(sandbox: RunningSandbox, san
     assert len(fallback) >= 3
 
 
-async def test_unknown_language_falls_back_to_english(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
-    fr = await sandbox_client.options(sandbox.credentials, gender='male', language='fr')
-    en = await sandbox_client.options(sandbox.credentials, gender='male', language='en')
+async def test_unknown_language_falls_back_to_english(shared_sandbox: RunningSandbox,
+        shared_client: PlatformClient) -> None:
+    fr = await shared_client.options(shared_sandbox.credentials, gender='male', language='fr')
+    en = await shared_client.options(shared_sandbox.credentials, gender='male', language='en')
     assert fr == en
 
 
 @pytest.mark.parametrize('namespace', ['custom_agents', 'official', ''])
-async def test_unknown_namespace_is_a_clear_10400(sandbox: RunningSandbox, sandbox_client: PlatformClient,
+async def test_unknown_namespace_is_a_clear_10400(shared_sandbox: RunningSandbox, shared_client: PlatformClient,
                                                   namespace: str) -> None:
     with pytest.raises(BusinessError) as caught:
-        await sandbox_client.options(sandbox.credentials, namespace=namespace)
+        await shared_client.options(shared_sandbox.credentials, namespace=namespace)
     assert caught.value.code == 10400
     assert 'custom_agent' in caught.value.user_message
 
 
-async def test_previews_are_small_pngs_served_without_credentials(sandbox: RunningSandbox,
-                                                                  sandbox_client: PlatformClient) -> None:
-    options = await sandbox_client.options(sandbox.credentials, gender='female')
+async def test_previews_are_small_pngs_served_without_credentials(shared_sandbox: RunningSandbox,
+                                                                  shared_client: PlatformClient) -> None:
+    options = await shared_client.options(shared_sandbox.credentials, gender='female')
     async with httpx.AsyncClient(timeout=10) as http:
         blonde = next(o for o in options['HairColor'] if o.code == 'blonde')
         black = next(o for o in options['HairColor'] if o.code == 'black')
@@ -110,7 +121,7 @@ async def test_previews_are_small_pngs_served_without_credentials(sandbox: Runni
         expected = tuple(int(catalogue.find('HairColor', 'blonde').colour[i:i + 2], 16) for i in (1, 3, 5))
         assert max(abs(a - b) for a, b in zip(centre, expected, strict=True)) < 40
         assert images[0].tobytes() != images[1].tobytes()
-        missing = await http.get(sandbox.base_url + '/cdn/options/HairColor/no-such-colour.png')
+        missing = await http.get(shared_sandbox.base_url + '/cdn/options/HairColor/no-such-colour.png')
         assert missing.status_code == 404
 
 

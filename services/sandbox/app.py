@@ -66,6 +66,7 @@ class SandboxController:
         if config.faults:
             self.faults.load_spec(config.faults)
         self.store = SandboxStore(config.data_dir)
+        self.store.purge_expired_covers()  # leftovers from before a restart
         self.replay = ReplayGuard(config.replay_window)
         self._previews: dict[tuple[str, str], bytes] = {}
         self._next_purge = 0.0

@@ -27,6 +27,9 @@ class Caller:
 class ReplayGuard:
     """Remembers (key, X-Request-ID) pairs for the replay window; a second use is refused."""
 
+    # Bounded memory under a flood: past this many remembered ids the oldest are forgotten first.
+    MAX_ENTRIES = 500_000
+
     def __init__(self, window: float) -> None:
         self.window = window
         self._seen: dict[tuple[str, str], float] = {}
@@ -43,6 +46,8 @@ class ReplayGuard:
             if expiry is not None and expiry > now:
                 return False
             self._seen[(api_key, request_id)] = now + self.window
+            while len(self._seen) > self.MAX_ENTRIES:  # dicts keep insertion order: oldest first
+                del self._seen[next(iter(self._seen))]
             return True
 
 
