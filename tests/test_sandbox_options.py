@@ -125,6 +125,26 @@ async def test_previews_are_small_pngs_served_without_credentials(shared_sandbox
         assert missing.status_code == 404
 
 
+async def test_look_previews_picture_the_option_on_the_asked_gender(shared_sandbox: RunningSandbox,
+                                                                   shared_client: PlatformClient) -> None:
+    female = await shared_client.options(shared_sandbox.credentials, gender='female')
+    male = await shared_client.options(shared_sandbox.credentials, gender='male')
+    async with httpx.AsyncClient(timeout=10) as http:
+        async def pixels(url: str) -> bytes:
+            response = await http.get(url)
+            assert response.status_code == 200
+            return Image.open(io.BytesIO(response.content)).convert('RGB').tobytes()
+
+        styles = {o.code: await pixels(o.previewUrl) for o in female['HairStyle']}
+        assert len(set(styles.values())) == len(styles)  # every hair style looks different
+        curly_f = next(o.previewUrl for o in female['HairStyle'] if o.code == 'curly')
+        curly_m = next(o.previewUrl for o in male['HairStyle'] if o.code == 'curly')
+        assert curly_f != curly_m
+        assert await pixels(curly_f) != await pixels(curly_m)
+        builds = {o.code: await pixels(o.previewUrl) for o in male['BodyType']}
+        assert len(set(builds.values())) == len(builds)
+
+
 async def test_mounted_public_url_prefix_is_used(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
     sandbox.controller.config.public_url = '/sandbox'
     options = await sandbox_client.options(sandbox.credentials, gender='male')

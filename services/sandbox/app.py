@@ -68,7 +68,7 @@ class SandboxController:
         self.store = SandboxStore(config.data_dir)
         self.store.purge_expired_covers()  # leftovers from before a restart
         self.replay = ReplayGuard(config.replay_window)
-        self._previews: dict[tuple[str, str], bytes] = {}
+        self._previews: dict[tuple[str, str, str | None], bytes] = {}
         self._next_purge = 0.0
         self.official_dir = config.data_dir / 'official'
         self.official_dir.mkdir(parents=True, exist_ok=True)
@@ -85,10 +85,10 @@ class SandboxController:
         low, high = self.config.latency
         return random.uniform(low, high) * share
 
-    async def preview(self, category: str, code: str) -> bytes:
-        key = (category, code)
+    async def preview(self, category: str, code: str, gender: str | None) -> bytes:
+        key = (category, code, gender)
         if key not in self._previews:
-            self._previews[key] = await asyncio.to_thread(cover_art.draw_preview, category, code)
+            self._previews[key] = await asyncio.to_thread(cover_art.draw_preview, category, code, gender)
         return self._previews[key]
 
     async def purge_if_due(self) -> None:
@@ -306,8 +306,10 @@ async def options_view(request: Request, caller: Caller, body: dict[str, Any]) -
         raise bad_request("gender must be 'male' or 'female', or left out for both")
     language = catalogue.normalise_language(body.get('language'))
     base = request.app.state.sandbox.public_base(request)
-    data = {category: [{'code': c.code, 'label': label, 'previewUrl': f'{base}/cdn/options/{category}/{c.code}.png'}
-                       for c, label in items]
+    # Shared codes (a 'slim' build, 'curly' hair) are pictured on the asked gender's figure.
+    suffix = f'?gender={gender}' if gender else ''
+    data = {category: [{'code': c.code, 'label': label,
+                        'previewUrl': f'{base}/cdn/options/{category}/{c.code}.png{suffix}'} for c, label in items]
             for category, items in catalogue.options_for(gender, language).items()}
     return ok(data)
 
@@ -446,7 +448,8 @@ async def option_preview(request: Request) -> Response:
     category, code = request.path_params['category'], request.path_params['code']
     if catalogue.find(category, code) is None:
         return PlainTextResponse('Not found', status_code=404)
-    png = await request.app.state.sandbox.preview(category, code)
+    gender = request.query_params.get('gender')
+    png = await request.app.state.sandbox.preview(category, code, gender if gender in catalogue.GENDERS else None)
     return Response(png, media_type='image/png', headers=CACHE_FOREVER)
 
 

@@ -71,8 +71,8 @@ def _age_grey(age: str | None) -> float:
     return {'46-55': 0.35, '56-70': 0.7}.get(age or '', 0.0)
 
 
-def draw_cover(attrs: Mapping[str, str | None], *, seed: int = 0,
-               face: Image.Image | None = None) -> Image.Image:
+def draw_cover(attrs: Mapping[str, str | None], *, seed: int = 0, face: Image.Image | None = None,
+               decorations: bool = True) -> Image.Image:
     """The portrait for these cover attributes; `face` (a crop of the reference photo) is worked in."""
     rng = _rng(seed, attrs)
     gender = attrs.get('gender') or 'female'
@@ -99,8 +99,9 @@ def draw_cover(attrs: Mapping[str, str | None], *, seed: int = 0,
         _paste_face(img, face)
         draw = ImageDraw.Draw(img, 'RGBA')
     _front_hair(draw, style, hair, rng)
-    _caption(draw, attrs)
-    _sandbox_mark(img)
+    if decorations:  # option previews are crops of a portrait and carry neither
+        _caption(draw, attrs)
+        _sandbox_mark(img)
     return img
 
 
@@ -300,9 +301,30 @@ def png_bytes(img: Image.Image) -> bytes:
 PREVIEW_SIZE = 128
 
 
-def draw_preview(category: str, code: str) -> bytes:
-    """A small tile for an option: a colour swatch where the option is a colour, else a monogram tile."""
+# Option previews that are best shown on a figure: which field they set and which part of it to show.
+HEAD_CROP, FIGURE_CROP = (164, 150, 604, 590), (34, 200, 734, 900)
+FIGURE_PREVIEWS = {'Age': ('age', HEAD_CROP), 'Ethnicity': ('ethnicity', HEAD_CROP),
+                   'HairStyle': ('hairStyle', HEAD_CROP), 'BodyType': ('bodyType', FIGURE_CROP),
+                   'BreastSize': ('breastSize', FIGURE_CROP), 'ButtSize': ('buttSize', FIGURE_CROP)}
+PREVIEW_BASE = {'female': {'gender': 'female', 'age': '26-35', 'ethnicity': 'mixed', 'bodyType': 'slim',
+                           'breastSize': 'medium', 'buttSize': 'medium', 'hairColor': 'brown',
+                           'hairStyle': 'long_straight'},
+                'male': {'gender': 'male', 'age': '26-35', 'ethnicity': 'mixed', 'bodyType': 'average',
+                         'hairColor': 'brown', 'hairStyle': 'short_crop'}}
+
+
+def draw_preview(category: str, code: str, gender: str | None = None) -> bytes:
+    """A small tile for an option: the option on a figure (ages, looks, builds), a colour swatch where the
+    option is a colour, else a monogram tile."""
     choice = catalogue.find(category, code)
+    if choice is not None and category in FIGURE_PREVIEWS:
+        field, crop = FIGURE_PREVIEWS[category]
+        gender = gender if gender in choice.genders else choice.genders[0]
+        portrait = draw_cover({**PREVIEW_BASE[gender], field: code}, decorations=False)
+        img = portrait.crop(crop).resize((PREVIEW_SIZE, PREVIEW_SIZE), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        img.save(out, 'PNG', optimize=True)
+        return out.getvalue()
     digest = hashlib.sha256(f'{category}/{code}'.encode()).digest()
     base: Colour = (64 + digest[0] % 150, 64 + digest[1] % 150, 64 + digest[2] % 150)
     img = _gradient(shade(base, -0.25), shade(base, 0.25), (PREVIEW_SIZE, PREVIEW_SIZE))
