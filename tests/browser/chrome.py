@@ -208,13 +208,42 @@ class Browser:
         # The innermost match is the control itself rather than a card around it.
         return min(shown, key=lambda el: len(el.text or ''))
 
+    def enabled(self, element: WebElement) -> bool:
+        return not self.js('const e = arguments[0]; return e.disabled || e.getAttribute("aria-disabled") === "true"'
+                           ' || e.classList.contains("disabled") || e.classList.contains("q-btn--disabled")',
+                           element)
+
     def click(self, text: str, *, exact: bool = False, timeout: float = 10) -> None:
-        element = self.wait(lambda: self.find_clickable(text, exact=exact), timeout, f'no clickable {text!r}')
+        """Click the control reading `text` once it is there and enabled, as a person waits for a grey button."""
+        def ready() -> WebElement | None:
+            element = self.find_clickable(text, exact=exact)
+            return element if self.enabled(element) else None
+        element = self.wait(ready, timeout, f'no enabled clickable {text!r}')
         self.js('arguments[0].scrollIntoView({block: "center"})', element)
         try:
             element.click()
         except WebDriverException:  # covered by a tooltip or a transition: a person would click through it
             self.js('arguments[0].click()', element)
+
+    def click_within(self, context: str, text: str, *, timeout: float = 10) -> None:
+        """Click the button reading `text` inside the smallest box that also reads `context` (e.g. an alert)."""
+        txt = _xpath_literal(text)
+
+        def find() -> WebElement | None:
+            buttons = self.visible(self.driver.find_elements(
+                By.XPATH, f"//*[contains(@class,'q-btn') and contains(normalize-space(), {txt})]"))
+            scored = []
+            for button in buttons:
+                box = self.js('''let e = arguments[0].parentElement;
+                    while (e && !e.innerText.includes(arguments[1])) e = e.parentElement;
+                    return e ? e.innerText.length : null;''', button, context)
+                if box is not None and self.enabled(button):
+                    scored.append((box, button))
+            return min(scored, key=lambda pair: pair[0])[1] if scored else None
+
+        button = self.wait(find, timeout, f'no {text!r} button near {context!r}')
+        self.js('arguments[0].scrollIntoView({block: "center"})', button)
+        button.click()
 
     def field(self, label: str) -> WebElement:
         """The input or textarea of the Quasar field labelled `label` (or with that placeholder/aria-label)."""
