@@ -98,8 +98,8 @@ class CoverPanel:
                       title='The look is not complete', kind='warning', action=('Go to Look', self.actions.go_to_look))
         label = 'Generate another' if has_covers else 'Generate cover'
         ui.button(label, icon='auto_awesome', on_click=self.actions.generate) \
-            .props('unelevated no-caps size=lg' + (' disable' if self.missing else '')) \
-            .classes('px-6').mark('generate-cover')
+            .props('unelevated no-caps size=lg').classes('px-6').mark('generate-cover') \
+            .set_enabled(not self.missing)
 
     def _running_card(self, job: Job) -> None:
         low, high = EXPECTED_SECONDS

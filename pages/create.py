@@ -115,6 +115,7 @@ class StudioView:
                 self.create_section()
         self._update_done_marks()
         self._refresh_cover_inputs()
+        self.seen_usable = self._cover_usable_state()
         ui.timer(1.0, self._tick)
         if self.draft.gender is not None:
             background_tasks.create(self._load_options(), name='studio-options')
@@ -165,7 +166,17 @@ class StudioView:
         if version != self.seen_jobs:
             self.seen_jobs = version
             self._jobs_changed()
+        usable = self._cover_usable_state()
+        if usable != self.seen_usable:  # the chosen cover just expired (or entered its last five minutes)
+            self.seen_usable = usable
+            self.review.refresh()
+            self.create_section.refresh()
+            self._update_done_marks()
         self.cover_panel.tick()
+
+    def _cover_usable_state(self) -> tuple[str | None, bool, bool]:
+        cover = self._selected_cover()
+        return (cover.id, cover.usable(), cover.expiring_soon()) if cover else (None, False, False)
 
     async def _external_draft_change(self) -> None:
         """Another tab (or a finished job) changed the draft: show it."""
@@ -641,8 +652,8 @@ class StudioView:
                 ui.icon('error_outline').classes('text-lg')
                 ui.label(problem).mark('create-problem')
         ui.button('Create agent', icon='rocket_launch', on_click=self.create) \
-            .props('unelevated no-caps size=lg' + (' disable' if problems else '')).classes('px-8 mt-2') \
-            .mark('create-agent')
+            .props('unelevated no-caps size=lg').classes('px-8 mt-2').mark('create-agent') \
+            .set_enabled(not problems)
 
     def create(self) -> None:
         if self.problems():

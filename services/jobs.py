@@ -144,7 +144,7 @@ class JobManager:
         """Start generating a cover. Raises LimitExceeded (with .user_message) when over the fair-use limit."""
         lease = self._limits.try_acquire(principal.owner_id)
         job = self._new_job(principal, 'cover', wire(request))
-        self._spawn(job, self._run_cover(job, principal, request, lease.release))
+        self._spawn(job, self._run_cover(job, principal, request, lease.release), cleanup=lease.release)
         return job
 
     def start_create(self, principal: Principal, request: CreateAgentRequest, *, cover_job_id: str | None = None,
@@ -270,10 +270,19 @@ class JobManager:
         self._persist(job)
         return job
 
-    def _spawn(self, job: Job, coro: Any) -> None:
+    def _spawn(self, job: Job, coro: Any, cleanup: Callable[[], None] | None = None) -> None:
         task = asyncio.get_running_loop().create_task(coro, name=f'{job.kind}-job-{job.id}')
         self._tasks[job.id] = task
-        task.add_done_callback(lambda _: self._tasks.pop(job.id, None))
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._tasks.pop(job.id, None)
+            # A task cancelled before it ever ran never reaches its own except/finally.
+            if job.running:
+                self._stopped(job)
+            if cleanup is not None:
+                cleanup()
+
+        task.add_done_callback(done)
 
     def _fail(self, job: Job, error: PlatformError, message: str) -> None:
         job.error_message = message

@@ -28,12 +28,12 @@ class StudioEnv:
     sandbox: RunningSandbox
 
 
-def studio_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: RunningSandbox) -> StudioEnv:
+def studio_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: RunningSandbox, **env: str) -> StudioEnv:
     """Point the app (main.py, loaded by the `user` fixture afterwards) at the test sandbox."""
     data_dir = tmp_path / 'app'
+    settings = {'PLATFORM_SLOW_TIMEOUT': '20', 'PLATFORM_TIMEOUT': '10', **env}
     configure(monkeypatch, data_dir, PLATFORM_BASE_URL=sandbox.base_url, PLATFORM_API_KEY=TEST_KEY,
-              PLATFORM_API_SECRET=TEST_SECRET, STUDIO_AUTH_MODES='accounts',
-              PLATFORM_SLOW_TIMEOUT='20', PLATFORM_TIMEOUT='10')
+              PLATFORM_API_SECRET=TEST_SECRET, STUDIO_AUTH_MODES='accounts', **settings)
     add_account(data_dir, 'alice')
     add_account(data_dir, 'bob')
     return StudioEnv(data_dir, sandbox)
@@ -68,6 +68,9 @@ async def choose_look(user: User, gender: str, look: dict[str, str]) -> None:
     await see(user, f'tile-Age-{look["Age"]}')
     for category, code in look.items():
         click(user, f'tile-{category}-{code}')
+    # Refreshed sections are rebuilt on the next turn of the loop: wait until Generate is ready.
+    await eventually(lambda: any(e.enabled for e in user.find(marker='generate-cover').elements),
+                     what='the Generate button to be enabled')
 
 
 def texts(user: User, marker: str) -> list[str]:
@@ -93,3 +96,8 @@ async def upload(user: User, filename: str, data: bytes | None = None, content_t
     with user:
         await element.handle_uploads([ui.upload.SmallFileUpload(name=filename, content_type=content_type,
                                                                 _data=content)])
+
+
+async def create_enabled(user: User) -> None:
+    await eventually(lambda: any(e.enabled for e in user.find(marker='create-agent').elements),
+                     what='the Create button to be enabled')

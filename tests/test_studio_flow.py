@@ -15,6 +15,7 @@ from tests.studio_support import (
     StudioEnv,
     choose_look,
     click,
+    create_enabled,
     open_studio,
     see,
     select_value,
@@ -56,6 +57,7 @@ async def test_female_path_without_photo_creates_an_agent(studio: User) -> None:
     select_value(user, 'language', 'ja')
     select_value(user, 'personality', 'playful')
     await see(user, content='Playful')
+    await create_enabled(user)
     click(user, 'create-agent')
     await see(user, 'create-success')
     await user.should_see('Mia is ready')

@@ -17,6 +17,7 @@ from tests.studio_support import (
     StudioEnv,
     choose_look,
     click,
+    create_enabled,
     eventually,
     open_studio,
     see,
@@ -67,6 +68,7 @@ async def test_male_path_with_face_photo_regenerate_and_pick_the_first(studio: U
     assert get_drafts().get(OWNER).selected_cover_job == first.id
     type_into(user, 'name', 'Leo')
     select_value(user, 'voice', 'voice_m_deep')
+    await create_enabled(user)
     click(user, 'create-agent')
     await see(user, 'create-success')
     created = get_jobs().jobs_for(OWNER, 'create')[0]
