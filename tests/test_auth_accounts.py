@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from nicegui.testing import User
 
+from services import signin as signin_module
+from services import throttle as throttle_module
 from services.runtime import runtime
 from services.sessions import store
 from services.signin import WRONG_ACCOUNT
@@ -82,3 +84,29 @@ async def test_a_non_admin_cannot_see_or_export_the_audit_log(user: User) -> Non
     assert 'Only administrators' in response.text
     response = await user.http_client.get('/admin/audit.csv')
     assert response.status_code == 403
+
+
+async def test_guessing_is_paused_alike_for_real_and_unknown_names(user: User) -> None:
+    for name in ('alice', 'nobody'):
+        signin_module.throttle.reset()
+        for _ in range(signin_module.throttle.max_failures):
+            await sign_in(user, name, 'wrong guess')
+            await user.should_see(WRONG_ACCOUNT, retries=50)
+        await sign_in(user, name, PASSWORD if name == 'alice' else 'wrong guess')
+        await user.should_see('Too many failed sign-in attempts. Try again in', retries=50)
+    assert store.sessions_for('account-alice') == []  # even the right password waits out the pause
+
+
+def test_the_pause_ends_after_its_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(throttle_module.time, 'monotonic', lambda: now[0])
+    gate = throttle_module.FailureThrottle(max_failures=3, window=60)
+    for _ in range(3):
+        gate.check('k')
+        gate.failed('k')
+    with pytest.raises(throttle_module.TooManyAttempts) as paused:
+        gate.check('k')
+    assert paused.value.retry_after == pytest.approx(60)
+    gate.check('other')  # other names and addresses are not affected
+    now[0] += 61
+    gate.check('k')

@@ -11,14 +11,23 @@ from typing import Any
 
 import httpx
 import pytest
-from nicegui import core
+from nicegui import ElementFilter, core
 from nicegui.storage import Storage
 from nicegui.testing import User
 
 from services.sandbox.config import SandboxConfig
 from services.secret import Secret
 from tests.auth_support import add_account, configure, files_containing, sign_in
-from tests.studio_support import FEMALE_LOOK, MALE_LOOK, choose_look, click, see, select_value, type_into
+from tests.studio_support import (
+    FEMALE_LOOK,
+    MALE_LOOK,
+    choose_look,
+    click,
+    eventually,
+    see,
+    select_value,
+    type_into,
+)
 
 # Distinctive values, so a hit can only be a leak.
 LEAK_KEY = 'ak_live_7Qz9Lm2Xv8Rt4Np1'
@@ -87,6 +96,11 @@ def browser_types(user: User, marker: str, text: str) -> None:
     user.client.handle_event({'id': element.id, 'listener_id': listener.id, 'args': [json.dumps(text)]})
 
 
+def enabled(user: User, marker: str) -> bool:
+    with user:
+        return any(getattr(e, 'enabled', False) for e in ElementFilter(marker=marker, local_scope=False))
+
+
 async def studio_flow(user: User, gender: str, look: dict[str, str], name: str) -> None:
     await user.should_see('Create a character', retries=100)
     await choose_look(user, gender, look)
@@ -94,9 +108,11 @@ async def studio_flow(user: User, gender: str, look: dict[str, str], name: str) 
     click(user, 'photo-skip')
     click(user, 'generate-cover')
     await see(user, 'cover-preview', seconds=30)
+    await see(user, 'cover-validity', content='Valid for')
     click(user, 'next-details')
     type_into(user, 'name', name)
     select_value(user, 'voice', 'voice_f_warm' if gender == 'female' else 'voice_m_deep')
+    await eventually(lambda: enabled(user, 'create-agent'), what='the create button to be enabled')
     click(user, 'create-agent')
     await see(user, 'create-success', seconds=30)
     click(user, 'to-agents')
