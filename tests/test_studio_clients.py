@@ -1,0 +1,86 @@
+"""Jobs belong to the person, not the tab: later clients see earlier work; images only reach their owner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from nicegui import app
+from nicegui.testing import User
+
+from services.drafts import get_drafts
+from services.jobs import get_jobs
+from services.preview_urls import get_preview_signer
+from tests.sandbox_server import RunningSandbox
+from tests.studio_support import FEMALE_LOOK, StudioEnv, choose_look, click, eventually, open_studio, see, studio_env
+
+OWNER = 'account-alice'
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: RunningSandbox) -> StudioEnv:
+    return studio_env(monkeypatch, tmp_path, sandbox)
+
+
+async def test_generation_started_in_one_client_is_finished_in_later_ones(
+        env: StudioEnv, create_user: Callable[[], User]) -> None:
+    env.sandbox.controller.config.latency = (1.5, 1.5)
+    first = create_user()
+    await open_studio(first)
+    await choose_look(first, 'female', FEMALE_LOOK)
+    click(first, 'generate-cover')
+    await see(first, 'cover-running')
+    job = get_jobs().jobs_for(OWNER, 'cover')[0]
+    await first.open('/agents')  # the first tab leaves the studio while the cover is still generating
+
+    second = create_user()  # another browser of the same person, while it is still running
+    await open_studio(second)
+    await see(second, 'cover-running')
+    await see(second, 'cover-elapsed', content='elapsed')
+    await see(second, 'cover-preview', seconds=15)  # appears without a reload when the job finishes
+    assert job.status == 'done'
+
+    third = create_user()  # and one that connects after it finished
+    await open_studio(third)
+    await see(third, 'cover-preview')
+    assert get_drafts().get(OWNER).selected_cover_job == job.id
+    await third.should_see(content='Valid for')
+
+
+async def test_another_person_does_not_see_my_covers(env: StudioEnv, create_user: Callable[[], User]) -> None:
+    alice = create_user()
+    await open_studio(alice)
+    await choose_look(alice, 'female', FEMALE_LOOK)
+    click(alice, 'generate-cover')
+    await eventually(lambda: any(j.status == 'done' for j in get_jobs().jobs_for(OWNER, 'cover')), what='cover')
+    bob = create_user()
+    await open_studio(bob, 'bob')
+    await bob.should_not_see(marker='cover-preview')
+    assert get_jobs().jobs_for('account-bob') == []
+
+
+async def test_cover_image_url_works_only_for_its_owner(env: StudioEnv, create_user: Callable[[], User]) -> None:
+    alice = create_user()
+    await open_studio(alice)
+    await choose_look(alice, 'female', FEMALE_LOOK)
+    click(alice, 'generate-cover')
+    await eventually(lambda: any(j.status == 'done' for j in get_jobs().jobs_for(OWNER, 'cover')), what='cover')
+    job = get_jobs().jobs_for(OWNER, 'cover')[0]
+    url = get_preview_signer().url(OWNER, 'cover', job.id)
+
+    mine = await alice.http_client.get(url)
+    assert mine.status_code == 200 and mine.headers['content-type'] == 'image/png'
+    assert mine.content.startswith(b'\x89PNG') and 'private' in mine.headers['cache-control']
+    forged = await alice.http_client.get(url[:-3] + ('AAA' if not url.endswith('AAA') else 'BBB'))
+    assert forged.status_code == 404
+
+    bob = create_user()
+    await open_studio(bob, 'bob')
+    theirs = await bob.http_client.get(url)
+    assert theirs.status_code == 403
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url='http://test') as stranger:
+        anonymous = await stranger.get(url)
+    assert anonymous.status_code in (401, 403)
