@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ M = TypeVar('M', bound=BaseModel)
 
 RETRY_TRIES = 3
 RETRY_BACKOFF = (0.5, 1.5)
+_TAG = re.compile(r'<[^>]*>?')
 SKEW_TOLERANCE = 30.0  # seconds of disagreement with the server clock before we correct ours
 
 
@@ -232,7 +234,7 @@ class PlatformClient:
             what = 'is not JSON' if not _is_json(response.content) else 'is not the documented envelope'
             hint = ' The platform seems to be having problems; try again in a minute.' if status >= 500 else ''
             raise ProtocolError(f'The platform answered with something that {what} (HTTP {status}): '
-                                f'{snippet!r}.{hint}', status=status, snippet=snippet)
+                                f'{_readable(snippet)!r}.{hint}', status=status, snippet=snippet)
         if not envelope.success:
             error = BusinessError(envelope.message or f'The platform reported error {envelope.code}.',
                                   code=envelope.code, trace_id=envelope.traceId, status=status)
@@ -275,6 +277,12 @@ class PlatformClient:
     @property
     def _host(self) -> str:
         return urlsplit(self.base_url).netloc or self.base_url
+
+
+def _readable(snippet: str) -> str:
+    """What a person would read on that page: an nginx error page becomes "502 Bad Gateway nginx", not markup."""
+    text = ' '.join(_TAG.sub(' ', snippet).split())
+    return text or snippet.strip()
 
 
 def _is_json(content: bytes) -> bool:
