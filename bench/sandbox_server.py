@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -35,6 +38,42 @@ def big_png(size: int) -> bytes:
     out = io.BytesIO()
     Image.fromarray(pixels, 'RGB').save(out, 'PNG', compress_level=1)
     return out.getvalue()
+
+
+class Recorder:
+    """Wraps the sandbox: counts requests per path and notes when each cover answer starts to leave.
+
+    GET /_bench/events returns {"counts": {path: n}, "cover_answers": [epoch seconds, ...]} so a figure can
+    tell how many calls reached the upstream and when the upstream answered (same machine, same clock).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.counts: dict[str, int] = {}
+        self.cover_answers: list[float] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope['type'] != 'http':
+            await self.app(scope, receive, send)
+            return
+        path = scope['path']
+        if path == '/_bench/events':
+            body = json.dumps({'counts': self.counts, 'cover_answers': self.cover_answers}).encode()
+            await send({'type': 'http.response.start', 'status': 200,
+                        'headers': [(b'content-type', b'application/json')]})
+            await send({'type': 'http.response.body', 'body': body})
+            return
+        self.counts[path] = self.counts.get(path, 0) + 1
+        if path != '/v1/agent/cover':
+            await self.app(scope, receive, send)
+            return
+
+        async def timed_send(message: dict[str, Any]) -> None:
+            if message['type'] == 'http.response.start' and message.get('status') == 200:
+                self.cover_answers.append(time.time())
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
 
 
 def main() -> None:
@@ -61,7 +100,7 @@ def main() -> None:
                            latency=parse_latency(args.latency), allow_fault_control=True)
     if args.create_share is not None:
         config.create_latency_share = args.create_share
-    app = create_sandbox_app(config)
+    app = Recorder(create_sandbox_app(config))
     uvicorn.run(app, host='127.0.0.1', port=args.port, log_level='warning', access_log=False,
                 backlog=2048, timeout_keep_alive=30)
 
