@@ -34,6 +34,8 @@ def clock(seconds: float) -> str:
 def validity_text(job: Job, now: float) -> tuple[str, str]:
     """(text, colour) for a finished cover's validity."""
     left = job.seconds_left(now)
+    if job.used_for:
+        return f'Used for {job.used_for}', 'grey'
     if left is None:
         return '', 'grey'
     if left <= 0:
@@ -79,7 +81,8 @@ class CoverPanel:
             selected = next((j for j in covers if j.id == self.selected), None)
             if selected is not None:
                 self._preview(selected)
-            self._gallery(covers)
+            if len(covers) > 1:
+                self._gallery(covers)
         elif not running and not problems:
             with ui.column().classes('w-full items-center py-6 text-slate-500 gap-1'):
                 ui.icon('image', size='3rem').classes('text-slate-300')
@@ -96,10 +99,13 @@ class CoverPanel:
         if self.missing:
             error_box('Choose ' + ', '.join(self.missing) + ' on the Look step first.',
                       title='The look is not complete', kind='warning', action=('Go to Look', self.actions.go_to_look))
-        label = 'Generate another' if has_covers else 'Generate cover'
-        ui.button(label, icon='auto_awesome', on_click=self.actions.generate) \
-            .props('unelevated no-caps size=lg').classes('px-6').mark('generate-cover') \
-            .set_enabled(not self.missing)
+        if has_covers:  # once there is a cover, another one is the secondary action
+            button = ui.button('Generate another', icon='auto_awesome', on_click=self.actions.generate) \
+                .props('outline no-caps')
+        else:
+            button = ui.button('Generate cover', icon='auto_awesome', on_click=self.actions.generate) \
+                .props('unelevated no-caps size=lg').classes('px-6')
+        button.mark('generate-cover').set_enabled(not self.missing)
 
     def _running_card(self, job: Job) -> None:
         low, high = EXPECTED_SECONDS
@@ -147,7 +153,10 @@ class CoverPanel:
             expired = not job.usable(now)
             image.classes(add='grayscale opacity-60' if expired else '',
                           remove='' if expired else 'grayscale opacity-60')
-            if expired:
+            if job.used_for:
+                reason.set_text(f'This cover became {job.used_for}. The platform takes each cover once: generate '
+                                f'a new one for this character.')
+            elif expired:
                 reason.set_text('This cover has expired: the platform keeps a cover for 30 minutes, so it can no '
                                 'longer be used. Regenerate to get a new one with the same look.')
             elif job.expiring_soon(now):
@@ -164,7 +173,7 @@ class CoverPanel:
             for job in covers:
                 chosen = job.id == self.selected
                 with ui.card().classes('studio-tile p-0 gap-0 overflow-hidden cursor-pointer relative '
-                                       + ('ring-4 ring-violet-600 ring-offset-2' if chosen else '')) \
+                                       + ('selected' if chosen else '')) \
                         .props('flat bordered').on('click', lambda j=job.id: self.actions.select(j)) \
                         .mark(f'cover-thumb-{job.id}'):
                     thumb = ui.image(self.signer.url(self.owner_id, 'cover', job.id)) \

@@ -18,6 +18,7 @@ NAV = (('Studio', '/studio', 'auto_awesome'), ('Agents', '/agents', 'groups'))
 _CSS = """
 .studio-tile { transition: transform .12s ease, box-shadow .12s ease; }
 .studio-tile:hover { transform: translateY(-2px); }
+.studio-tile.selected { outline: 3px solid var(--q-primary); outline-offset: 2px; }
 @media (max-width: 640px) {
   .studio-stepper .q-stepper__tab { padding: 8px 4px; min-height: 0; }
   .studio-stepper .q-stepper__title { font-size: 11px; }
@@ -39,16 +40,17 @@ def frame(title: str, *, active: str = '') -> Iterator[ui.column]:
     """Header + a centred content column; use as `with frame('Studio', active='/studio'):`."""
     apply_theme()
     ui.page_title(f'{title} · {PRODUCT}')
-    with ui.header().classes('bg-primary text-white px-3 sm:px-6 py-2 items-center gap-2 sm:gap-4 no-wrap'):
-        with ui.link(target='/studio').classes('flex items-center gap-2 no-underline text-white'):
-            ui.icon('theater_comedy').classes('text-3xl')
-            ui.label(PRODUCT).classes('text-lg font-bold tracking-tight hidden sm:block')
+    with ui.header().classes('bg-white text-slate-900 border-b border-slate-200 px-3 sm:px-6 py-2 items-center '
+                             'gap-2 sm:gap-4 no-wrap'):
+        with ui.link(target='/studio').classes('flex items-center gap-2 no-underline text-slate-900'):
+            ui.icon('theater_comedy', color='primary').classes('text-3xl')
+            ui.label(PRODUCT).classes('text-lg font-bold tracking-tight max-sm:hidden')
         with ui.row().classes('gap-1 no-wrap'):
             for label, target, icon in NAV:
                 selected = active == target
                 ui.button(label, icon=icon, on_click=lambda t=target: ui.navigate.to(t)) \
-                    .props('flat no-caps dense color=white') \
-                    .classes('px-2 ' + ('font-bold bg-white/20' if selected else 'opacity-80')) \
+                    .props(f'flat no-caps dense {"color=primary" if selected else "text-color=grey-8"}') \
+                    .classes('px-2 ' + ('font-bold bg-violet-50' if selected else '')) \
                     .mark(f'nav-{label.lower()}')
         ui.space()
         _upstream_badge()
@@ -64,7 +66,7 @@ def _upstream_badge() -> None:
                        'real platform.')
     else:
         label = runtime.upstream_label().removeprefix('https://').removeprefix('http://')
-        with ui.badge(label, color='white').props('outline').classes('text-xs px-2 py-1 max-w-[40vw] truncate') \
+        with ui.badge(label, color='grey-8').props('outline').classes('text-xs px-2 py-1 max-w-[40vw] truncate') \
                 .mark('upstream-badge'):
             ui.tooltip(f'Connected to {runtime.upstream_label()}')
 

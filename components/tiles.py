@@ -10,7 +10,7 @@ from nicegui import background_tasks, ui
 from services.models import Option
 
 OnSelect = Callable[[str], Coroutine[Any, Any, None] | None]
-_SELECTED = 'ring-4 ring-violet-600 ring-offset-2'
+_SELECTED = 'selected'  # outlined by the theme's CSS (Quasar cards override Tailwind rings)
 _GRADIENTS = ('from-violet-200 to-pink-200', 'from-sky-200 to-indigo-200', 'from-amber-100 to-rose-200',
               'from-emerald-100 to-teal-200', 'from-fuchsia-200 to-purple-200', 'from-slate-200 to-slate-300')
 

@@ -97,7 +97,7 @@ class StudioView:
                 .props('outline no-caps color=secondary').mark('surprise')
         step = self.draft.step if self.draft.step in STEPS else 'look'
         with ui.stepper(value=step, on_value_change=self._step_changed) \
-                .props('header-nav alternative-labels animated flat bordered') \
+                .props('header-nav alternative-labels animated flat bordered active-icon=none') \
                 .classes('w-full studio-stepper rounded-xl bg-white') as self.stepper:
             with ui.step('look', title='Look', icon='face_retouching_natural') as self.step_look:
                 self.look_section()
@@ -462,8 +462,10 @@ class StudioView:
 
     def _refresh_cover_inputs(self) -> None:
         self.cover_panel.missing = [CATEGORY_TITLES.get(c, c).lower() for c in self.draft.missing_look()]
-        self.cover_panel.look_summary = [self.label(c, self.draft.look.get(c)) for c in self.draft.look_categories()
-                                         if self.draft.look.get(c)]
+        # Sizes share their labels ("Medium"), so they say what they are.
+        self.cover_panel.look_summary = [
+            (f'{CATEGORY_TITLES[c]}: ' if c in ('BreastSize', 'ButtSize') else '') + self.label(c, self.draft.look[c])
+            for c in self.draft.look_categories() if self.draft.look.get(c)]
         self.cover_panel.selected = self.draft.selected_cover_job
 
     def _cover_request(self) -> CoverRequest:
@@ -618,6 +620,8 @@ class StudioView:
         running = any(j.running for j in self.jobs.jobs_for(self.owner, 'cover'))
         if cover is None:
             found.append('Wait for the cover to finish.' if running else 'Generate a cover.')
+        elif cover.used_for:
+            found.append(f'The chosen cover was already used for {cover.used_for}. Generate a new one.')
         elif not cover.usable():
             found.append(EXPIRED_COVER)
         if not draft.name.strip():

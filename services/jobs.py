@@ -69,6 +69,7 @@ class Job(BaseModel):
     cover_id: str | None = None
     expires_at: float | None = None
     has_image: bool = False
+    used_for: str | None = None  # the agent this cover became (the platform takes a cover only once)
     # create jobs
     agent_id: str | None = None
     agent_name: str | None = None
@@ -97,7 +98,7 @@ class Job(BaseModel):
 
     def usable(self, now: float | None = None) -> bool:
         left = self.seconds_left(now)
-        return left is not None and left > 0 and bool(self.cover_id)
+        return left is not None and left > 0 and bool(self.cover_id) and not self.used_for
 
     def expiring_soon(self, now: float | None = None) -> bool:
         left = self.seconds_left(now)
@@ -152,6 +153,9 @@ class JobManager:
         """Start creating the agent. Refuses at once when the chosen cover is known to have expired."""
         if cover_job_id is not None:
             cover_job = self.get(principal.owner_id, cover_job_id)
+            if cover_job is not None and cover_job.used_for:
+                raise JobRefused(f'This cover was already used for {cover_job.used_for}; the platform takes each '
+                                 f'cover once. Generate a new one.')
             if cover_job is None or not cover_job.usable():
                 raise JobRefused(EXPIRED_COVER)
         running = [j for j in self.jobs_for(principal.owner_id, 'create') if j.running]
@@ -241,6 +245,7 @@ class JobManager:
             job.agent_id = created.agentId
             job.agent_name = created.name
             job.cover_url = created.coverUrl
+            self._mark_used(job.owner_id, job.source_cover_job, created.name)
             self._finish(job, 'done')
             self._record('agent.created', job, f'agent {created.agentId} "{created.name}"')
             if on_success is not None:
@@ -306,6 +311,12 @@ class JobManager:
         self._persist(job)
         if job._finished is not None:
             job._finished.set()
+
+    def _mark_used(self, owner_id: str, cover_job_id: str | None, agent_name: str) -> None:
+        cover_job = self.get(owner_id, cover_job_id)
+        if cover_job is not None:
+            cover_job.used_for = agent_name
+            self._persist(cover_job)
 
     def _expire_cover(self, owner_id: str, cover_job_id: str) -> None:
         """The platform says the cover expired before our clock did: believe the platform."""

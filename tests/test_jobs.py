@@ -120,3 +120,6 @@ async def test_create_refuses_a_known_expired_cover_and_believes_the_platform(
     done = []
     created = await jobs.start_create(who, request, cover_job_id=cover.id, on_success=done.append).wait()
     assert created.status == 'done' and created.agent_name == 'Ivy' and done == [created]
+    assert cover.used_for == 'Ivy' and not cover.usable()
+    with pytest.raises(JobRefused, match='already used for Ivy'):
+        jobs.start_create(who, request, cover_job_id=cover.id)

@@ -65,5 +65,6 @@ async def test_female_path_without_photo_creates_an_agent(studio: User) -> None:
     assert created.agent_id and created.request['breastSize'] == 'medium'
     await user.should_see(created.agent_id)
     assert get_drafts().get(owner()).look == {}  # cleared for the next character
+    assert cover.used_for == 'Mia' and not cover.usable()  # a cover becomes one agent only
     click(user, 'to-agents')
     await see(user, content='Mia')
