@@ -14,7 +14,8 @@ def sign_out_here() -> None:
     """End this browser's session in every tab that has it, then show the sign-in page."""
     sid = app.storage.user.get(SESSION_KEY)
     app.storage.user.pop(SESSION_KEY, None)
-    sign_out(sid)  # other tabs of the session are sent to the sign-in page by the access module's listener
+    store.detach_tab(ui.context.client.id)  # this tab goes to the sign-in page below, not back to this page
+    sign_out(sid)  # the session's other tabs are sent to the sign-in page by the access module's listener
     ui.navigate.to('/login?reason=signed-out')
 
 
@@ -22,6 +23,7 @@ def sign_out_everywhere() -> None:
     """End every session of this person (other browsers and devices too), then show the sign-in page."""
     session = valid_session(app.storage.user.get(SESSION_KEY))
     app.storage.user.pop(SESSION_KEY, None)
+    store.detach_tab(ui.context.client.id)
     if session is not None:
         sign_out(session.sid)
         store.end_all_for(session.principal.owner_id, 'signed out everywhere')

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from urllib.parse import quote, urlencode
 
 from nicegui import Client, app, background_tasks, core
@@ -109,30 +108,24 @@ async def _dispatch(request: Request, call_next: RequestResponseEndpoint) -> Res
 
 # --- tabs of a session ---------------------------------------------------------------------------------------
 
-_tabs_lock = threading.Lock()
-_tabs: dict[str, str] = {}  # client id -> session id of every connected tab that belongs to a session
-
 
 def _remember_tab(client: Client) -> None:
     sid = app.storage.user.get(SESSION_KEY)
     if sid and store.peek(sid) is not None:
-        with _tabs_lock:
-            _tabs[client.id] = sid
+        store.attach_tab(client.id, sid)
 
 
 def _forget_tab(client: Client) -> None:
-    _forget_tab_id(client.id)
+    store.detach_tab(client.id)
 
 
 def tabs_of(sid: str) -> list[str]:
-    with _tabs_lock:
-        return [client_id for client_id, tab_sid in _tabs.items() if tab_sid == sid]
+    return store.tabs_of(sid)
 
 
 def _send_to_login(client_ids: list[str], reason: str) -> None:
     for client_id in client_ids:
-        with _tabs_lock:
-            _tabs.pop(client_id, None)
+        store.detach_tab(client_id)
         client = Client.instances.get(client_id)
         if client is None or client.is_deleted:
             continue
@@ -161,22 +154,15 @@ def _on_session_end(session: Session, reason: str) -> None:
 
 def sweep() -> None:
     """Send tabs whose session ended without notice (idle timeout, account changed) to the sign-in page."""
-    with _tabs_lock:
-        tabs = list(_tabs.items())
-    for client_id, sid in tabs:
+    for client_id, sid in store.tabs():
         if client_id not in Client.instances:
-            _forget_tab_id(client_id)
+            store.detach_tab(client_id)
             continue
         session = store.peek(sid)  # peek: watching a tab is not activity, so it never keeps a session alive
         if session is None:
             _send_to_login([client_id], 'expired')
         elif problem := session_problem(session):
             store.end(sid, problem)  # its listener sends every tab of the session away
-
-
-def _forget_tab_id(client_id: str) -> None:
-    with _tabs_lock:
-        _tabs.pop(client_id, None)
 
 
 async def _sweep_forever() -> None:

@@ -70,6 +70,25 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self.idle_timeout = idle_timeout
         self._listeners: list[EndListener] = []
+        self._tabs: dict[str, str] = {}  # connected browser tab (NiceGUI client id) -> its session id
+
+    # --- the browser tabs showing a session, so ending it can reach every one of them -----------------------
+
+    def attach_tab(self, client_id: str, sid: str) -> None:
+        with self._lock:
+            self._tabs[client_id] = sid
+
+    def detach_tab(self, client_id: str) -> str | None:
+        with self._lock:
+            return self._tabs.pop(client_id, None)
+
+    def tabs_of(self, sid: str) -> list[str]:
+        with self._lock:
+            return [client_id for client_id, tab_sid in self._tabs.items() if tab_sid == sid]
+
+    def tabs(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self._tabs.items())
 
     def on_end(self, listener: EndListener) -> None:
         """Call `listener(session, reason)` whenever a session ends, however it ends."""
@@ -137,6 +156,7 @@ class SessionStore:
         with self._lock:
             doomed = list(self._sessions.values())
             self._sessions.clear()
+            self._tabs.clear()
         self._ended(doomed, reason)
         return len(doomed)
 
