@@ -35,7 +35,8 @@ SWEEP_SECONDS = 2.0
 PUBLIC_PATHS = {LOGIN_PATH, '/favicon.ico', SANDBOX_MOUNT}
 PUBLIC_PREFIXES = ['/_nicegui/', '/_nicegui_ws/', f'{SANDBOX_MOUNT}/', '/static/']
 # ...but these NiceGUI routes serve per-client content (uploads, auto-served files): they need a session too.
-PROTECTED_PREFIXES = ['/_nicegui/client/', '/_nicegui/auto/']
+CLIENT_PREFIX = '/_nicegui/client/'
+PROTECTED_PREFIXES = [CLIENT_PREFIX, '/_nicegui/auto/']
 # Plain routes a person navigates to (like '/', which redirects to the studio): they redirect like pages do.
 NAVIGABLE_PATHS = {'/'}
 
@@ -72,6 +73,17 @@ def login_url(target: str, reason: str = '') -> str:
     return LOGIN_PATH + ('?' + urlencode(query, quote_via=quote, safe='/') if query else '')
 
 
+def _owns_client(request: Request, path: str) -> bool:
+    client_id = path[len(CLIENT_PREFIX):].split('/', 1)[0]
+    client = Client.instances.get(client_id)
+    if client is None:
+        return True  # NiceGUI answers 404 itself
+    try:
+        return client.request.session.get('id') == request.session.get('id')
+    except (RuntimeError, AssertionError):
+        return False
+
+
 def _is_page_route(request: Request) -> bool:
     if request.url.path in NAVIGABLE_PATHS:
         return True
@@ -99,6 +111,9 @@ async def _dispatch(request: Request, call_next: RequestResponseEndpoint) -> Res
             target = path + (f'?{request.url.query}' if request.url.query else '')
             return RedirectResponse(login_url(target), status_code=303)
         return JSONResponse({'detail': 'Sign in first.'}, status_code=401, headers={'Cache-Control': 'no-store'})
+    if path.startswith(CLIENT_PREFIX) and not _owns_client(request, path):
+        # A tab's upload endpoint belongs to the browser that opened the tab, even among signed-in people.
+        return JSONResponse({'detail': 'This belongs to another browser.'}, status_code=403)
     request.state.principal = session.principal
     response = await call_next(request)
     # Pages and per-user files must not linger in shared caches or be reused after signing out.

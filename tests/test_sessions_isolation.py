@@ -10,6 +10,7 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
+from services.drafts import get_drafts
 from services.jobs import get_jobs
 from services.preview_urls import get_preview_signer
 from services.runtime import runtime
@@ -109,3 +110,21 @@ async def test_over_the_limit_the_person_is_told_when_to_try_again(user: User) -
     finally:
         for lease in held:
             lease.release()
+
+
+async def test_a_tabs_upload_route_refuses_other_people(user: User, create_user: Callable[[], User]) -> None:
+    alice, bob = user, create_user()
+    await open_studio(alice, 'alice')
+    await open_studio(bob, 'bob')
+    await choose_look(alice, 'female', FEMALE_LOOK)
+    click(alice, 'next-photo')
+    await see(alice, 'photo-upload')
+    (upload,) = alice.find(marker='photo-upload').elements
+    url = upload.props['url']
+    photo = (Path(__file__).parent / 'fixtures' / 'astronaut.png').read_bytes()
+    files = {'file': ('astronaut.png', photo, 'image/png')}
+
+    assert (await bob.http_client.post(url, files=files)).status_code == 403
+    assert (await create_user().http_client.post(url, files=files)).status_code == 401
+    assert get_drafts().get('account-alice').ref is None  # nothing reached Alice's draft
+    assert (await alice.http_client.post(url, files=files)).status_code == 200
