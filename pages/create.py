@@ -44,6 +44,13 @@ STEP_TITLES = {'look': 'Look', 'photo': 'Reference photo', 'cover': 'Cover', 'de
                'create': 'Create'}
 
 
+class StudioStepper(ui.stepper):
+    """A stepper whose steps are "done" when their content is complete, not merely because they come first."""
+
+    def _handle_value_change(self, value: object) -> None:
+        super(ui.stepper, self)._handle_value_change(value)  # skip ui.stepper's "every earlier step is done"
+
+
 def wire_field(category: str) -> str:
     return category[0].lower() + category[1:]
 
@@ -96,7 +103,7 @@ class StudioView:
             ui.button('Surprise me', icon='casino', on_click=self.surprise) \
                 .props('outline no-caps color=secondary').mark('surprise')
         step = self.draft.step if self.draft.step in STEPS else 'look'
-        with ui.stepper(value=step, on_value_change=self._step_changed) \
+        with StudioStepper(value=step, on_value_change=self._step_changed) \
                 .props('header-nav alternative-labels animated flat bordered active-icon=none') \
                 .classes('w-full studio-stepper rounded-xl bg-white') as self.stepper:
             with ui.step('look', title='Look', icon='face_retouching_natural') as self.step_look:
@@ -145,16 +152,15 @@ class StudioView:
         cover = self._selected_cover()
         marks = {
             self.step_look: not draft.missing_look(),
-            self.step_photo: draft.ref is not None and (draft.ref.has_face or draft.ref.acknowledged),
+            self.step_photo: (draft.ref.has_face or draft.ref.acknowledged) if draft.ref is not None
+            else draft.photo_skipped,
             self.step_cover: cover is not None and cover.usable(),
             self.step_details: bool(draft.name.strip() and draft.voice),
         }
         for step, done in marks.items():
-            if bool(step.props.get('done')) != done:
-                if done:
-                    step.props('done')
-                else:
-                    step.props(remove='done')
+            wanted = 'true' if done else 'false'
+            if step.props.get(':done') != wanted:
+                step.props(f':done={wanted}')
 
     # --- keeping every tab in step ----------------------------------------------------------------------
 
@@ -374,7 +380,7 @@ class StudioView:
                       on_rejected=self._photo_rejected) \
                 .props('accept=".jpg,.jpeg,.png,.webp,image/jpeg,image/png,image/webp" flat bordered') \
                 .classes('w-full max-w-md').mark('photo-upload')
-            ui.button('Skip: no reference photo', on_click=lambda: self.go('cover')) \
+            ui.button('Skip: no reference photo', on_click=self._skip_photo) \
                 .props('flat no-caps').mark('photo-skip')
             return
         with ui.row().classes('w-full gap-6 items-start'):
@@ -434,6 +440,11 @@ class StudioView:
             self.photo_busy = False
             self.photo_section.refresh()
             self._refresh_cover_inputs()
+
+    def _skip_photo(self) -> None:
+        self.draft.photo_skipped = True
+        self.save()
+        self.go('cover')
 
     def _photo_rejected(self) -> None:
         limit_mb = runtime.settings.max_upload_bytes / (1024 * 1024)

@@ -46,6 +46,7 @@ class Draft(BaseModel):
     options_language: str = 'en'  # the language option labels are shown in
     look: dict[str, str] = {}  # category -> option code
     ref: RefPhoto | None = None
+    photo_skipped: bool = False  # "no reference photo" was a decision, so the step counts as done
     selected_cover_job: str | None = None
     name: str = ''
     voice: str | None = None

@@ -145,3 +145,21 @@ async def test_reload_and_second_tab_restore_the_draft(env: StudioEnv, user: Use
     assert stepper.value == 'details'
     await see(user, 'tile-BodyType-curvy')
     assert get_drafts().get(OWNER).look == FEMALE_LOOK
+
+
+def step_done(user: User, name: str) -> bool:
+    step = next(s for s in user.find(kind=ui.step).elements if s.props.get('name') == name)
+    return step.props.get(':done') == 'true'
+
+
+async def test_steps_are_done_by_their_content_not_their_position(studio: User) -> None:
+    user = studio
+    await choose_look(user, 'female', FEMALE_LOOK)
+    await eventually(lambda: step_done(user, 'look'), what='Look done')
+    click(user, 'next-photo')
+    assert not step_done(user, 'photo')
+    click(user, 'photo-skip')  # deciding against a photo completes the step
+    await eventually(lambda: step_done(user, 'photo'), what='Reference photo done')
+    click(user, 'next-details')  # jumping ahead does not make the cover "done"
+    await eventually(lambda: get_drafts().get(OWNER).step == 'details', what='on Details')
+    assert not step_done(user, 'cover')
