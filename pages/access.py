@@ -167,6 +167,29 @@ def _on_session_end(session: Session, reason: str) -> None:
     _send_to_login(client_ids, code)
 
 
+def _drop_own_key_work(session: Session, reason: str) -> None:
+    """A person's own key is forgotten on sign-out, so their covers still generating with it are cancelled
+    (they can be regenerated). An agent creation in flight is left to finish, so no agent is orphaned."""
+    principal = session.principal
+    if principal.mode != 'byok' or store.sessions_for(principal.owner_id):
+        return
+    from services.jobs import get_jobs  # late: the job layer is the studio's and is created on first use
+
+    def cancel() -> None:
+        jobs = get_jobs()
+        for job in jobs.jobs_for(principal.owner_id, 'cover'):
+            if job.running:
+                jobs.cancel(principal.owner_id, job.id)
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        if core.loop is not None:
+            core.loop.call_soon_threadsafe(cancel)
+        return
+    cancel()
+
+
 def sweep() -> None:
     """Send tabs whose session ended without notice (idle timeout, account changed) to the sign-in page."""
     for client_id, sid in store.tabs():
@@ -198,6 +221,7 @@ def install() -> None:
     app.on_delete(_forget_tab)
     app.on_startup(lambda: background_tasks.create(_sweep_forever(), name='session sweep'))
     store.on_end(_on_session_end)
+    store.on_end(_drop_own_key_work)
 
 
 install()
