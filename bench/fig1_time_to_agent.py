@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from bench import fig1_browser
 from bench.common import Figure, LoopLag, bench_principal, median, sandbox_upstream
 from services.jobs import Job, JobManager
 from services.limits import GenerationLimits
@@ -110,34 +111,48 @@ def run(quick: bool = False) -> Figure:
     persons = 1 if quick else PERSONS_PER_FLOW
     # Creation is instant here: the target has no term for it, and on the real platform it adds the same
     # seconds to both flows (the studio cannot start it before the cover exists).
-    with sandbox_upstream(f'{COVER_LATENCY:g}', create_share=0.0) as base_url, \
-            tempfile.TemporaryDirectory(prefix='bench-fig1-') as tmp:
-        results, lag = asyncio.run(_measure(base_url, Path(tmp), persons))
+    with sandbox_upstream(f'{COVER_LATENCY:g}', create_share=0.0) as base_url:
+        with tempfile.TemporaryDirectory(prefix='bench-fig1-') as tmp:
+            results, lag = asyncio.run(_measure(base_url, Path(tmp), persons))
+        browsers = fig1_browser.measure(base_url)
     studio = median([r['from_generate'] for r in results['studio']])
     sequential = median([r['from_generate'] for r in results['sequential']])
     studio_task = median([r['whole_task'] for r in results['studio']])
     sequential_task = median([r['whole_task'] for r in results['sequential']])
     target = max(COVER_LATENCY, FORM_SECONDS) + SLACK
+    b_studio, b_sequential = browsers['studio'].get('seconds'), browsers['sequential'].get('seconds')
+    in_browser = isinstance(b_studio, float) and isinstance(b_sequential, float)
+    # The headline is what a person at the page experiences when the browser run worked; the service-layer
+    # median (three persons per flow) is kept beside it.
+    value = b_studio if in_browser else studio
+    ratio = b_studio / b_sequential if in_browser else studio / sequential
+    browser_text = (f'In Chromium: studio {b_studio:.1f} s, sequential {b_sequential:.1f} s, ratio {ratio:.2f}. '
+                    if in_browser else f'The browser run failed ({browsers}); the value is the service layer\'s. ')
     return Figure(
-        key=KEY, title=TITLE, target=f'{TARGET_TEXT} = {target:g} s', value=round(studio, 2), unit='s',
-        met=studio <= target,
-        method=(f'Service layer, not a browser: a scripted person ({PICK:g} s per choice, {len(LOOK_CHOICES)} look '
-                f'choices, details form {FORM_SECONDS:g} s) drives services.jobs.JobManager and PlatformClient against '
-                f'the sandbox (own process, cover latency {COVER_LATENCY:g} s, creation instant) over signed HTTP. '
-                f'{persons} studio and {persons} sequential persons run at once; times from pressing Generate to '
-                'the created agent, median.'),
-        note=(f'Studio / sequential = {studio / sequential:.2f} from Generate to agent '
-              f'({studio:.1f} s vs {sequential:.1f} s); {studio_task / sequential_task:.2f} for the whole task '
-              f'including the {LOOK_SECONDS:g} s of look choices that both flows share '
-              f'({studio_task:.1f} s vs {sequential_task:.1f} s). The page adds its own reaction time on top '
-              '(it redraws when the job table changes), which this service-layer measurement does not include.'),
+        key=KEY, title=TITLE, target=f'{TARGET_TEXT} = {target:g} s', value=round(float(value), 2), unit='s',
+        met=bool(value <= target and studio <= target),
+        method=(f'A scripted person ({PICK:g} s per choice, details form {FORM_SECONDS:g} s: name typed in '
+                f'{DETAILS[0][1]:g} s, then five choices), timed from pressing Generate to the created agent, with the '
+                f'sandbox in its own process (cover latency {COVER_LATENCY:g} s, creation instant). Headline: one '
+                'studio person and one sequential person at once in headless Chromium on the real app (includes the '
+                f'page noticing the cover). Also: {persons} + {persons} persons at once through the job layer '
+                '(services.jobs.JobManager, PlatformClient; median).'),
+        note=(browser_text + f'Service layer: studio {studio:.1f} s vs sequential {sequential:.1f} s '
+              f'(ratio {studio / sequential:.2f}); {studio_task / sequential_task:.2f} for the whole task including '
+              f'the {LOOK_SECONDS:g} s of look choices both flows share ({studio_task:.1f} s vs '
+              f'{sequential_task:.1f} s).'),
         details={
-            'ratio_studio_over_sequential': round(studio / sequential, 3),
-            'ratio_whole_task': round(studio_task / sequential_task, 3),
-            'studio_from_generate_s': round(studio, 2), 'sequential_from_generate_s': round(sequential, 2),
-            'studio_whole_task_s': round(studio_task, 2), 'sequential_whole_task_s': round(sequential_task, 2),
+            'ratio_studio_over_sequential': round(ratio, 3),
+            'browser': browsers,
+            'service_ratio': round(studio / sequential, 3),
+            'service_ratio_whole_task': round(studio_task / sequential_task, 3),
+            'service_studio_from_generate_s': round(studio, 2),
+            'service_sequential_from_generate_s': round(sequential, 2),
+            'service_studio_whole_task_s': round(studio_task, 2),
+            'service_sequential_whole_task_s': round(sequential_task, 2),
             'target_s': target, 'cover_latency_s': COVER_LATENCY, 'form_s': FORM_SECONDS, 'look_s': LOOK_SECONDS,
-            'event_loop_lag': lag,
-            'persons': {flow: [{k: round(v, 2) for k, v in r.items()} for r in rs] for flow, rs in results.items()},
+            'service_event_loop_lag': lag,
+            'service_persons': {flow: [{k: round(v, 2) for k, v in r.items()} for r in rs]
+                                for flow, rs in results.items()},
         },
     )

@@ -8,7 +8,11 @@ animation frames (it is painted). Both clocks are this machine's; the difference
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sqlite3
 import time
+from pathlib import Path
 
 from bench.browser import app_on, chromium, sign_in_byok, upstream_events
 from bench.common import Figure, median, percentile, sandbox_upstream
@@ -62,7 +66,17 @@ if (!window.__covers) {
 '''
 
 
-def _one(browser: Browser, upstream: str) -> dict[str, float]:
+def _newest_cover_finished_at(data_dir: Path) -> float | None:
+    """When the app's job layer finished the newest cover job (epoch seconds), from its own job table."""
+    with contextlib.closing(sqlite3.connect(f'file:{data_dir / "jobs.sqlite3"}?mode=ro', uri=True)) as db:
+        for (data,) in db.execute('SELECT data FROM jobs ORDER BY created_at DESC'):
+            job = json.loads(data)
+            if job.get('kind') == 'cover':
+                return job.get('finished_at')
+    return None
+
+
+def _one(browser: Browser, upstream: str, data_dir: Path) -> dict[str, float]:
     """Press Generate once; seconds from the upstream's answer to the new cover on screen, and its parts."""
     answers_before = len(upstream_events(upstream)['cover_answers'])
     covers_before = set(browser.js('return Object.keys(window.__covers)'))
@@ -72,10 +86,12 @@ def _one(browser: Browser, upstream: str) -> dict[str, float]:
     seen = browser.wait(lambda: next((t for k, t in browser.js('return window.__covers').items()
                                       if k not in covers_before), None), 30, 'the new cover was never displayed')
     parts = {'total': seen['shown'] / 1000 - answered}
-    if seen.get('fetchStart') and seen.get('responseEnd'):
-        # Until the browser asks for the image: the app receives, checks and stores the cover and the page learns
-        # of it. After: the image's own transfer, decoding and painting.
-        parts['until_image_requested'] = seen['fetchStart'] / 1000 - answered
+    finished = _newest_cover_finished_at(data_dir)
+    if finished and seen.get('fetchStart') and seen.get('responseEnd'):
+        # The app receives, checks and stores the cover; the page learns of it and sends the new <img>; the
+        # browser fetches, decodes and paints it.
+        parts['app_receives_and_stores'] = finished - answered
+        parts['page_notices_and_requests'] = seen['fetchStart'] / 1000 - finished
         parts['image_transfer'] = (seen['responseEnd'] - seen['fetchStart']) / 1000
         parts['decode_and_paint'] = (seen['shown'] - seen['responseEnd']) / 1000
     return parts
@@ -93,13 +109,14 @@ def run(quick: bool = False) -> Figure:
         go_to_step(browser, 'Cover')
         browser.js(OBSERVER)
         for _ in range(runs):
-            latencies.append(_one(browser, upstream))
+            latencies.append(_one(browser, upstream, app.data_dir))
             time.sleep(0.5)
         browser.shot('fig4-last-cover')
     ms = [p['total'] * 1000 for p in latencies]
     value = median(ms)
     breakdown = {part: round(median([p[part] * 1000 for p in latencies if part in p]), 1)
-                 for part in ('until_image_requested', 'image_transfer', 'decode_and_paint')
+                 for part in ('app_receives_and_stores', 'page_notices_and_requests', 'image_transfer',
+                              'decode_and_paint')
                  if any(part in p for p in latencies)}
     return Figure(
         key=KEY, title=TITLE, target=TARGET_TEXT, value=round(value, 1), unit='ms', met=value <= TARGET_MS,
