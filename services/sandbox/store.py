@@ -67,6 +67,7 @@ class SandboxStore:
         self.covers_dir = self.data_dir / 'covers'
         for folder in (self.data_dir, self.refs_dir, self.covers_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        self.refs_dir.chmod(0o700)  # people's photos: readable by the service only
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.data_dir / 'sandbox.sqlite3', check_same_thread=False, isolation_level=None)
         self._db.execute('PRAGMA journal_mode=WAL')
