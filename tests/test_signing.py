@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -272,6 +273,8 @@ class Node:
 def node() -> Iterator[Node]:
     executable = shutil.which('node')
     if executable is None:
+        if os.environ.get('STUDIO_REQUIRE_NODE') == '1':
+            pytest.fail('node (Node.js) is required here (STUDIO_REQUIRE_NODE=1) for the JavaScript cross-check')
         pytest.skip('node (Node.js) is not installed; the JavaScript cross-check needs it')
     reference = Node(executable)
     assert reference.ask({'op': 'body', 'text': '{}'}) == {'canonical': '', 'stringified': '{}', 'values': {}}
