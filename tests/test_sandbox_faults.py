@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from services.models import CoverRequest, CreateAgentRequest
 from services.platform import PlatformClient
 from services.sandbox.config import SandboxConfig
 from services.sandbox.faults import Faults, FaultSpecError
-from services.settings import load_settings
+from services.settings import SettingsError, load_settings
 from tests.sandbox_server import RunningSandbox, running_sandbox
 
 FEMALE = CoverRequest(gender='female', age='18-25', ethnicity='latino', bodyType='slim', breastSize='small',
@@ -99,7 +100,7 @@ async def test_clear_removes_every_fault(sandbox: RunningSandbox, sandbox_client
     assert (await sandbox_client.list_agents(sandbox.credentials)).total == 0
 
 
-async def test_faults_from_settings(tmp_path, sandbox_config: SandboxConfig) -> None:
+async def test_faults_from_settings(tmp_path: Path) -> None:
     settings = load_settings({'SANDBOX_FAULTS': 'cover=10500,options=http502:2', 'SANDBOX_LATENCY': '0',
                               'SANDBOX_KEYS': 'k1:secret-one-123', 'STUDIO_DATA_DIR': str(tmp_path)})
     config = SandboxConfig.from_settings(settings)
@@ -118,9 +119,12 @@ async def test_faults_from_settings(tmp_path, sandbox_config: SandboxConfig) -> 
 
 
 @pytest.mark.parametrize('spec', ['cover', 'cover=boom', 'nowhere=10500', 'cover=10500:0', 'cover=10500:x'])
-def test_bad_fault_specs_are_refused(spec: str) -> None:
+def test_bad_fault_specs_are_refused(spec: str, tmp_path: Path) -> None:
     with pytest.raises(FaultSpecError):
         Faults().load_spec(spec)
+    # From the environment, the error names the variable before anything starts.
+    with pytest.raises(SettingsError, match=r'^SANDBOX_FAULTS: '):
+        SandboxConfig.from_settings(load_settings({'SANDBOX_FAULTS': spec, 'STUDIO_DATA_DIR': str(tmp_path)}))
 
 
 async def test_http_fault_control_from_loopback(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.secret import Secret
-from services.settings import Settings, parse_latency
+from services.settings import Settings, SettingsError, parse_latency
 
 DEMO_CREDENTIALS_FILE = 'demo-credentials.json'
 
@@ -36,6 +36,18 @@ class SandboxConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SandboxConfig:
+        """Raises SettingsError naming the variable for a bad SANDBOX_FAULTS or SANDBOX_SEED."""
+        from .faults import Faults, FaultSpecError
+
+        try:
+            Faults().load_spec(settings.sandbox_faults)
+        except FaultSpecError as error:
+            raise SettingsError(f'SANDBOX_FAULTS: {error}') from None
+        seed_text = os.environ.get('SANDBOX_SEED', '0').strip() or '0'
+        try:
+            seed = int(seed_text)
+        except ValueError:
+            raise SettingsError(f'SANDBOX_SEED must be a whole number, got {seed_text!r}') from None
         return cls(
             data_dir=Path(settings.data_dir) / 'sandbox',
             keys={key: secret for key, secret in settings.sandbox_keys},
@@ -44,7 +56,7 @@ class SandboxConfig:
             faults=settings.sandbox_faults,
             # Fault control is loopback-only and only ever hurts the sandbox; SANDBOX_FAULT_CONTROL=0 turns it off.
             allow_fault_control=os.environ.get('SANDBOX_FAULT_CONTROL', '1').strip() not in ('0', 'false', 'no'),
-            seed=int(os.environ.get('SANDBOX_SEED', '0') or 0),
+            seed=seed,
         )
 
 
