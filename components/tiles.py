@@ -33,8 +33,9 @@ class TileGrid:
         chosen = option.code == self.selected
         with ui.card().classes('studio-tile p-0 gap-0 cursor-pointer overflow-hidden shadow-sm relative '
                                + (_SELECTED if chosen else '')) \
-                .props('flat bordered') \
+                .props('flat bordered tabindex=0') \
                 .on('click', lambda code=option.code: self._clicked(code)) \
+                .on('keydown.enter', lambda code=option.code: self._clicked(code)) \
                 .mark(f'tile-{self.category}-{option.code}') as tile:
             if option.previewUrl:
                 ui.image(option.previewUrl).classes('w-full aspect-square bg-slate-100').props('fit=cover no-spinner')
@@ -71,7 +72,8 @@ def choice_tile(label: str, icon: str, *, selected: bool, on_click: Callable[[],
     """A large single-choice tile (gender) with an icon instead of a preview image."""
     with ui.card().classes('studio-tile cursor-pointer items-center justify-center gap-1 py-5 px-6 min-w-[9rem] '
                            + (_SELECTED + ' bg-violet-50' if selected else 'bg-white')) \
-            .props('flat bordered').on('click', on_click).mark(marker) as card:
+            .props('flat bordered tabindex=0').on('click', on_click).on('keydown.enter', on_click) \
+            .mark(marker) as card:
         ui.icon(icon, color='primary' if selected else 'grey-7').classes('text-5xl')
         ui.label(label).classes('text-base font-semibold')
         if caption:

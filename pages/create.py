@@ -65,7 +65,19 @@ def studio_page() -> None:
         if principal is None:
             signed_out_notice()
             return
-        StudioView(principal).build()
+        view = StudioView(principal)
+        if view.draft.version == 0:  # a first visit: show option labels in the browser's language
+            view.draft.options_language = preferred_language(ui.context.client.request.headers.get('accept-language'))
+        view.build()
+
+
+def preferred_language(header: str | None) -> str:
+    """The first of en/zh/ja in an Accept-Language header ("ja-JP,ja;q=0.9,en;q=0.8" -> "ja")."""
+    for part in (header or '').split(','):
+        code = part.split(';')[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return 'en'
 
 
 class StudioView:
@@ -85,7 +97,6 @@ class StudioView:
         self.create_error: tuple[str, str | None] | None = None
         self.seen_draft = self.draft.version
         self.seen_jobs = self.jobs.version(self.owner)
-        self.known_done = {j.id for j in self.jobs.jobs_for(self.owner, 'cover') if j.status == 'done'}
         self.cover_panel = CoverPanel(self.owner, self.jobs, self.signer, CoverActions(
             generate=self.generate, select=self.select_cover, regenerate=self.regenerate, cancel=self.cancel_cover,
             go_to_look=lambda: self.go('look')))
@@ -123,6 +134,7 @@ class StudioView:
         self._update_done_marks()
         self._refresh_cover_inputs()
         self.seen_usable = self._cover_usable_state()
+        self.shown = self._fingerprints()
         ui.timer(1.0, self._tick)
         if self.draft.gender is not None:
             background_tasks.create(self._load_options(), name='studio-options')
@@ -145,6 +157,7 @@ class StudioView:
 
     def save(self) -> None:
         self.seen_draft = self.drafts.save(self.owner)
+        self.shown = self._fingerprints()  # this tab already shows its own change
         self._update_done_marks()
 
     def _update_done_marks(self) -> None:
@@ -184,28 +197,38 @@ class StudioView:
         cover = self._selected_cover()
         return (cover.id, cover.usable(), cover.expiring_soon()) if cover else (None, False, False)
 
+    def _fingerprints(self) -> dict[str, object]:
+        """What each section shows, to redraw only the sections another tab actually changed."""
+        draft = self.draft
+        return {
+            'look': (draft.gender, draft.options_language, tuple(sorted(draft.look.items()))),
+            'photo': (draft.ref.model_dump() if draft.ref else None, draft.photo_skipped),
+            'details': (draft.name, draft.voice, draft.language, *(getattr(draft, n) for n in OPTIONAL_DETAILS)),
+            'cover': (draft.selected_cover_job, draft.create_job),
+        }
+
     async def _external_draft_change(self) -> None:
-        """Another tab (or a finished job) changed the draft: show it."""
+        """Another tab (or a finished job) changed the draft: show it, leaving untouched sections alone (a
+        rebuilt input would lose the focus of someone typing in it)."""
+        before, now = self.shown, self._fingerprints()
+        self.shown = now
         if self.stepper.value != self.draft.step:
             self.stepper.value = self.draft.step
-        if (self.draft.gender, self.draft.options_language) != self.options_for and self.draft.gender:
-            await self._load_options()
-        else:
-            self.look_section.refresh()
-        self.photo_section.refresh()
-        self.details_section.refresh()
+        if before['look'] != now['look']:
+            if (self.draft.gender, self.draft.options_language) != self.options_for and self.draft.gender:
+                await self._load_options()
+            else:
+                self.look_section.refresh()
+        if before['photo'] != now['photo']:
+            self.photo_section.refresh()
+        if before['details'] != now['details'] or before['look'] != now['look']:
+            self.details_section.refresh()
         self._refresh_cover_inputs()
         self.cover_panel.render.refresh()
         self.create_section.refresh()
         self._update_done_marks()
 
     def _jobs_changed(self) -> None:
-        covers = [j for j in self.jobs.jobs_for(self.owner, 'cover') if j.status == 'done']
-        fresh = [j for j in covers if j.id not in self.known_done]
-        self.known_done.update(j.id for j in fresh)
-        if fresh:  # a cover just finished: show it as the chosen one
-            self.draft.selected_cover_job = fresh[0].id
-            self.save()
         self._ensure_selected_cover()
         self._refresh_cover_inputs()
         self.cover_panel.render.refresh()
@@ -506,8 +529,13 @@ class StudioView:
         self._start_cover(job.cover_request())
 
     def _start_cover(self, request: CoverRequest) -> None:
+        owner, drafts = self.owner, self.drafts
+
+        def show_new_cover(job: Job) -> None:  # runs in the job, even if no tab is open
+            drafts.update(owner, selected_cover_job=job.id)
+
         try:
-            self.jobs.start_cover(self.principal, request)
+            self.jobs.start_cover(self.principal, request, on_success=show_new_cover)
         except LimitExceeded as error:
             ui.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
             return

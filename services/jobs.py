@@ -141,11 +141,13 @@ class JobManager:
 
     # --- starting jobs --------------------------------------------------------------------------------
 
-    def start_cover(self, principal: Principal, request: CoverRequest) -> Job:
-        """Start generating a cover. Raises LimitExceeded (with .user_message) when over the fair-use limit."""
+    def start_cover(self, principal: Principal, request: CoverRequest, *,
+                    on_success: Callable[[Job], None] | None = None) -> Job:
+        """Start generating a cover. Raises LimitExceeded (with .user_message) when over the fair-use limit.
+        `on_success` runs in the job when the cover is stored (not in any page: the tab may be gone)."""
         lease = self._limits.try_acquire(principal.owner_id)
         job = self._new_job(principal, 'cover', wire(request))
-        self._spawn(job, self._run_cover(job, principal, request, lease.release), cleanup=lease.release)
+        self._spawn(job, self._run_cover(job, principal, request, lease.release, on_success), cleanup=lease.release)
         return job
 
     def start_create(self, principal: Principal, request: CreateAgentRequest, *, cover_job_id: str | None = None,
@@ -167,12 +169,13 @@ class JobManager:
         self._spawn(job, self._run_create(job, principal, request, on_success))
         return job
 
-    def regenerate(self, principal: Principal, job_id: str) -> Job:
+    def regenerate(self, principal: Principal, job_id: str, *,
+                   on_success: Callable[[Job], None] | None = None) -> Job:
         """Start a new cover with the same choices as an earlier (failed, interrupted or finished) one."""
         job = self.get(principal.owner_id, job_id)
         if job is None or job.kind != 'cover':
             raise JobRefused('That cover is no longer known; choose your look and generate again.')
-        return self.start_cover(principal, job.cover_request())
+        return self.start_cover(principal, job.cover_request(), on_success=on_success)
 
     def cancel(self, owner_id: str, job_id: str) -> bool:
         task = self._tasks.get(job_id)
@@ -206,7 +209,7 @@ class JobManager:
     # --- running --------------------------------------------------------------------------------------
 
     async def _run_cover(self, job: Job, principal: Principal, request: CoverRequest,
-                         release: Callable[[], None]) -> None:
+                         release: Callable[[], None], on_success: Callable[[Job], None] | None) -> None:
         try:
             cover, trace_id = await self._platform().generate_cover(principal.credentials, request)
             job.trace_id = trace_id
@@ -219,6 +222,7 @@ class JobManager:
             job.expires_at = now + self.cover_ttl
             self._finish(job, 'done', now)
             self._record('cover.generated', job, f'job {job.id} cover {cover.coverId} in {job.elapsed():.0f}s')
+            self._after(job, on_success)
         except PlatformError as error:
             self._fail(job, error, describe(error, 'generate the cover'))
             self._record('cover.failed', job, f'job {job.id}: {error}')
@@ -248,11 +252,7 @@ class JobManager:
             self._mark_used(job.owner_id, job.source_cover_job, created.name)
             self._finish(job, 'done')
             self._record('agent.created', job, f'agent {created.agentId} "{created.name}"')
-            if on_success is not None:
-                try:
-                    on_success(job)
-                except Exception:
-                    log.exception('after-create hook of job %s failed', job.id)
+            self._after(job, on_success)
         except PlatformError as error:
             if isinstance(error, BusinessError) and error.expired_cover and job.source_cover_job:
                 self._expire_cover(job.owner_id, job.source_cover_job)
@@ -265,6 +265,14 @@ class JobManager:
             log.exception('create job %s failed unexpectedly', job.id)
             job.error_message = f'Something went wrong in the studio while creating ({type(error).__name__}).'
             self._finish(job, 'failed')
+
+    def _after(self, job: Job, hook: Callable[[Job], None] | None) -> None:
+        if hook is None:
+            return
+        try:
+            hook(job)
+        except Exception:
+            log.exception('after-%s hook of job %s failed', job.kind, job.id)
 
     def _new_job(self, principal: Principal, kind: JobKind, request: dict[str, Any]) -> Job:
         job = Job(id=uuid.uuid4().hex, owner_id=principal.owner_id, actor=principal.user_id, kind=kind,

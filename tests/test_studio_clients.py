@@ -14,7 +14,17 @@ from services.drafts import get_drafts
 from services.jobs import get_jobs
 from services.preview_urls import get_preview_signer
 from tests.sandbox_server import RunningSandbox
-from tests.studio_support import FEMALE_LOOK, StudioEnv, choose_look, click, eventually, open_studio, see, studio_env
+from tests.studio_support import (
+    FEMALE_LOOK,
+    StudioEnv,
+    choose_look,
+    click,
+    eventually,
+    open_studio,
+    see,
+    studio_env,
+    type_into,
+)
 
 OWNER = 'account-alice'
 
@@ -84,3 +94,27 @@ async def test_cover_image_url_works_only_for_its_owner(env: StudioEnv, create_u
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url='http://test') as stranger:
         anonymous = await stranger.get(url)
     assert anonymous.status_code in (401, 403)
+
+
+def tile_selected(user: User, marker: str) -> bool:
+    return any('selected' in element.classes for element in user.find(marker=marker).elements)
+
+
+async def test_a_second_tab_follows_changes_live(env: StudioEnv, create_user: Callable[[], User]) -> None:
+    first, second = create_user(), create_user()
+    await open_studio(first)
+    await open_studio(second)
+    click(first, 'gender-female')
+    await see(second, 'tile-Age-26-35')  # the other tab loads the female options by itself
+    click(first, 'tile-Age-26-35')
+    await eventually(lambda: tile_selected(second, 'tile-Age-26-35'), what='the choice in the other tab')
+    type_into(second, 'name', 'Kai')
+    await see(first, content='Kai')
+
+
+async def test_first_visit_shows_options_in_the_browser_language(env: StudioEnv, user: User) -> None:
+    user.http_client.headers['Accept-Language'] = 'ja-JP,ja;q=0.9,en;q=0.8'
+    await open_studio(user)
+    click(user, 'gender-female')
+    await see(user, content='東アジア系')
+    assert get_drafts().get(OWNER).options_language == 'ja'
