@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 STEPS = ('look', 'photo', 'cover', 'details', 'create')
 OPTIONAL_DETAILS = ('personality', 'occupation', 'relationship', 'fetish')
 _SAFE = re.compile(r'[^A-Za-z0-9_.-]')
+KEEP_UNTOUCHED = 30 * 24 * 3600.0  # demo visitors get a new owner id each time; their drafts should not pile up
 
 
 class RefPhoto(BaseModel):
@@ -84,6 +85,15 @@ class DraftStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._drafts: dict[str, Draft] = {}
+        self._purge(time.time() - KEEP_UNTOUCHED)
+
+    def _purge(self, cutoff: float) -> None:
+        for path in self.root.glob('*.json'):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:
+                continue
 
     def get(self, owner_id: str) -> Draft:
         with self._lock:

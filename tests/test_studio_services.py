@@ -138,3 +138,17 @@ def test_damaged_draft_file_starts_over(tmp_path: Path) -> None:
     draft = DraftStore(tmp_path).get('demo-alice')
     assert draft.gender is None
     assert (tmp_path / 'demo-alice.damaged').exists()
+
+
+def test_long_untouched_drafts_are_dropped_at_start(tmp_path: Path) -> None:
+    import os
+    import time
+
+    store = DraftStore(tmp_path)
+    store.update('demo-old', name='Gone')
+    store.update('demo-new', name='Kept')
+    month_ago = time.time() - 31 * 24 * 3600
+    os.utime(tmp_path / 'demo-old.json', (month_ago, month_ago))
+    fresh = DraftStore(tmp_path)
+    assert fresh.get('demo-old').name == ''
+    assert fresh.get('demo-new').name == 'Kept'
