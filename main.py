@@ -39,16 +39,19 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     install_log_redaction()
 
-    if settings.uses_sandbox:
-        from services.sandbox.embedded import mount_embedded_sandbox
+    try:
+        if settings.uses_sandbox:
+            from services.sandbox.embedded import mount_embedded_sandbox
 
-        # The app talks to its own sandbox over real HTTP on loopback, signed like any real call.
-        embedded = mount_embedded_sandbox(app, settings)
-        runtime.configure(settings, base_url=embedded.base_url)
-        runtime.operator_credentials = embedded.credentials
-        runtime.sandbox = embedded
-    else:
-        runtime.configure(settings)
+            # The app talks to its own sandbox over real HTTP on loopback, signed like any real call.
+            embedded = mount_embedded_sandbox(app, settings)
+            runtime.configure(settings, base_url=embedded.base_url)
+            runtime.operator_credentials = embedded.credentials
+            runtime.sandbox = embedded
+        else:
+            runtime.configure(settings)
+    except SettingsError as error:
+        sys.exit(f'Configuration error: {error}')
     app.on_shutdown(runtime.shutdown)
     register_pages()
 
