@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,7 @@ RESULTS_MD = ROOT / 'bench' / 'RESULTS.md'
 def run_one(name: str, out: Path, quick: bool) -> None:
     """Measure one figure in this process and write its JSON to `out`."""
     started = time.monotonic()
+    load_before = os.getloadavg()[0]  # other work on the machine colours every timing; record it
     module = importlib.import_module(FIGURES[name])
     try:
         figure: Figure = module.run(quick=quick)
@@ -50,7 +52,8 @@ def run_one(name: str, out: Path, quick: bool) -> None:
                         method=(module.__doc__ or '').strip().split('\n\n')[-1],
                         error=f'{type(error).__name__}: {error}\n{traceback.format_exc(limit=6)}')
     figure.seconds = round(time.monotonic() - started, 1)
-    out.write_text(json.dumps({'name': name, **figure.to_json()}, indent=1))
+    load = {'before': round(load_before, 2), 'after': round(os.getloadavg()[0], 2)}
+    out.write_text(json.dumps({'name': name, **figure.to_json(), 'load_average_1min': load}, indent=1))
 
 
 def run_isolated(name: str, quick: bool) -> dict:

@@ -42,6 +42,13 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         f'{m["system"]}. Generated {results["generated_at"]}'
         + (f', whole run {results["run_seconds"]} s.' if results.get('run_seconds') else '.'),
         '',
+        'How: the app\'s own code is measured, never a copy. The upstream is always the project\'s sandbox '
+        '(or, for figure 3, a no-op ASGI app) in a process of its own, because the real platform is another '
+        'machine. Figures 1 and 2 drive the service layer (services.jobs.JobManager + PlatformClient over signed '
+        'HTTP) in the benchmark process; figure 1 also, and figures 4-6 only, run the real app (`python main.py`) '
+        'in its own process with headless Chromium (the browser tests\' driver, tests/browser/chrome.py). Timings '
+        'depend on other load on the machine, so each figure records the 1-minute load average before and after.',
+        '',
         '| # | figure | target | measured | |',
         '|---|---|---|---|---|',
     ]
@@ -50,7 +57,9 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
     for name, fig in results['figures'].items():
         lines += ['', f'## {name[3:]}. {fig["title"]}', '',
                   f'Target: {fig["target"]}. Measured: {_value(fig)} ({_state(fig)}), '
-                  f'in {fig.get("seconds", "?")} s{" (quick run)" if fig.get("quick") else ""}.', '']
+                  f'in {fig.get("seconds", "?")} s{" (quick run)" if fig.get("quick") else ""}'
+                  + (f', load average {fig["load_average_1min"]["before"]} -> {fig["load_average_1min"]["after"]}'
+                     if fig.get('load_average_1min') else '') + '.', '']
         if fig.get('method'):
             lines += [f'Method: {fig["method"]}', '']
         if fig.get('note'):
