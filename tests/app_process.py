@@ -32,6 +32,9 @@ _KEEP = {'STUDIO_REQUIRE_BROWSER'}
 ERROR_LINE = re.compile(r'^\S+ \S+ (ERROR|CRITICAL) |^Traceback \(most recent call last\)', re.MULTILINE)
 
 
+_RECORD_START = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d')
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(('127.0.0.1', 0))
@@ -161,6 +164,20 @@ class AppProcess:
     def error_lines(self) -> list[str]:
         text = self.log_text()
         return [text[m.start():text.find('\n', m.start())] for m in ERROR_LINE.finditer(text)]
+
+    def unexpected_errors(self, *, allow: tuple[str, ...] = ('sandbox fault injection',)) -> list[str]:
+        """ERROR records and tracebacks in the log, except those that mention an `allow` phrase (faults a test
+        injected on purpose, which the sandbox itself reports when it cuts a connection)."""
+        records: list[str] = []
+        for line in self.log_text().splitlines():
+            if _RECORD_START.match(line) or line.startswith('====='):
+                records.append(line)
+            elif records:
+                records[-1] += '\n' + line
+            else:
+                records.append(line)
+        return [record for record in records
+                if ERROR_LINE.search(record) and not any(phrase in record for phrase in allow)]
 
     def wait_for_log(self, pattern: str | re.Pattern[str], timeout: float = 20.0) -> re.Match[str]:
         regex = re.compile(pattern) if isinstance(pattern, str) else pattern

@@ -159,9 +159,10 @@ class SocketUser:
         for key in ('label', 'placeholder', 'aria-label', 'title', 'error-message', 'hint', 'caption'):
             if props.get(key):
                 found.append(str(props[key]))
-        value = props.get('model-value')
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            found.append(str(value))
+        for key in ('model-value', 'value'):
+            value = props.get(key)
+            if isinstance(value, str | int | float) and not isinstance(value, bool):
+                found.append(str(value))
         return [word for word in found if word]
 
     def page_text(self) -> str:
@@ -189,7 +190,37 @@ class SocketUser:
             found = enabled or found
         return found[0]
 
+    def subtree_words(self, element_id: str) -> list[str]:
+        words: list[str] = []
+        stack = [element_id]
+        while stack:
+            eid = stack.pop()
+            element = self.elements.get(eid)
+            if element is None or 'hidden' in element.get('class', []):
+                continue
+            words.extend(self.words(element))
+            stack.extend(str(c) for c in element.get('children', []))
+            stack.extend(str(c) for slot in element.get('slots', {}).values() for c in slot.get('ids', []))
+        return words
+
+    def find_card(self, text: str) -> tuple[str, Element]:
+        """The smallest clickable container (a tile, a card) that reads `text` somewhere inside."""
+        found = []
+        for eid, element in self.visible_elements():
+            if any(l_['type'] == 'click' for l_ in element.get('events', [])):
+                words = self.subtree_words(eid)
+                if any(word.casefold() == text.casefold() for word in words):
+                    found.append((len(words), eid, element))
+        if not found:
+            raise LookupError(f'{self.name}: no clickable card reads {text!r} on {self.path}')
+        _, eid, element = min(found, key=lambda item: item[0])
+        return eid, element
+
     # ----- acting -----
+
+    async def click_card(self, text: str, within: float = 20.0) -> None:
+        element_id, _ = await self.wait_for(lambda: self.find_card(text), within, f'a card {text!r}')
+        await self.emit(element_id, 'click', {})
 
     async def wait_for(self, condition: Callable[[], Any], within: float = 20.0, what: str = 'condition') -> Any:
         deadline = time.monotonic() + within
@@ -228,9 +259,14 @@ class SocketUser:
         await self.emit(element_id, 'click', {})
 
     async def type(self, label: str, value: str, within: float = 20.0) -> None:
-        element_id, _ = await self.wait_for(lambda: self.find_control(label, 'update:modelValue'), within,
-                                            f'a field {label!r}')
-        await self.emit(element_id, 'update:modelValue', value)
+        # ui.input reports 'update:value' (NiceGUI's own input component); Quasar-backed fields 'update:modelValue'.
+        def field() -> tuple[str, str]:
+            for event in ('update:value', 'update:modelValue'):
+                with contextlib.suppress(LookupError):
+                    return self.find_control(label, event)[0], event
+            raise LookupError(label)
+        element_id, event = await self.wait_for(field, within, f'a field {label!r}')
+        await self.emit(element_id, event, value)
 
     async def choose(self, label: str, option: str, within: float = 20.0) -> None:
         """Pick an option of a ui.select by its visible label."""

@@ -1,0 +1,129 @@
+"""Fifty people run the whole flow at the same moment against one app process and its sandbox.
+
+Each simulated person is a SocketUser: own cookies, own websocket, the same page loads and events a
+browser makes. Meanwhile a probe keeps opening pages as yet another person and records how long they take.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.app_fixtures import StartApp
+from tests.app_process import AppProcess
+from tests.reliability.socket_user import SocketUser
+
+USERS = int(os.environ.get('STUDIO_LOAD_USERS', '50'))  # fewer when debugging the flow itself
+LATENCY = '3-6'  # seconds per cover; creation takes a quarter of it
+FIXTURES = Path(__file__).resolve().parent.parent / 'fixtures'
+STEP = 180.0  # generous per step: on two busy cores fifty face checks and drawings queue up
+
+
+async def sign_in_demo(user: SocketUser) -> None:
+    await user.open('/login')
+    await user.click('Enter the sandbox demo')
+    await user.wait_for(lambda: user.path.startswith('/studio'), STEP, 'arriving in the studio')
+
+
+async def whole_flow(app: AppProcess, index: int, photos: dict[str, bytes]) -> dict[str, str | float]:
+    name = f'Loadtest {index:02d}'
+    user = SocketUser(app.base_url, f'user{index:02d}', timeout=STEP)
+    started = time.monotonic()
+    try:
+        await sign_in_demo(user)
+        await user.should_see('Who are you creating?', STEP)
+        await user.click_card('Female' if index % 2 else 'Male', STEP)
+        await user.should_see('choose one', STEP)  # the look's option tiles for that gender arrived
+        await user.click('Surprise me', STEP)  # a full random look, as a person in a hurry would pick
+        await user.should_see('A random look is ready', STEP)
+        await user.click('Next: Reference photo', STEP)
+
+        face = index % 2 == 0
+        response = await user.upload(photos['astronaut' if face else 'coffee'], 'me.png')
+        assert response.status_code == 200, response.text
+        if face:
+            await user.should_see('Face found', STEP)
+        else:
+            await user.should_see('No face found', STEP)
+            await user.click('Continue anyway', STEP)
+
+        await user.click('Generate cover', STEP)
+        await user.should_see('Generating your cover', STEP)
+        # Details while the cover is painted.
+        await user.type('Name', name, STEP)
+        voice = await user.wait_for(lambda: [o['label'] for o in user.find_control('Voice', 'update:modelValue')[1]
+                                             .get('props', {}).get('options', [])], STEP, 'voices')
+        await user.choose('Voice', voice[0], STEP)
+        await user.should_see('Chosen cover', STEP)
+        await user.wait_for(lambda: not user.find_control('Create agent')[1].get('props', {}).get('disable'),
+                            STEP, 'Create agent to be enabled')
+        await user.click('Create agent', STEP)
+        await user.should_see(f'{name} is ready', STEP)
+        agent_id = await user.wait_for(lambda: next(
+            (w for _, el in user.visible_elements() for w in user.words(el)
+             if re.fullmatch(r'[0-9a-f-]{32,36}', w)), None), 10, 'the agent id')
+        return {'name': name, 'agent_id': agent_id, 'seconds': time.monotonic() - started}
+    finally:
+        await user.close()
+
+
+async def probe(app: AppProcess, stop: asyncio.Event) -> list[float]:
+    """Another person, signed in before the rush, opening pages over and over: the seconds each took."""
+    timings: list[float] = []
+    user = SocketUser(app.base_url, 'probe', timeout=STEP)
+    try:
+        await sign_in_demo(user)
+        while not stop.is_set():
+            for path, text in (('/agents', 'Your agents'), ('/studio', 'Create a character')):
+                started = time.monotonic()
+                await user.open(path)
+                await user.should_see(text, STEP)
+                timings.append(time.monotonic() - started)
+            await asyncio.sleep(0.5)
+    finally:
+        await user.close()
+    return timings
+
+
+@pytest.mark.slow
+async def test_fifty_people_at_once(start_app: StartApp, artifacts: Path) -> None:
+    app = start_app(SANDBOX_LATENCY=LATENCY)
+    photos = {name: (FIXTURES / f'{name}.png').read_bytes() for name in ('astronaut', 'coffee')}
+    # The app is warm (first page, options fetched) before the clock starts, as it would be in production.
+    async with httpx.AsyncClient() as client:
+        (await client.get(app.url('/login'))).raise_for_status()
+
+    stop = asyncio.Event()
+    probing = asyncio.create_task(probe(app, stop))
+    await asyncio.sleep(2)
+    started = time.monotonic()
+    results = await asyncio.gather(*(whole_flow(app, i, photos) for i in range(USERS)), return_exceptions=True)
+    elapsed = time.monotonic() - started
+    stop.set()
+    probe_timings = await probing
+
+    failures = [f'{i}: {r!r}' for i, r in enumerate(results) if isinstance(r, BaseException)]
+    done = [r for r in results if isinstance(r, dict)]
+    durations = sorted(float(r['seconds']) for r in done)
+    summary = (f'{len(done)}/{USERS} finished in {elapsed:.1f}s; per person median '
+               f'{statistics.median(durations) if durations else 0:.1f}s, max {max(durations, default=0):.1f}s; '
+               f'probe page loads: {len(probe_timings)}, median {statistics.median(probe_timings or [0]):.2f}s, '
+               f'max {max(probe_timings, default=0):.2f}s')
+    (artifacts / 'load-summary.txt').write_text(summary + '\n' + '\n'.join(failures))
+    print(summary)
+
+    assert not failures, '\n'.join(failures[:5])
+    assert len({r['agent_id'] for r in done}) == USERS, 'some people did not get their own agent'
+    assert len({r['name'] for r in done}) == USERS
+    errors = app.unexpected_errors()
+    assert not errors, '\n\n'.join(errors[:5])
+    # Other people's pages stayed usable throughout: no page took longer than a person would wait.
+    assert probe_timings, 'the probe never got a page'
+    assert max(probe_timings) < 10, summary
