@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 from nicegui import Client, app, background_tasks, core
@@ -157,14 +158,19 @@ def _on_session_end(session: Session, reason: str) -> None:
     client_ids = tabs_of(session.sid)
     if not client_ids:
         return
-    code = 'expired' if reason == 'expired' else 'signed-out'
+    _on_event_loop(_send_to_login, client_ids, 'expired' if reason == 'expired' else 'signed-out')
+
+
+def _on_event_loop(function: Callable[..., None], *args: object) -> None:
+    """Run on NiceGUI's event loop (outboxes and job tasks belong to it); skip if no app loop is running."""
     try:
         asyncio.get_running_loop()
-    except RuntimeError:  # ended from a worker thread: the outbox belongs to the event loop
-        if core.loop is not None:
-            core.loop.call_soon_threadsafe(_send_to_login, client_ids, code)
+    except RuntimeError:  # ended from a worker thread, or outside the app (a test's set-up, the CLI)
+        loop = core.loop
+        if loop is not None and loop.is_running() and not loop.is_closed():
+            loop.call_soon_threadsafe(function, *args)
         return
-    _send_to_login(client_ids, code)
+    function(*args)
 
 
 def _drop_own_key_work(session: Session, reason: str) -> None:
@@ -181,13 +187,7 @@ def _drop_own_key_work(session: Session, reason: str) -> None:
             if job.running:
                 jobs.cancel(principal.owner_id, job.id)
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        if core.loop is not None:
-            core.loop.call_soon_threadsafe(cancel)
-        return
-    cancel()
+    _on_event_loop(cancel)
 
 
 def sweep() -> None:
