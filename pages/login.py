@@ -82,6 +82,8 @@ def _byok_form(target: str) -> None:
                        target)
 
     button = ui.button('Connect', on_click=submit).classes('w-full').mark('byok-submit')
+    for field in (api_key, api_secret, user_id):
+        field.on('keydown.enter', submit)
 
 
 def _demo_form(target: str) -> None:
