@@ -81,8 +81,7 @@ class CoverPanel:
             selected = next((j for j in covers if j.id == self.selected), None)
             if selected is not None:
                 self._preview(selected)
-            if len(covers) > 1:
-                self._gallery(covers)
+            self._gallery(covers)
         elif not running and not problems:
             with ui.column().classes('w-full items-center py-6 text-slate-500 gap-1'):
                 ui.icon('image', size='3rem').classes('text-slate-300')

@@ -67,4 +67,5 @@ async def test_female_path_without_photo_creates_an_agent(studio: User) -> None:
     assert get_drafts().get(owner()).look == {}  # cleared for the next character
     assert cover.used_for == 'Mia' and not cover.usable()  # a cover becomes one agent only
     click(user, 'to-agents')
-    await see(user, content='Mia')
+    await see(user, f'agent-{created.agent_id}')  # listed at once, no stale cache
+    await see(user, 'agent-name', content='Mia')
