@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import app, ui
 
+from components.theme import apply_theme
 from pages import access
 from services.runtime import runtime
 from services.sessions import SESSION_KEY, Session, store
@@ -111,6 +112,7 @@ def login_page(redirect_to: str = '/', reason: str = '') -> None:
     if access.current_session() is not None:
         ui.navigate.to(target)  # already signed in: nothing to do here
         return
+    apply_theme()
     modes = [mode for mode in runtime.settings.auth_modes
              if mode in FORMS and (mode != 'demo' or runtime.uses_sandbox)]
 
