@@ -40,7 +40,7 @@ def user_menu() -> None:
     with ui.row().classes('items-center gap-1 no-wrap').mark('user-menu'):
         with ui.button(icon='account_circle').props('flat no-caps dense text-color=grey-9') \
                 .mark('user-menu-button'):
-            ui.label(principal.display_name).classes('ml-1 max-w-[10rem] ellipsis hidden sm:block') \
+            ui.label(principal.display_name).classes('ml-1 max-w-[10rem] ellipsis gt-xs') \
                 .mark('user-name')
             with ui.menu().props('auto-close'):
                 with ui.column().classes('px-4 py-2 gap-0'):
