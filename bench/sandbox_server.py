@@ -43,14 +43,16 @@ def big_png(size: int) -> bytes:
 class Recorder:
     """Wraps the sandbox: counts requests per path and notes when each cover answer starts to leave.
 
-    GET /_bench/events returns {"counts": {path: n}, "cover_answers": [epoch seconds, ...]} so a figure can
-    tell how many calls reached the upstream and when the upstream answered (same machine, same clock).
+    GET /_bench/events returns {"counts": {path: n}, "cover_answers": [epoch seconds, ...], "covers": [{"user",
+    "received", "answered"}, ...]} so a figure can tell how many calls reached the upstream, when it answered
+    and how long each cover really took (same machine, same clock).
     """
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.counts: dict[str, int] = {}
         self.cover_answers: list[float] = []
+        self.covers: list[dict[str, Any]] = []  # per cover call: user id, received and answered (epoch s)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope['type'] != 'http':
@@ -58,7 +60,8 @@ class Recorder:
             return
         path = scope['path']
         if path == '/_bench/events':
-            body = json.dumps({'counts': self.counts, 'cover_answers': self.cover_answers}).encode()
+            body = json.dumps({'counts': self.counts, 'cover_answers': self.cover_answers,
+                               'covers': self.covers}).encode()
             await send({'type': 'http.response.start', 'status': 200,
                         'headers': [(b'content-type', b'application/json')]})
             await send({'type': 'http.response.body', 'body': body})
@@ -68,9 +71,14 @@ class Recorder:
             await self.app(scope, receive, send)
             return
 
+        headers = dict(scope.get('headers') or [])
+        call = {'user': headers.get(b'x-user-id', b'').decode(errors='replace'), 'received': time.time()}
+
         async def timed_send(message: dict[str, Any]) -> None:
             if message['type'] == 'http.response.start' and message.get('status') == 200:
-                self.cover_answers.append(time.time())
+                call['answered'] = time.time()
+                self.cover_answers.append(call['answered'])
+                self.covers.append(call)
             await send(message)
 
         await self.app(scope, receive, timed_send)
