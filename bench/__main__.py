@@ -53,7 +53,8 @@ def run_one(name: str, out: Path, quick: bool) -> None:
                         error=f'{type(error).__name__}: {error}\n{traceback.format_exc(limit=6)}')
     figure.seconds = round(time.monotonic() - started, 1)
     load = {'before': round(load_before, 2), 'after': round(os.getloadavg()[0], 2)}
-    out.write_text(json.dumps({'name': name, **figure.to_json(), 'load_average_1min': load}, indent=1))
+    out.write_text(json.dumps({'name': name, **figure.to_json(), 'machine': machine(), 'load_average_1min': load},
+                              indent=1))
 
 
 def run_isolated(name: str, quick: bool) -> dict:

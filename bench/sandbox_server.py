@@ -94,16 +94,21 @@ def main() -> None:
     args = parser.parse_args()
 
     from services.sandbox import cover_art
-    from services.sandbox.app import create_sandbox_app
-    from services.sandbox.config import SandboxConfig
-    from services.secret import Secret
-    from services.settings import parse_latency
 
     if args.cover_bytes:
         png = big_png(args.cover_bytes)
         cover_art.png_bytes = lambda img: png  # the drawing still happens; only its encoding is replaced
 
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix='bench-sandbox-'))
+    with tempfile.TemporaryDirectory(prefix='bench-sandbox-') as tmp:  # removed when uvicorn stops on SIGTERM
+        serve(args, args.data_dir or Path(tmp))
+
+
+def serve(args: argparse.Namespace, data_dir: Path) -> None:
+    from services.sandbox.app import create_sandbox_app
+    from services.sandbox.config import SandboxConfig
+    from services.secret import Secret
+    from services.settings import parse_latency
+
     config = SandboxConfig(data_dir=data_dir, keys={BENCH_KEY: Secret(BENCH_SECRET)},
                            latency=parse_latency(args.latency), allow_fault_control=True)
     if args.create_share is not None:
