@@ -40,13 +40,19 @@ def _view(browser: Browser, *, cold: bool) -> dict[str, Any]:
     ready = time.monotonic() - started
     time.sleep(SETTLE)
     http_bytes, ws_bytes, requests, cached = 0, 0, 0, 0
+    kinds: dict[str, str] = {}  # request id -> resource type (Document, Script, Image, ...)
+    by_kind: dict[str, float] = {}
     for entry in browser.driver.get_log('performance'):
         message = json.loads(entry['message'])['message']
         method, params = message.get('method', ''), message.get('params', {})
         if method == 'Network.loadingFinished':
-            http_bytes += int(params.get('encodedDataLength', 0))
+            size = int(params.get('encodedDataLength', 0))
+            http_bytes += size
+            kind = kinds.get(params.get('requestId', ''), 'Other')
+            by_kind[kind] = by_kind.get(kind, 0) + size / 1024
         elif method == 'Network.requestWillBeSent':
             requests += 1
+            kinds[params.get('requestId', '')] = params.get('type', 'Other')
         elif method == 'Network.requestServedFromCache':
             cached += 1
         elif method == 'Network.webSocketFrameReceived':
@@ -59,7 +65,7 @@ def _view(browser: Browser, *, cold: bool) -> dict[str, Any]:
     return {'http_kb': round(http_bytes / 1024, 1), 'websocket_kb': round(ws_bytes / 1024, 1),
             'requests': requests, 'from_cache': cached, 'fcp_ms': timing['fcp'],
             'dom_content_loaded_ms': timing['dcl'], 'load_ms': timing['load'],
-            'ready_s': round(ready, 3)}
+            'ready_s': round(ready, 3), 'kb_by_type': {k: round(v, 1) for k, v in sorted(by_kind.items())}}
 
 
 def _summary(views: list[dict[str, Any]]) -> dict[str, Any]:
@@ -99,6 +105,7 @@ def run(quick: bool = False) -> Figure:
               f'first paint {c["fcp_ms"]:g} ms. Warm: {w["http_kb"]:g} KB in {w["requests"]:g} requests '
               f'(+{w["websocket_kb"]:g} KB websocket), first paint {w["fcp_ms"]:g} ms. Upstream calls during the '
               f'{2 * views} views: {calls or "none"}.'),
-        details={'cold': c, 'warm': w, 'upstream_calls_during_views': calls, 'views_each': views,
+        details={'cold': c, 'warm': w, 'cold_kb_by_type': cold[0]['kb_by_type'],
+                 'warm_kb_by_type': warm[0]['kb_by_type'], 'upstream_calls_during_views': calls, 'views_each': views,
                  'cold_runs': cold, 'warm_runs': warm},
     )
