@@ -12,9 +12,9 @@ from nicegui import app, ui
 
 from components.theme import frame
 from pages import access
-from services.audit import EXPORTED, AuditEntry, AuditLog, AuditQuery, actor_for, format_time
+from services.audit import EXPORTED, SESSION_ENDED, AuditEntry, AuditLog, AuditQuery, actor_for, format_time
 from services.runtime import runtime
-from services.sessions import Principal
+from services.sessions import Principal, Session, store
 
 access.install()
 
@@ -90,7 +90,44 @@ async def admin_page() -> None:
             ui.context.client.status_code = 403
             ui.label('Only administrators can see the audit log.').classes('text-negative').mark('admin-forbidden')
             return
+        _sessions_view(session)
         await _audit_view()
+
+
+MODE_NAMES = {'account': 'tool account', 'byok': 'own key', 'demo': 'sandbox demo'}
+
+
+def _sessions_view(mine: Session) -> None:
+    """Who is signed in now, with a way to end a session (a lost laptop, a departed colleague)."""
+
+    @ui.refreshable
+    def listing() -> None:
+        sessions = store.all()
+        with ui.expansion(f'Signed in now: {len(sessions)}', icon='group').classes('w-full') \
+                .props('dense header-class="text-base"').mark('active-sessions'):
+            for other in sessions:
+                principal = other.principal
+                with ui.row().classes('items-center gap-3 w-full text-sm no-wrap').mark('active-session'):
+                    ui.label(principal.user_id).classes('font-medium min-w-[8rem]')
+                    ui.label(MODE_NAMES[principal.mode]).classes('text-slate-600 min-w-[7rem]')
+                    ui.label(f'since {format_time(other.created_at)} · active {format_time(other.last_seen)} UTC · '
+                             f'{len(store.tabs_of(other.sid))} tab(s)').classes('text-slate-500 grow')
+                    if other.sid == mine.sid:
+                        ui.label('this session').classes('text-xs text-slate-500')
+                    else:
+                        # The sid stays on the server: the handler closes over it, the browser never sees it.
+                        ui.button('End', on_click=lambda sid=other.sid: end(sid)) \
+                            .props('flat dense no-caps color=negative').mark('end-session')
+
+    def end(sid: str) -> None:
+        ended = store.end(sid, 'ended by an administrator')
+        if ended is not None:
+            _audit().record(SESSION_ENDED, actor=actor_for(mine.principal),
+                            detail=f'ended the session of {ended.user_id} ({MODE_NAMES[ended.mode]})')
+            ui.notify(f'Signed {ended.user_id} out.', type='positive')
+        listing.refresh()
+
+    listing()
 
 
 async def _audit_view() -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 SIGN_IN = 'auth.sign_in'
 SIGN_IN_FAILED = 'auth.sign_in_failed'
 SIGN_OUT = 'auth.sign_out'
+SESSION_ENDED = 'auth.session_ended'  # an administrator signed someone out
 EXPORTED = 'audit.exported'
 CSV_COLUMNS = ('id', 'time_utc', 'event', 'actor', 'detail', 'trace_id')
 

@@ -117,6 +117,12 @@ class SessionStore:
         self._ended([session], 'expired')
         return None
 
+    def all(self) -> list[Session]:
+        """Every live session, most recently active first (for the admin page; never send a sid to a browser)."""
+        with self._lock:
+            sessions = list(self._sessions.values())
+        return sorted(sessions, key=lambda s: s.last_seen, reverse=True)
+
     def sessions_for(self, owner_id: str) -> list[Session]:
         with self._lock:
             return [s for s in self._sessions.values() if s.principal.owner_id == owner_id]

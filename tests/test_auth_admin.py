@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from services.runtime import runtime
+from services.sessions import store
 from tests.auth_support import accounts_env, add_account, sign_in
 
 
@@ -85,3 +87,24 @@ async def test_the_export_url_answers_401_to_strangers(user: User) -> None:
     await user.open('/login')
     response = await user.http_client.get('/admin/audit.csv')
     assert response.status_code == 401
+
+
+async def test_an_admin_signs_someone_else_out(user: User, create_user: Callable[[], User], tmp_path: Path) -> None:
+    add_account(tmp_path, 'alice')
+    alice = create_user()
+    await sign_in(alice, 'alice', path='/login?redirect_to=/logout')
+    await alice.should_see('Sign out of Agent Studio?', retries=100)
+    (alice_session,) = store.sessions_for('account-alice')
+
+    await sign_in(user, 'root', path='/login?redirect_to=/admin')
+    await user.should_see(marker='active-sessions', retries=100)
+    assert len(user.find(marker='active-session').elements) == 2
+    page_html = (await user.http_client.get('/admin')).text
+    assert alice_session.sid not in page_html  # a session id is a bearer token: never sent to any browser
+    user.find(marker='end-session').click()
+    await user.should_see('Signed alice out.', retries=50)
+    assert store.peek(alice_session.sid) is None
+    assert (await alice.http_client.get('/logout', follow_redirects=False)).status_code == 303
+    assert runtime.audit is not None
+    (entry,) = runtime.audit.entries(event='auth.session_ended')
+    assert entry.actor == 'root' and 'alice' in entry.detail
