@@ -17,6 +17,27 @@ from tests.browser import studio
 from tests.browser.chrome import Browser
 
 PICK = 2.0
+# The person presses "Create agent" the moment it is enabled (the page knows the cover is ready) and stops the
+# clock when the page says the agent is ready; both noticed in the page, not by the driver's polling.
+CLICK_CREATE_WHEN_READY = r'''
+window.__bench = window.__bench || {};
+const bench = window.__bench;
+const check = () => {
+  if (!bench.clicked) {
+    const button = [...document.querySelectorAll('button')]
+      .find(b => (b.innerText || '').trim().toLowerCase().endsWith('create agent'));
+    if (button && !button.disabled && !button.classList.contains('disabled')
+        && button.getAttribute('aria-disabled') !== 'true') {
+      bench.clicked = Date.now();
+      button.click();
+    }
+  }
+  if (bench.clicked && !bench.ready && /is ready/i.test(document.body.innerText)) bench.ready = Date.now();
+};
+new MutationObserver(check).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                     characterData: true});
+check();
+'''
 NAME_TYPING = 5.0
 
 
@@ -41,27 +62,39 @@ def _play(script: list[tuple[float, Callable[[], object]]], start: float) -> Non
         action()
 
 
+def _open_cover_step(browser: Browser) -> None:
+    """Open the Cover step; a second click when the stepper was busy redrawing after "Surprise me"."""
+    for attempt in range(3):
+        studio.go_to_step(browser, 'Cover')
+        try:
+            browser.wait_text('Generate cover', timeout=10)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+
+
 def _person(browser: Browser, user: str, studio_flow: bool, out: dict[str, float | str]) -> None:
     try:
         sign_in_byok(browser, user)
         browser.wait_text('Create a character', timeout=30)
         browser.click('Surprise me')  # the look: identical in both flows and not part of the timed interval
         browser.wait_text('A random look is ready', timeout=30)
-        studio.go_to_step(browser, 'Cover')
-        browser.wait_text('Generate cover', timeout=15)
-        started = time.monotonic()
-        browser.click('Generate cover')
-        if studio_flow:
-            _play(_details_script(browser), time.monotonic())
-        else:
+        _open_cover_step(browser)
+        # Times are taken in the page (Date.now()), so the driver's polling is not counted as the app's.
+        started = browser.js('const t = Date.now(); arguments[0].click(); return t;',
+                             browser.find_clickable('Generate cover'))
+        if not studio_flow:
             browser.wait(lambda: studio.cover_image(browser), 120, 'the cover never arrived')
-            _play(_details_script(browser), time.monotonic())
-        form_done = time.monotonic()
+        _play(_details_script(browser), time.monotonic())
+        form_done = browser.js('return Date.now()')
+        browser.js(CLICK_CREATE_WHEN_READY)
         studio.go_to_step(browser, 'Create')
-        browser.click('Create agent', timeout=120)  # enabled once the page knows the cover is ready
-        browser.wait_text('is ready', timeout=60)
-        out['seconds'] = time.monotonic() - started
-        out['form_seconds'] = form_done - started
+        ready = browser.wait(lambda: browser.js('return window.__bench && window.__bench.ready'), 120,
+                             'the agent was never reported ready')
+        out['seconds'] = (ready - started) / 1000
+        out['form_seconds'] = (form_done - started) / 1000
+        out['create_clicked_s'] = (browser.js('return window.__bench.clicked') - started) / 1000
     except Exception as error:  # reported in the figure's details, never hidden
         out['error'] = f'{type(error).__name__}: {str(error)[:300]}'
         browser.shot(f'fig1-{user}-failed')
