@@ -53,8 +53,9 @@ class Runtime:
         self.settings = settings
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.client = PlatformClient.from_settings(settings, base_url=base_url or settings.base_url)
-        if settings.has_operator_credentials:
-            self.operator_credentials = Credentials(settings.api_key, settings.api_secret, settings.user_id)
+        # Reset, not just set: credentials from an earlier configuration must not outlive it.
+        self.operator_credentials = (Credentials(settings.api_key, settings.api_secret, settings.user_id)
+                                     if settings.has_operator_credentials else None)
         self.limits = GenerationLimits(settings.max_covers_per_user, settings.max_covers_total)
         if self.audit is not None:
             self.audit.close()
