@@ -101,6 +101,7 @@ class StudioView:
             generate=self.generate, select=self.select_cover, regenerate=self.regenerate, cancel=self.cancel_cover,
             go_to_look=lambda: self.go('look')))
         self.look_grids: dict[str, TileGrid] = {}
+        self.review_stale = False
 
     # --- layout -----------------------------------------------------------------------------------------
 
@@ -185,6 +186,10 @@ class StudioView:
         if version != self.seen_jobs:
             self.seen_jobs = version
             self._jobs_changed()
+        if self.review_stale:
+            self.review_stale = False
+            self.review.refresh()
+            self.create_section.refresh()
         usable = self._cover_usable_state()
         if usable != self.seen_usable:  # the chosen cover just expired (or entered its last five minutes)
             self.seen_usable = usable
@@ -608,8 +613,8 @@ class StudioView:
     def _name_changed(self, event: events.ValueChangeEventArguments) -> None:
         self.draft.name = event.value or ''
         self.save()
-        self.review.refresh()
-        self.create_section.refresh()
+        # Typing fires on every key: the review and Create button catch up on the next tick, not per key.
+        self.review_stale = True
 
     def _detail_changed(self, name: str, value: str | None) -> None:
         if getattr(self.draft, name) == value:

@@ -146,7 +146,11 @@ class JobManager:
         """Start generating a cover. Raises LimitExceeded (with .user_message) when over the fair-use limit.
         `on_success` runs in the job when the cover is stored (not in any page: the tab may be gone)."""
         lease = self._limits.try_acquire(principal.owner_id)
-        job = self._new_job(principal, 'cover', wire(request))
+        try:
+            job = self._new_job(principal, 'cover', wire(request))
+        except BaseException:
+            lease.release()
+            raise
         self._spawn(job, self._run_cover(job, principal, request, lease.release, on_success), cleanup=lease.release)
         return job
 
