@@ -26,7 +26,8 @@ def error_box(message: str, trace_id: str | None = None, *, title: str = 'Someth
                             ui.button(icon='content_copy', on_click=lambda: _copy(trace_id)) \
                                 .props('flat dense round size=sm').tooltip('Copy the traceId')
             if action is not None:
-                ui.button(action[0], on_click=action[1]).props('outline no-caps').classes('shrink-0')
+                ui.button(action[0], on_click=action[1]).props('outline no-caps').classes('shrink-0') \
+                    .mark('error-action')
     return card
 
 

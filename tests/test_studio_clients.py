@@ -118,3 +118,27 @@ async def test_first_visit_shows_options_in_the_browser_language(env: StudioEnv,
     click(user, 'gender-female')
     await see(user, content='東アジア系')
     assert get_drafts().get(OWNER).options_language == 'ja'
+
+
+async def test_after_a_restart_a_running_generation_shows_as_interrupted_with_regenerate(
+        env: StudioEnv, user: User) -> None:
+    from services.jobs import JobManager
+    from services.runtime import runtime
+
+    env.sandbox.controller.config.latency = (30.0, 30.0)
+    await open_studio(user)
+    await choose_look(user, 'female', FEMALE_LOOK)
+    click(user, 'generate-cover')
+    await see(user, 'cover-running')
+    old = get_jobs()
+    # What a new process finds on the same data directory: the job's record, still saying "running".
+    runtime.extras['jobs'] = JobManager(runtime.data_dir, platform=runtime.platform, limits=runtime.limits,
+                                        audit=runtime.audit)
+    old.close()
+    env.sandbox.controller.config.latency = (0.0, 0.0)
+    await user.open('/studio')
+    await see(user, content='Generation interrupted')
+    await user.should_not_see(marker='cover-running')
+    click(user, 'error-action')  # "Regenerate" on the interrupted job
+    await see(user, 'cover-preview')
+    assert [j.status for j in get_jobs().jobs_for(OWNER, 'cover')] == ['done', 'interrupted']
