@@ -12,6 +12,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from selenium.common.exceptions import StaleElementReferenceException
+
 from bench.browser import app_on, chromium, sign_in_byok
 from tests.browser import studio
 from tests.browser.chrome import Browser
@@ -74,6 +76,17 @@ def _open_cover_step(browser: Browser) -> None:
                 raise
 
 
+def _press_generate(browser: Browser) -> int:
+    """Click "Generate cover" and return the page's clock at the click (the panel may be mid-redraw)."""
+    for _ in range(5):
+        button = browser.wait(lambda: browser.find_clickable('Generate cover'), 15, 'no "Generate cover" button')
+        try:
+            return int(browser.js('const t = Date.now(); arguments[0].click(); return t;', button))
+        except StaleElementReferenceException:
+            continue  # redrawn between finding and clicking: find it again
+    raise RuntimeError('the "Generate cover" button kept being redrawn')
+
+
 def _person(browser: Browser, user: str, studio_flow: bool, out: dict[str, float | str]) -> None:
     try:
         sign_in_byok(browser, user)
@@ -82,8 +95,7 @@ def _person(browser: Browser, user: str, studio_flow: bool, out: dict[str, float
         browser.wait_text('A random look is ready', timeout=30)
         _open_cover_step(browser)
         # Times are taken in the page (Date.now()), so the driver's polling is not counted as the app's.
-        started = browser.js('const t = Date.now(); arguments[0].click(); return t;',
-                             browser.find_clickable('Generate cover'))
+        started = _press_generate(browser)
         if not studio_flow:
             browser.wait(lambda: studio.cover_image(browser), 120, 'the cover never arrived')
         _play(_details_script(browser), time.monotonic())
