@@ -50,6 +50,14 @@ class SocketUser:
         self._changed = asyncio.Event()
         self._navigation: str | None = None
         self.timings: dict[str, float] = {}
+        self.updates_received = 0
+        self.disconnects: list[float] = []
+        self.reconnects = 0
+        self.reloads = 0
+        self._tab_id = uuid.uuid4().hex  # like sessionStorage: one per tab, kept across reloads
+        self._next_message_id = 0
+        self._reload_requested = False
+        self._document_id = ''
 
     # ----- the page and its socket -----
 
@@ -70,7 +78,11 @@ class SocketUser:
         self.elements = {str(k): v for k, v in json.loads(raw).items()}
         self.client_id = client.group(1)
         next_id = _NEXT_MESSAGE_ID.search(html)
-        await self._connect(int(next_id.group(1)) if next_id else 0)
+        self._next_message_id = int(next_id.group(1)) if next_id else 0
+        self._reload_requested = False
+        # One per page load, reused when reconnecting: a new one would make the server retire this page.
+        self._document_id = uuid.uuid4().hex
+        await self._connect(self._next_message_id)
         self.timings[f'open {path}'] = time.monotonic() - started
 
     async def _connect(self, next_message_id: int) -> None:
@@ -79,9 +91,10 @@ class SocketUser:
         sio.on('open', self._on_open)
         sio.on('notify', self._on_notify)
         sio.on('run_javascript', self._on_javascript)
+        sio.on('disconnect', lambda *_: self.disconnects.append(time.monotonic()))
         query = urlencode({'client_id': self.client_id, 'next_message_id': next_message_id,
-                           'implicit_handshake': 'true', 'document_id': uuid.uuid4().hex,
-                           'tab_id': uuid.uuid4().hex, 'old_tab_id': ''})
+                           'implicit_handshake': 'true', 'document_id': self._document_id,
+                           'tab_id': self._tab_id, 'old_tab_id': ''})
         cookies = '; '.join(f'{cookie.name}={cookie.value}' for cookie in self.http.cookies.jar)
         await sio.connect(f'{self.base_url}?{query}', socketio_path='/_nicegui_ws/socket.io',
                           transports=['websocket'], headers={'Cookie': cookies} if cookies else {},
@@ -98,7 +111,13 @@ class SocketUser:
         await self._disconnect()
         await self.http.aclose()
 
+    def _track(self, message: dict[str, Any]) -> None:
+        if isinstance(message.get('_id'), int):
+            self._next_message_id = message['_id'] + 1
+
     async def _on_update(self, message: dict[str, Any]) -> None:
+        self.updates_received += 1
+        self._track(message)
         for element_id, element in message.items():
             if element_id == '_id':
                 continue
@@ -109,19 +128,42 @@ class SocketUser:
         self._changed.set()
 
     async def _on_open(self, message: dict[str, Any]) -> None:
+        self._track(message)
         self._navigation = str(message.get('path', '/'))
         self._changed.set()
 
     async def _on_notify(self, message: dict[str, Any]) -> None:
+        self._track(message)
         self.notifications.append(str(message.get('message', '')))
         self._changed.set()
 
     async def _on_javascript(self, message: dict[str, Any]) -> None:
         # No browser here: record what was asked and answer "nothing", so the server never waits for a reply.
-        self.js_requests.append(str(message.get('code', '')))
+        self._track(message)
+        code = str(message.get('code', ''))
+        self.js_requests.append(code)
+        if 'location.reload' in code:
+            self._reload_requested = True
         if 'request_id' in message and self.sio is not None:
             await self.sio.emit('javascript_response', {'request_id': message['request_id'],
                                                         'client_id': self.client_id, 'result': None})
+
+    async def _recover(self) -> None:
+        """What NiceGUI's page script does when the socket drops: reconnect with the same client id and the
+        next message id it expects (the server replays what was missed), or reload the page when it cannot."""
+        if self._reload_requested:
+            self.reloads += 1
+            await self.open(self.path)
+            return
+        if self.sio is not None and self.sio.connected:
+            return
+        await self._disconnect()
+        self.reconnects += 1
+        try:
+            await self._connect(self._next_message_id)
+        except Exception:
+            self.reloads += 1
+            await self.open(self.path)
 
     async def follow_navigation(self) -> bool:
         """A page sent us elsewhere (ui.navigate.to): load that page, as a browser would."""
@@ -226,13 +268,18 @@ class SocketUser:
         deadline = time.monotonic() + within
         while True:
             await self.follow_navigation()
+            await self._recover()
             with contextlib.suppress(LookupError):
                 if result := condition():
                     return result
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise ProtocolTimeout(f'{self.name}: {what} not met within {within:g}s on {self.path}; '
-                                      f'page reads:\n{self.page_text()[:1500]}')
+                connected = self.sio is not None and self.sio.connected
+                raise ProtocolTimeout(f'{self.name}: {what} not met within {within:g}s on {self.path} '
+                                      f'(socket connected: {connected}, updates: {self.updates_received}, '
+                                      f'disconnects: {len(self.disconnects)}, reconnects: {self.reconnects}, '
+                                      f'reloads: {self.reloads}); page reads:\n'
+                                      f'{self.page_text()[:1500]}')
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
@@ -247,6 +294,7 @@ class SocketUser:
                                    f'seeing one of {options!r}')
 
     async def emit(self, element_id: str, event: str, *args: Any) -> None:
+        await self._recover()
         element = self.elements[element_id]
         listener = next(l_ for l_ in element.get('events', []) if l_['type'] == event)
         assert self.sio is not None, 'open a page first'
@@ -286,4 +334,10 @@ class SocketUser:
                                                and '/upload/' in el['props']['url']], 10, 'an upload field')
         data = await asyncio.to_thread(content.read_bytes) if isinstance(content, Path) else content
         name = filename or (Path(content).name if isinstance(content, Path) else 'upload.png')
-        return await self.http.post(uploads[index]['props']['url'], files={'file': (name, data, content_type)})
+        response = await self.http.post(uploads[index]['props']['url'], files={'file': (name, data, content_type)})
+        if response.status_code == 404 and (self._reload_requested or not (self.sio and self.sio.connected)):
+            # The page was reloaded while the file was on its way (its upload address went with it): a person
+            # would pick the file again on the fresh page.
+            await self._recover()
+            return await self.upload(content, filename, content_type, index)
+        return response
