@@ -36,13 +36,14 @@ def studio_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: Running
               PLATFORM_API_SECRET=TEST_SECRET, STUDIO_AUTH_MODES='accounts', **settings)
     add_account(data_dir, 'alice')
     add_account(data_dir, 'bob')
+    add_account(data_dir, 'carol')
     return StudioEnv(data_dir, sandbox)
 
 
 async def open_studio(user: User, name: str = 'alice') -> None:
     await sign_in(user, name)
     # Signing in ends on '/', which redirects to the studio.
-    await user.should_see('Create a character', retries=100)
+    await user.should_see('Create a character', retries=300)  # scrypt runs in a thread: slow on a busy box
 
 
 def click(user: User, marker: str) -> None:
@@ -58,7 +59,7 @@ async def eventually(check: Callable[[], bool], *, seconds: float = 10.0, what: 
         await asyncio.sleep(0.05)
 
 
-async def see(user: User, marker: str | None = None, *, content: str | None = None, seconds: float = 10.0) -> None:
+async def see(user: User, marker: str | None = None, *, content: str | None = None, seconds: float = 15.0) -> None:
     """should_see with a generous wait: jobs and uploads finish on their own schedule."""
     await user.should_see(marker=marker, content=content, retries=int(seconds / 0.1))
 

@@ -96,6 +96,13 @@ async def test_cover_image_url_works_only_for_its_owner(env: StudioEnv, create_u
     assert anonymous.status_code in (401, 403)
 
 
+def shows(user: User, marker: str) -> bool:
+    try:
+        return bool(user.find(marker=marker).elements)
+    except AssertionError:  # find() insists on at least one match
+        return False
+
+
 def tile_selected(user: User, marker: str) -> bool:
     return any('selected' in element.classes for element in user.find(marker=marker).elements)
 
@@ -138,7 +145,40 @@ async def test_after_a_restart_a_running_generation_shows_as_interrupted_with_re
     env.sandbox.controller.config.latency = (0.0, 0.0)
     await user.open('/studio')
     await see(user, content='Generation interrupted')
-    await user.should_not_see(marker='cover-running')
+    await eventually(lambda: not shows(user, 'cover-running'), what='the running card to go')
     click(user, 'error-action')  # "Regenerate" on the interrupted job
     await see(user, 'cover-preview')
     assert [j.status for j in get_jobs().jobs_for(OWNER, 'cover')] == ['done', 'interrupted']
+
+
+async def test_options_are_fetched_once_for_many_page_views(env: StudioEnv, create_user: Callable[[], User]) -> None:
+    from services.options_cache import get_options_cache
+
+    for name in ('alice', 'bob', 'carol'):  # three people with the same key share the cached options
+        visitor = create_user()
+        await open_studio(visitor, name)
+        click(visitor, 'gender-female')
+        await see(visitor, 'tile-Age-18-25')
+        await visitor.open('/studio')  # and a reload
+        await see(visitor, 'tile-Age-18-25')
+    assert get_options_cache().upstream_calls == 1
+
+
+@pytest.fixture
+def one_at_a_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: RunningSandbox) -> StudioEnv:
+    return studio_env(monkeypatch, tmp_path, sandbox, STUDIO_MAX_COVERS_PER_USER='1')
+
+
+async def test_over_the_cover_limit_says_when_to_try_again(one_at_a_time: StudioEnv, user: User) -> None:
+    one_at_a_time.sandbox.controller.config.latency = (30.0, 30.0)
+    await open_studio(user)
+    await choose_look(user, 'male', {'Age': '26-35', 'Ethnicity': 'latino', 'BodyType': 'muscular',
+                                     'HairColor': 'brown', 'HairStyle': 'undercut'})
+    click(user, 'generate-cover')
+    await see(user, 'cover-running')
+    click(user, 'generate-cover')
+    assert user.notify.contains('the limit is 1 per person')
+    assert len(get_jobs().jobs_for(OWNER, 'cover')) == 1
+    click(user, 'cover-cancel')
+    await eventually(lambda: get_jobs().jobs_for(OWNER, 'cover')[0].status == 'cancelled', what='cancelled')
+    await eventually(lambda: not shows(user, 'cover-running'), what='the running card to go')
