@@ -152,3 +152,12 @@ def test_long_untouched_drafts_are_dropped_at_start(tmp_path: Path) -> None:
     fresh = DraftStore(tmp_path)
     assert fresh.get('demo-old').name == ''
     assert fresh.get('demo-new').name == 'Kept'
+
+
+def test_preview_url_does_not_carry_the_owner_id() -> None:
+    import base64
+
+    url = PreviewSigner(SECRET, max_age=60).url('account-alice', 'cover', 'abc123')
+    payload = token_of(url).split('.')[0]
+    decoded = base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4))
+    assert b'alice' not in decoded and b'abc123' in decoded
