@@ -102,3 +102,11 @@ async def upload(user: User, filename: str, data: bytes | None = None, content_t
 async def create_enabled(user: User) -> None:
     await eventually(lambda: any(e.enabled for e in user.find(marker='create-agent').elements),
                      what='the Create button to be enabled')
+
+
+def close_tab(user: User) -> None:
+    """The person closes the tab: its page and timers go away at once. (Closing rather than navigating
+    elsewhere matters in NiceGUI's simulation: navigation is routed to whichever simulated browser last sent
+    an update, so a page still updating in one browser could catch another browser's post-sign-in redirect.)"""
+    if user.client is not None:
+        user.client.delete()
