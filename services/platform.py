@@ -53,6 +53,7 @@ M = TypeVar('M', bound=BaseModel)
 RETRY_TRIES = 3
 RETRY_BACKOFF = (0.5, 1.5)
 _TAG = re.compile(r'<[^>]*>?')
+LARGE_BODY = 256 * 1024  # bytes of answer above which parsing leaves the event loop
 SKEW_TOLERANCE = 30.0  # seconds of disagreement with the server clock before we correct ours
 
 
@@ -208,6 +209,9 @@ class PlatformClient:
                                       'Try again.') from None
         except httpx.HTTPError as error:
             raise TransportError(f'Talking to the platform failed ({type(error).__name__}). Try again.') from None
+        if len(response.content) > LARGE_BODY:
+            # A cover's data URL is megabytes of JSON; parsing it on the loop would stall every other user.
+            return await asyncio.to_thread(self._read_envelope, response)
         return self._read_envelope(response)
 
     def _report_signed(self, request: httpx.Request, signed_string: str) -> None:

@@ -383,3 +383,12 @@ def test_female_cover_fields_are_checked_before_sending() -> None:
     with pytest.raises(ValueError, match='breastSize is required for female'):
         CoverRequest(gender='female', age='18-25', ethnicity='Asian', bodyType='Slim', hairColor='Black',
                      hairStyle='Long', buttSize='Medium')
+
+
+async def test_a_megabyte_cover_answer_is_read_in_full(client: PlatformClient, echo: EchoPlatform,
+                                                         creds: Credentials) -> None:
+    # Above LARGE_BODY the envelope is parsed on a worker thread; the result must be the same.
+    image = 'data:image/png;base64,' + 'A' * (3 * 1024 * 1024)
+    echo.script(COVER_PATH, Reply.ok({'coverId': 'c-big', 'imageData': image}))
+    cover, _trace = await client.generate_cover(creds, COVER)
+    assert cover.coverId == 'c-big' and cover.imageData == image
