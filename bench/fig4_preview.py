@@ -28,8 +28,8 @@ UPSTREAM_LATENCY = 2.0
 RUNS = 7
 
 # Records, per cover job id, when its first <img> was painted. The media URL carries an itsdangerous token
-# whose first part is base64url JSON [owner, kind, id]; reading the id lets re-rendered URLs of the same
-# cover (each render signs afresh) count once.
+# whose first part is base64url JSON [owner digest, kind, id]; reading the id lets re-rendered URLs of the same
+# cover count once, whether the page shows the original ('cover') or its display-sized copy ('cover-preview').
 OBSERVER = r'''
 if (!window.__covers) {
   window.__covers = {};
@@ -42,7 +42,7 @@ if (!window.__covers) {
     try {
       const b64 = payload.replace(/-/g, '+').replace(/_/g, '/');
       const parts = JSON.parse(atob(b64 + '='.repeat((4 - b64.length % 4) % 4)));
-      return parts[1] === 'cover' ? parts[2] : null;
+      return (parts[1] === 'cover' || parts[1] === 'cover-preview') ? parts[2] : null;
     } catch (e) { return null; }
   };
   const painted = (img) => {

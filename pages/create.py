@@ -2,8 +2,10 @@
 
 Everything a person chooses lives in their server-side draft (services.drafts), so every tab of theirs
 shows the same character and a reload changes nothing. Cover generation and agent creation are jobs
-(services.jobs) that outlive the tab. A one-second timer per tab notices changes made elsewhere (another
-tab, a finished job) and redraws only the part that changed.
+(services.jobs) that outlive the tab. While a tab is open it is told at once when one of its person's jobs
+changes (JobManager.subscribe), so a finished cover shows without waiting for a poll; a one-second timer per tab
+runs the clocks and notices what nobody pushes (another tab's draft changes), redrawing only the part that
+changed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import random
 import uuid
 
-from nicegui import background_tasks, events, run, ui
+from nicegui import Client, background_tasks, events, run, ui
 from pydantic import ValidationError
 
 from components.cover_panel import CoverActions, CoverPanel
@@ -102,6 +104,8 @@ class StudioView:
             go_to_look=lambda: self.go('look')))
         self.look_grids: dict[str, TileGrid] = {}
         self.review_stale = False
+        self._tick_lock = asyncio.Lock()  # the timer and a pushed change must not redraw at the same time
+        self._push_pending = False
 
     # --- layout -----------------------------------------------------------------------------------------
 
@@ -137,6 +141,7 @@ class StudioView:
         self.seen_usable = self._cover_usable_state()
         self.shown = self._fingerprints()
         ui.timer(1.0, self._tick)
+        self._listen_to_jobs()
         if self.draft.gender is not None:
             background_tasks.create(self._load_options(), name='studio-options')
 
@@ -178,7 +183,30 @@ class StudioView:
 
     # --- keeping every tab in step ----------------------------------------------------------------------
 
+    def _listen_to_jobs(self) -> None:
+        """Hear of this person's job changes while this page exists; the listener goes with the page (a tab
+        closed for good, not a reconnect: NiceGUI deletes the client only after its reconnect timeout)."""
+        client = ui.context.client
+        unsubscribe = self.jobs.subscribe(self.owner, lambda: self._job_pushed(client))
+        client.on_delete(unsubscribe)
+
+    def _job_pushed(self, client: Client) -> None:
+        """Called inside the job, on the event loop: only schedule the redraw. Several changes in one turn of
+        the loop (cover stored, then the draft told to select it) make one redraw, after all of them."""
+        if self._push_pending or client.is_deleted:
+            return
+        self._push_pending = True
+        background_tasks.create(self._pushed_tick(), name='studio-jobs-changed', context=client)
+
+    async def _pushed_tick(self) -> None:
+        self._push_pending = False
+        await self._tick()
+
     async def _tick(self) -> None:
+        async with self._tick_lock:
+            await self._check_for_changes()
+
+    async def _check_for_changes(self) -> None:
         if self.draft.version != self.seen_draft:
             self.seen_draft = self.draft.version
             await self._external_draft_change()
@@ -234,6 +262,7 @@ class StudioView:
         self._update_done_marks()
 
     def _jobs_changed(self) -> None:
+        self.seen_jobs = self.jobs.version(self.owner)  # what is drawn now: the push or timer need not redraw it
         self._ensure_selected_cover()
         self._refresh_cover_inputs()
         self.cover_panel.render.refresh()

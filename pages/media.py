@@ -21,6 +21,9 @@ async def media(token: str) -> Response:
     if target.kind == 'cover':
         path = jobs.cover_path(target.owner_id, target.item_id)
         media_type = 'image/png'
+    elif target.kind == 'cover-preview':
+        path = jobs.cover_preview_path(target.owner_id, target.item_id)
+        media_type = 'image/jpeg' if path is not None and path.name.endswith('.jpg') else 'image/png'
     else:
         path = jobs.covers.find(target.owner_id, target.item_id, '.jpg')
         media_type = 'image/jpeg'

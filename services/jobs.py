@@ -6,8 +6,9 @@ directory, and finished covers are PNG files there (see CoverStore), so after a 
 is still listed and usable within its validity, and a job that was running when the process stopped is
 shown as "interrupted" (with its request kept, so one click regenerates it), never as "generating".
 
-Pages poll `version(owner_id)` (a counter that moves on every change to that owner's jobs) to know when
-to redraw; callers that are not pages (benchmarks, tests) simply `await job.wait()`.
+Pages `subscribe(owner_id, callback)` to hear at once of every change to that owner's jobs, and compare
+`version(owner_id)` (a counter that moves on every change) on a slow timer as a fallback; callers that are
+not pages (benchmarks, tests) simply `await job.wait()`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, PrivateAttr
 
 from services.audit import AuditLog
-from services.cover_store import CoverStore
+from services.cover_store import PREVIEW_SUFFIX, CoverStore
 from services.errors import BusinessError, PlatformError
 from services.friendly_errors import EXPIRED_COVER, describe
 from services.images import ImageRejected, decode_data_url_to_png
@@ -127,6 +128,7 @@ class JobManager:
         self._tasks: dict[str, asyncio.Task[None]] = {}  # strong references: a task must not be collected
         self._cancel_requested: set[str] = set()
         self._versions: dict[str, int] = {}
+        self._listeners: dict[str, list[Callable[[], None]]] = {}
         self._closed = False
         data_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(data_dir / 'jobs.sqlite3', check_same_thread=False, isolation_level=None)
@@ -204,11 +206,41 @@ class JobManager:
     def version(self, owner_id: str) -> int:
         return self._versions.get(owner_id, 0)
 
+    def subscribe(self, owner_id: str, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback()` after every change to `owner_id`'s jobs; returns the function that stops it.
+        Callbacks run inside the job (on the event loop, synchronously): they must only schedule work."""
+        with self._lock:
+            self._listeners.setdefault(owner_id, []).append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                listeners = self._listeners.get(owner_id, [])
+                if callback in listeners:
+                    listeners.remove(callback)
+                if not listeners:
+                    self._listeners.pop(owner_id, None)
+
+        return unsubscribe
+
+    def listener_count(self, owner_id: str | None = None) -> int:
+        with self._lock:
+            if owner_id is not None:
+                return len(self._listeners.get(owner_id, []))
+            return sum(len(listeners) for listeners in self._listeners.values())
+
     def cover_path(self, owner_id: str, job_id: str) -> Path | None:
         job = self.get(owner_id, job_id)
         if job is None or not job.has_image:
             return None
         return self.covers.find(owner_id, job.id)
+
+    def cover_preview_path(self, owner_id: str, job_id: str) -> Path | None:
+        """The display-sized copy of a cover; the original when there is none (covers stored before previews
+        existed, or a preview that could not be made)."""
+        original = self.cover_path(owner_id, job_id)
+        if original is None:
+            return None
+        return self.covers.find(owner_id, job_id, PREVIEW_SUFFIX) or original
 
     # --- running --------------------------------------------------------------------------------------
 
@@ -219,7 +251,7 @@ class JobManager:
             job.trace_id = trace_id
             # A cover is a few MB of base64: decoding and writing it must not stall other people's pages.
             png = await asyncio.to_thread(decode_data_url_to_png, cover.imageData)
-            await asyncio.to_thread(self.covers.save, job.owner_id, job.id, png)
+            await asyncio.to_thread(self.covers.save_cover, job.owner_id, job.id, png)
             now = time.time()
             job.cover_id = cover.coverId
             job.has_image = True
@@ -355,6 +387,13 @@ class JobManager:
             self._db.execute('INSERT OR REPLACE INTO jobs (id, owner_id, created_at, data) VALUES (?, ?, ?, ?)',
                              (job.id, job.owner_id, job.created_at, data))
             self._versions[job.owner_id] = self._versions.get(job.owner_id, 0) + 1
+            listeners = list(self._listeners.get(job.owner_id, ()))
+        for listener in listeners:
+            # A page's mistake must never fail (or stop) the job that told it.
+            try:
+                listener()
+            except Exception:
+                log.exception('job listener of %s failed', job.owner_id)
 
     def _recover(self) -> None:
         cutoff = time.time() - KEEP_FINISHED
@@ -369,6 +408,7 @@ class JobManager:
             if job.created_at < cutoff and not job.running:
                 self._db.execute('DELETE FROM jobs WHERE id = ?', (job.id,))
                 self.covers.delete(job.owner_id, job.id)
+                self.covers.delete(job.owner_id, job.id, PREVIEW_SUFFIX)
                 continue
             if job.has_image and self.covers.find(job.owner_id, job.id) is None:
                 job.has_image = False  # the file is gone (cleaned up by hand): the cover cannot be shown

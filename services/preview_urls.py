@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 MEDIA_PREFIX = '/media'
-KINDS = ('cover', 'ref')
+KINDS = ('cover', 'cover-preview', 'ref')  # cover-preview: the display-sized copy of a cover
 MAX_REMEMBERED = 10_000  # tokens kept for reuse; older ones are dropped first
 
 

@@ -123,3 +123,55 @@ async def test_create_refuses_a_known_expired_cover_and_believes_the_platform(
     assert cover.used_for == 'Ivy' and not cover.usable()
     with pytest.raises(JobRefused, match='already used for Ivy'):
         jobs.start_create(who, request, cover_job_id=cover.id)
+
+
+async def test_listeners_hear_every_change_of_their_owner_until_they_unsubscribe(
+        tmp_path: Path, sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
+    jobs = manager(tmp_path, sandbox_client)
+    heard: list[tuple[str, str]] = []
+
+    def broken() -> None:
+        raise RuntimeError('a page went wrong')
+
+    def alice_listener() -> None:
+        job = jobs.jobs_for('account-alice', 'cover')[0]
+        heard.append((job.status, str(job.has_image)))
+
+    stop_alice = jobs.subscribe('account-alice', alice_listener)
+    stop_broken = jobs.subscribe('account-alice', broken)  # must not fail the job or stop the others
+    bob_heard: list[int] = []
+    stop_bob = jobs.subscribe('account-bob', lambda: bob_heard.append(1))
+    assert jobs.listener_count('account-alice') == 2 and jobs.listener_count() == 3
+
+    job = await jobs.start_cover(principal(sandbox), LOOK).wait()
+    assert job.status == 'done'
+    # Told when it started and when it finished, with the stored cover already in place.
+    assert heard[0] == ('running', 'False') and heard[-1] == ('done', 'True')
+    assert bob_heard == []  # nobody hears of another person's jobs
+
+    stop_alice()
+    stop_broken()
+    stop_broken()  # twice is harmless
+    assert jobs.listener_count('account-alice') == 0
+    count = len(heard)
+    await jobs.start_cover(principal(sandbox), LOOK).wait()
+    assert len(heard) == count
+    stop_bob()
+    assert jobs.listener_count() == 0 and jobs._listeners == {}
+    jobs.close()
+
+
+async def test_finished_cover_has_a_display_sized_preview_for_its_owner_only(
+        tmp_path: Path, sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
+    jobs = manager(tmp_path, sandbox_client)
+    job = await jobs.start_cover(principal(sandbox), LOOK).wait()
+    original, preview = jobs.cover_path('account-alice', job.id), jobs.cover_preview_path('account-alice', job.id)
+    assert original is not None and preview is not None and preview != original
+    with Image.open(original) as full, Image.open(preview) as small:
+        assert small.format == 'JPEG' and small.width == min(640, full.width)
+        assert abs(small.height / small.width - full.height / full.width) < 0.01
+    assert preview.stat().st_size < original.stat().st_size
+    assert jobs.cover_preview_path('account-bob', job.id) is None
+    preview.unlink()  # a cover stored before previews existed: the original stands in
+    assert jobs.cover_preview_path('account-alice', job.id) == original
+    jobs.close()

@@ -1,18 +1,38 @@
-"""The studio's small services: signed preview URLs, the options cache, the per-owner draft store."""
+"""The studio's small services: signed preview URLs, cover previews, the options cache, the per-owner draft
+store, and the studio page's subscription to its person's jobs."""
 
 from __future__ import annotations
 
 import asyncio
+import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from nicegui.testing import User
+from PIL import Image
 
+from services.cover_store import make_preview
 from services.drafts import DraftStore
+from services.jobs import get_jobs
 from services.models import Option, Options
 from services.options_cache import OptionsCache
 from services.platform import Credentials
 from services.preview_urls import MEDIA_PREFIX, PreviewDenied, PreviewSigner
 from services.secret import Secret
+from tests.sandbox_server import RunningSandbox
+from tests.studio_support import (
+    FEMALE_LOOK,
+    FIXTURES,
+    StudioEnv,
+    choose_look,
+    click,
+    close_tab,
+    eventually,
+    open_studio,
+    see,
+    studio_env,
+)
 
 SECRET = 'x' * 40
 
@@ -161,3 +181,64 @@ def test_preview_url_does_not_carry_the_owner_id() -> None:
     payload = token_of(url).split('.')[0]
     decoded = base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4))
     assert b'alice' not in decoded and b'abc123' in decoded
+
+
+def test_cover_preview_kind_is_signed_and_owner_bound() -> None:
+    signer = PreviewSigner(SECRET, max_age=60)
+    token = token_of(signer.url('demo-alice', 'cover-preview', 'abc123'))
+    assert signer.verify(token, 'demo-alice').kind == 'cover-preview'
+    with pytest.raises(PreviewDenied) as denied:
+        signer.verify(token, 'demo-bob')
+    assert denied.value.status == 403
+
+
+def test_preview_is_a_jpeg_640_wide_never_enlarged_and_flattened() -> None:
+    with Image.open(FIXTURES / 'astronaut.png') as source:
+        big = source.convert('RGBA').resize((source.width * 3, source.height * 4))
+    big.paste((0, 0, 0, 0), (0, 0, 200, 200))  # a transparent corner becomes white, not black
+    raw = io.BytesIO()
+    big.save(raw, 'PNG')
+    with Image.open(io.BytesIO(make_preview(raw.getvalue()))) as preview:
+        assert preview.format == 'JPEG' and preview.mode == 'RGB'
+        assert preview.width == 640 and preview.height == round(big.height * 640 / big.width)
+        assert min(preview.getpixel((10, 10))) > 200  # type: ignore[arg-type]
+    small = (FIXTURES / 'chelsea.png').read_bytes()
+    with Image.open(io.BytesIO(small)) as original, Image.open(io.BytesIO(make_preview(small))) as preview:
+        assert preview.size == original.size
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: RunningSandbox) -> StudioEnv:
+    return studio_env(monkeypatch, tmp_path, sandbox)  # before the user fixture loads the app
+
+
+async def test_studio_page_listens_to_its_jobs_while_open_and_stops_when_closed(
+        env: StudioEnv, create_user: Callable[[], User]) -> None:
+    env.sandbox.controller.config.latency = (1.0, 1.0)
+    alice = create_user()
+    await open_studio(alice)
+    jobs = get_jobs()
+    assert jobs.listener_count('account-alice') == 1
+    await choose_look(alice, 'female', FEMALE_LOOK)
+    click(alice, 'generate-cover')
+    await see(alice, 'cover-preview', seconds=20)
+    job = jobs.jobs_for('account-alice', 'cover')[0]
+    # The panel shows the display-sized copy, and links the original.
+    preview = next(iter(alice.find(marker='cover-preview').elements))
+    response = await alice.http_client.get(preview.source)
+    assert response.status_code == 200 and response.headers['content-type'] == 'image/jpeg'
+    assert response.content.startswith(b'\xff\xd8')
+    full = next(iter(alice.find(marker='cover-full-size').elements))
+    original = await alice.http_client.get(full.props['href'])
+    assert original.headers['content-type'] == 'image/png' and len(original.content) > len(response.content)
+    assert job.status == 'done'
+    close_tab(alice)
+    await eventually(lambda: jobs.listener_count() == 0, what='the closed page to stop listening')
+
+    bob = create_user()
+    await open_studio(bob, 'bob')
+    assert jobs.listener_count('account-bob') == 1 and jobs.listener_count('account-alice') == 0
+    theirs = await bob.http_client.get(preview.source)
+    assert theirs.status_code == 403  # the preview is as private as the original
+    close_tab(bob)
+    assert jobs.listener_count() == 0
