@@ -11,6 +11,7 @@ import os
 import re
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,19 @@ async def sign_in_demo(user: SocketUser) -> None:
     await user.open('/login')
     await user.click('Enter the sandbox demo')
     await user.wait_for(lambda: user.path.startswith('/studio'), STEP, 'arriving in the studio')
+
+
+async def act_until(user: SocketUser, act: Callable[[], Awaitable[None]], done: Callable[[], bool],
+                    what: str, attempts: int = 3) -> None:
+    """Do something and see that it took; if a dropped socket swallowed it, do it again, as a person would."""
+    for _ in range(attempts):
+        await act()
+        try:
+            await user.wait_for(done, 30, what)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f'{user.name}: {what} did not happen after {attempts} tries')
 
 
 async def whole_flow(app: AppProcess, index: int, photos: dict[str, bytes]) -> dict[str, str | float]:
@@ -65,14 +79,15 @@ async def whole_flow(app: AppProcess, index: int, photos: dict[str, bytes]) -> d
         await user.click('Generate cover', STEP)
         await user.should_see('Generating your cover', STEP)
         # Details while the cover is painted.
-        await user.type('Name', name, STEP)
+        await act_until(user, lambda: user.type('Name', name, STEP), lambda: user.sees(name), 'the name to stick')
         voice = await user.wait_for(lambda: [o['label'] for o in user.find_control('Voice', 'update:modelValue')[1]
                                              .get('props', {}).get('options', [])], STEP, 'voices')
         await user.choose('Voice', voice[0], STEP)
         await user.should_see('Chosen cover', STEP)
         await user.wait_for(lambda: not user.find_control('Create agent')[1].get('props', {}).get('disable'),
                             STEP, 'Create agent to be enabled')
-        await user.click('Create agent', STEP)
+        await act_until(user, lambda: user.click('Create agent', STEP),
+                        lambda: user.sees(f'Creating {name}') or user.sees(f'{name} is ready'), 'creation to start')
         await user.should_see(f'{name} is ready', STEP)
         agent_id = await user.wait_for(lambda: next(
             (w for _, el in user.visible_elements() for w in user.words(el)
