@@ -207,12 +207,19 @@ class StudioView:
             await self._check_for_changes()
 
     async def _check_for_changes(self) -> None:
+        version = self.jobs.version(self.owner)
         if self.draft.version != self.seen_draft:
             self.seen_draft = self.draft.version
-            await self._external_draft_change()
-        version = self.jobs.version(self.owner)
-        if version != self.seen_jobs:
+            jobs_too = version != self.seen_jobs
             self.seen_jobs = version
+            # A finished cover also selects itself in the draft: this redraws the cover panel once for both.
+            await self._external_draft_change()
+            selected = self.draft.selected_cover_job
+            if jobs_too:
+                self._ensure_selected_cover()
+                if self.draft.selected_cover_job != selected:
+                    self._jobs_changed()
+        elif version != self.seen_jobs:
             self._jobs_changed()
         if self.review_stale:
             self.review_stale = False

