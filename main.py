@@ -55,8 +55,10 @@ def main() -> None:
     app.on_shutdown(runtime.shutdown)
     register_pages()
 
+    # reconnect_timeout also sets socket.io's ping timeout (0.4x): at NiceGUI's default 3 s, one busy
+    # second on a loaded 2-core host or a Wi-Fi hiccup in a demo room drops every open page.
     ui.run(host=settings.host, port=settings.port, title='Agent Studio', reload=False, show=False,
-           storage_secret=storage_secret, favicon='🎭')
+           storage_secret=storage_secret, favicon='🎭', reconnect_timeout=10.0)
 
 
 if __name__ in {'__main__', '__mp_main__'}:

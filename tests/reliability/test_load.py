@@ -120,7 +120,11 @@ async def probe(app: AppProcess, stop: asyncio.Event) -> list[float]:
 
 @pytest.mark.slow
 async def test_fifty_people_at_once(start_app: StartApp, artifacts: Path) -> None:
-    app = start_app(SANDBOX_LATENCY=LATENCY)
+    # The embedded sandbox stands in for the platform, which in production runs on other machines. Here it
+    # shares the app's process and two cores with fifty simulated browsers, so its face checks (~130 ms of
+    # CPU each) queue past the 30 s client timeout meant for a real, separately-scaled upstream. What this
+    # test judges is the app: everyone finishes, nothing is logged as an error, other pages stay responsive.
+    app = start_app(SANDBOX_LATENCY=LATENCY, PLATFORM_TIMEOUT='150')
     photos = {name: (FIXTURES / f'{name}.png').read_bytes() for name in ('astronaut', 'coffee')}
     # The app is warm (first page, options fetched) before the clock starts, as it would be in production.
     async with httpx.AsyncClient() as client:
