@@ -53,6 +53,10 @@ M = TypeVar('M', bound=BaseModel)
 RETRY_TRIES = 3
 RETRY_BACKOFF = (0.5, 1.5)
 _TAG = re.compile(r'<[^>]*>?')
+# Idle pooled connections are dropped well before a server's own keep-alive timeout (uvicorn: 5 s) runs
+# out. At equal timeouts a request can go out on a socket the server is closing: it dies unanswered, and
+# cover generation, which is never retried, fails for no reason a person could act on.
+KEEPALIVE_EXPIRY = 2.0
 LARGE_BODY = 256 * 1024  # bytes of answer above which parsing leaves the event loop
 SKEW_TOLERANCE = 30.0  # seconds of disagreement with the server clock before we correct ours
 
@@ -119,7 +123,8 @@ class PlatformClient:
         if self._http is None or self._http.is_closed:
             self._http = httpx.AsyncClient(
                 base_url=self.base_url, transport=self.transport,
-                limits=httpx.Limits(max_connections=400, max_keepalive_connections=50),
+                limits=httpx.Limits(max_connections=400, max_keepalive_connections=50,
+                                    keepalive_expiry=KEEPALIVE_EXPIRY),
                 headers={'User-Agent': 'AgentStudio/0.1'})
         return self._http
 
