@@ -15,6 +15,7 @@ from nicegui.testing import User
 from services.runtime import runtime
 from services.sessions import store
 from tests.auth_support import accounts_env, add_account, sign_in
+from tests.studio_support import close_tab
 
 
 @pytest.fixture(autouse=True)
@@ -95,6 +96,9 @@ async def test_an_admin_signs_someone_else_out(user: User, create_user: Callable
     await sign_in(alice, 'alice', path='/login?redirect_to=/logout')
     await alice.should_see('Sign out of Agent Studio?', retries=100)
     (alice_session,) = store.sessions_for('account-alice')
+    # NiceGUI's simulation routes a redirect to whichever simulated browser last sent an update; with
+    # alice's page still open, root's post-sign-in redirect to /admin can land on alice (403).
+    close_tab(alice)
 
     await sign_in(user, 'root', path='/login?redirect_to=/admin')
     await user.should_see(marker='active-sessions', retries=100)
