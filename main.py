@@ -14,10 +14,10 @@ import sys
 from nicegui import app, ui
 
 import pages
-from services.runtime import runtime
-from services.secret import install_log_redaction
-from services.settings import SettingsError, get_settings
-from services.storage_secret import resolve_storage_secret
+from runtime import runtime
+from services.core.secret import install_log_redaction
+from services.core.settings import SettingsError, get_settings
+from services.core.storage_secret import resolve_storage_secret
 
 
 def register_pages() -> None:
@@ -28,7 +28,7 @@ def register_pages() -> None:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == 'users':
-        from services.accounts_cli import run as run_users_cli
+        from services.cli.users import run as run_users_cli
 
         sys.exit(run_users_cli(sys.argv[2:]))
     try:
@@ -41,7 +41,7 @@ def main() -> None:
 
     try:
         if settings.uses_sandbox:
-            from services.sandbox.embedded import mount_embedded_sandbox
+            from sandbox.embedded import mount_embedded_sandbox
 
             # The app talks to its own sandbox over real HTTP on loopback, signed like any real call.
             embedded = mount_embedded_sandbox(app, settings)

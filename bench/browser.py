@@ -17,8 +17,8 @@ import httpx
 
 from bench.common import ROOT
 from bench.sandbox_server import BENCH_KEY, BENCH_SECRET
-from tests.app_process import AppProcess
 from tests.browser.chrome import Browser, chromium_paths
+from tests.support.app_process import AppProcess
 
 ARTIFACTS = ROOT / 'test-artifacts' / 'bench'
 

@@ -190,9 +190,9 @@ def sandbox_upstream(latency: str = '0', *, create_share: float | None = None,
 def bench_principal(owner: str) -> Any:
     """A signed-in person for the service layer, signing with the benchmark sandbox's key."""
     from bench.sandbox_server import BENCH_KEY, BENCH_SECRET
-    from services.platform import Credentials
-    from services.secret import Secret
-    from services.sessions import Principal
+    from services.auth.sessions import Principal
+    from services.core.secret import Secret
+    from services.platform.client import Credentials
 
     creds = Credentials(BENCH_KEY, Secret(BENCH_SECRET), owner)
     return Principal(owner_id=f'demo-{owner}', user_id=owner, display_name=owner, mode='demo', credentials=creds)

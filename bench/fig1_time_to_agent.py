@@ -18,11 +18,11 @@ from typing import Any
 from bench import fig1_browser
 from bench.browser import upstream_events
 from bench.common import Figure, LoopLag, bench_principal, median, sandbox_upstream
-from services.jobs import Job, JobManager
-from services.limits import GenerationLimits
-from services.models import CoverRequest, CreateAgentRequest, Options
-from services.platform import PlatformClient
-from services.sessions import Principal
+from services.auth.sessions import Principal
+from services.platform.client import PlatformClient
+from services.platform.models import CoverRequest, CreateAgentRequest, Options
+from services.studio.jobs import Job, JobManager
+from services.studio.limits import GenerationLimits
 
 KEY = 'time_to_agent'
 TITLE = 'Time to a created agent'
@@ -161,7 +161,7 @@ def run(quick: bool = False) -> Figure:
                 f'sandbox in its own process (cover latency {COVER_LATENCY:g} s, creation instant). Headline: one '
                 'studio person and one sequential person at once in headless Chromium on the real app (includes the '
                 f'page noticing the cover). Also: {persons} + {persons} persons at once through the job layer '
-                '(services.jobs.JobManager, PlatformClient; median).'),
+                '(services.studio.jobs.JobManager, PlatformClient; median).'),
         note=(browser_text + f'Service layer: studio {studio:.1f} s vs sequential {sequential:.1f} s '
               f'(ratio {studio / sequential:.2f}); {studio_task / sequential_task:.2f} for the whole task including '
               f'the {LOOK_SECONDS:g} s of look choices both flows share ({studio_task:.1f} s vs '

@@ -1,6 +1,6 @@
 """Figure 2: 200 cover generations in flight at once through the app's own job layer.
 
-services.jobs.JobManager and PlatformClient run in this process, exactly as in the app, with the
+services.studio.jobs.JobManager and PlatformClient run in this process, exactly as in the app, with the
 fair-use limits raised for the test (200 distinct people, 250 in total; the defaults are 2 and 50).
 The sandbox (cover latency 20 s) runs in its own process, as the real platform is another machine.
 While the 200 wait and complete, the loop is sampled every 10 ms and resident memory every 50 ms.
@@ -17,11 +17,11 @@ from pathlib import Path
 import httpx
 
 from bench.common import Figure, LoopLag, bench_principal, median, rss_mb, sandbox_upstream, settled_rss_mb
-from services.audit import AuditLog
-from services.jobs import Job, JobManager
-from services.limits import GenerationLimits
-from services.models import CoverRequest
-from services.platform import PlatformClient
+from services.core.audit import AuditLog
+from services.platform.client import PlatformClient
+from services.platform.models import CoverRequest
+from services.studio.jobs import Job, JobManager
+from services.studio.limits import GenerationLimits
 
 KEY = 'many_waits'
 TITLE = 'Many waits at once'
@@ -123,7 +123,8 @@ def run(quick: bool = False) -> Figure:
     per_gen = median([r['per_generation_kb_in_flight'] for r in results])
     return Figure(
         key=KEY, title=TITLE, target=TARGET_TEXT, value=p99, unit='ms lag p99', met=met,
-        method=(f'{count} cover jobs started at once through services.jobs.JobManager (limits raised to 2 per person, '
+        method=(f'{count} cover jobs started at once through services.studio.jobs.JobManager '
+                f'(limits raised to 2 per person, '
                 f'{count + 50} in total; {count} distinct people) against the sandbox in its own process with a '
                 f'{COVER_LATENCY:g} s latency; {runs} runs in one process after a warm-up; lag sampled every 10 ms, '
                 'RSS every 50 ms. Value: median of the runs\' p99 lag; RSS growth: worst run, peak minus baseline.'),

@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from bench.common import HOST, Figure, free_port, median, server_process
-from services.platform import Credentials, PlatformClient
-from services.secret import Secret
-from services.signing import PlatformAuth
+from services.core.secret import Secret
+from services.platform.client import Credentials, PlatformClient
+from services.platform.signing import PlatformAuth
 
 TARGET = 0.9
 CONCURRENCY = 8
@@ -91,7 +91,7 @@ def run(quick: bool = False) -> Figure:
         value=round(ratio, 3), unit='ratio', met=ratio >= TARGET,
         method=(f'One httpx.AsyncClient, {CONCURRENCY} requests in flight, POSTs the cover request body to a no-op '
                 f'uvicorn upstream in another process; {rounds} interleaved rounds of {seconds:g} s per arm; ratio of '
-                'the median requests/second. "Signed" adds services.signing.PlatformAuth to each request.'),
+                'the median requests/second. "Signed" adds services.platform.signing.PlatformAuth to each request.'),
         note=(f'Signing adds {cpu["signed"] - cpu["plain"]:.0f} us of client CPU per request here (CPU ratio '
               f'{cpu["plain"] / cpu["signed"]:.3f}, pairwise rps ratio {pairwise:.3f}).') if ratio >= TARGET else (
             f'Signing adds {cpu["signed"] - cpu["plain"]:.0f} us of client CPU per request here. In isolation '

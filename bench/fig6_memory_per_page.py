@@ -22,7 +22,7 @@ import socketio
 
 from bench.browser import app_on, chromium, sign_in_byok
 from bench.common import Figure, rss_mb, sandbox_upstream
-from tests.app_process import AppProcess
+from tests.support.app_process import AppProcess
 
 KEY = 'memory_per_page'
 TITLE = 'Memory per connected browser'

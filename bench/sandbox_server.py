@@ -2,7 +2,7 @@
 
 `python -m bench.sandbox_server --port P --latency 20 --create-share 0 --cover-bytes 2000000`
 
-It is the project's own sandbox (services.sandbox.create_sandbox_app: same signature check, envelope,
+It is the project's own sandbox (sandbox.create_sandbox_app: same signature check, envelope,
 latency and storage); two knobs exist only here:
 - `--create-share`: agent creation time as a share of the cover latency (the sandbox's default is 0.25).
 - `--cover-bytes`: every generated cover becomes a PNG of about this many bytes (random pixels barely
@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument('--data-dir', type=Path, default=None)
     args = parser.parse_args()
 
-    from services.sandbox import cover_art
+    from sandbox import cover_art
 
     if args.cover_bytes:
         png = big_png(args.cover_bytes)
@@ -104,10 +104,10 @@ def main() -> None:
 
 
 def serve(args: argparse.Namespace, data_dir: Path) -> None:
-    from services.sandbox.app import create_sandbox_app
-    from services.sandbox.config import SandboxConfig
-    from services.secret import Secret
-    from services.settings import parse_latency
+    from sandbox.app import create_sandbox_app
+    from sandbox.config import SandboxConfig
+    from services.core.secret import Secret
+    from services.core.settings import parse_latency
 
     config = SandboxConfig(data_dir=data_dir, keys={BENCH_KEY: Secret(BENCH_SECRET)},
                            latency=parse_latency(args.latency), allow_fault_control=True)

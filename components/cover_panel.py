@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from nicegui import ui
 
 from components.error_box import error_box
-from services.jobs import EXPECTED_SECONDS, Job, JobManager
-from services.preview_urls import PreviewSigner
+from services.studio.jobs import EXPECTED_SECONDS, Job, JobManager
+from services.studio.preview_urls import PreviewSigner
 
 
 @dataclass

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
-from services.runtime import runtime
+from runtime import runtime
 
 PRODUCT = 'Agent Studio'
 NAV = (('Studio', '/studio', 'auto_awesome'), ('Agents', '/agents', 'groups'))

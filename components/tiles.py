@@ -7,7 +7,7 @@ from typing import Any
 
 from nicegui import background_tasks, ui
 
-from services.models import Option
+from services.platform.models import Option
 
 OnSelect = Callable[[str], Coroutine[Any, Any, None] | None]
 _SELECTED = 'selected'  # outlined by the theme's CSS (Quasar cards override Tailwind rings)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
-from services.sessions import SESSION_KEY, store
-from services.signin import sign_out, valid_session
+from services.auth.sessions import SESSION_KEY, store
+from services.auth.signin import sign_out, valid_session
 
 MODE_LABELS = {'account': 'Tool account', 'byok': 'Own API key', 'demo': 'Sandbox demo'}
 

@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from nicegui import app, ui
 
 from components.theme import frame
-from pages import access
-from services.audit import EXPORTED, SESSION_ENDED, AuditEntry, AuditLog, AuditQuery, actor_for, format_time
-from services.runtime import runtime
-from services.sessions import Principal, Session, store
+from runtime import runtime
+from services.auth import access
+from services.auth.sessions import Principal, Session, store
+from services.core.audit import EXPORTED, SESSION_ENDED, AuditEntry, AuditLog, AuditQuery, actor_for, format_time
 
 access.install()
 

@@ -11,17 +11,17 @@ from typing import Any
 
 from nicegui import background_tasks, ui
 
-from components.current_user import current_principal
 from components.error_box import error_box
 from components.signed_out import signed_out_notice
 from components.theme import frame
 from pages.media import register_media_route
-from services.drafts import get_drafts
-from services.errors import PlatformError
-from services.friendly_errors import describe
-from services.models import AgentListRequest, AgentPage, AgentRecord
-from services.runtime import runtime
-from services.sessions import Principal
+from runtime import runtime
+from services.auth.current import current_principal
+from services.auth.sessions import Principal
+from services.platform.errors import PlatformError
+from services.platform.models import AgentListRequest, AgentPage, AgentRecord
+from services.studio.drafts import get_drafts
+from services.studio.messages import describe
 
 PAGE_SIZES = (12, 24, 48)
 # Shown on each card, in this order, when the record carries them.

@@ -1,8 +1,8 @@
 """The creation studio: Look → Reference photo → Cover → Details → Create.
 
-Everything a person chooses lives in their server-side draft (services.drafts), so every tab of theirs
+Everything a person chooses lives in their server-side draft (services.studio.drafts), so every tab of theirs
 shows the same character and a reload changes nothing. Cover generation and agent creation are jobs
-(services.jobs) that outlive the tab. While a tab is open it is told at once when one of its person's jobs
+(services.studio.jobs) that outlive the tab. While a tab is open it is told at once when one of its person's jobs
 changes (JobManager.subscribe), so a finished cover shows without waiting for a poll; a one-second timer per tab
 runs the clocks and notices what nobody pushes (another tab's draft changes), redrawing only the part that
 changed.
@@ -18,24 +18,24 @@ from nicegui import Client, background_tasks, events, run, ui
 from pydantic import ValidationError
 
 from components.cover_panel import CoverActions, CoverPanel
-from components.current_user import current_principal
 from components.error_box import error_box
 from components.review import review_summary
 from components.signed_out import signed_out_notice
 from components.theme import frame
 from components.tiles import TileGrid, choice_tile
 from pages.media import register_media_route
-from services.drafts import OPTIONAL_DETAILS, STEPS, Draft, RefPhoto, get_drafts
-from services.errors import PlatformError
-from services.friendly_errors import EXPIRED_COVER, describe
-from services.images import ACCEPTED_LABEL, ImageRejected, process_upload
-from services.jobs import Job, JobRefused, get_jobs
-from services.limits import LimitExceeded
-from services.models import CoverRequest, CreateAgentRequest, Option, Options
-from services.options_cache import get_options_cache
-from services.preview_urls import get_preview_signer
-from services.runtime import runtime
-from services.sessions import Principal
+from runtime import runtime
+from services.auth.current import current_principal
+from services.auth.sessions import Principal
+from services.platform.errors import PlatformError
+from services.platform.models import CoverRequest, CreateAgentRequest, Option, Options
+from services.studio.drafts import OPTIONAL_DETAILS, STEPS, Draft, RefPhoto, get_drafts
+from services.studio.images import ACCEPTED_LABEL, ImageRejected, process_upload
+from services.studio.jobs import Job, JobRefused, get_jobs
+from services.studio.limits import LimitExceeded
+from services.studio.messages import EXPIRED_COVER, describe
+from services.studio.options_cache import get_options_cache
+from services.studio.preview_urls import get_preview_signer
 
 CATEGORY_TITLES = {'Age': 'Age', 'Ethnicity': 'Ethnicity', 'BodyType': 'Body type', 'HairColor': 'Hair colour',
                    'HairStyle': 'Hair style', 'BreastSize': 'Breast size', 'ButtSize': 'Butt size', 'Voice': 'Voice',

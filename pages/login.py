@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from nicegui import app, ui
 
 from components.theme import apply_theme
-from pages import access
-from services.runtime import runtime
-from services.sessions import SESSION_KEY, Session, store
-from services.signin import SignInError, sign_in_account, sign_in_byok, sign_in_demo
+from runtime import runtime
+from services.auth import access
+from services.auth.sessions import SESSION_KEY, Session, store
+from services.auth.signin import SignInError, sign_in_account, sign_in_byok, sign_in_demo
 
 access.install()  # this module is re-imported per test app; the middleware must come back with it
 

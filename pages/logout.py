@@ -6,7 +6,7 @@ from nicegui import ui
 
 from components.theme import frame
 from components.user_menu import sign_out_here
-from pages import access
+from services.auth import access
 
 access.install()
 

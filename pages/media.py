@@ -6,9 +6,9 @@ from fastapi import Response
 from fastapi.responses import FileResponse, PlainTextResponse
 from nicegui import app
 
-from components.current_user import current_principal
-from services.jobs import get_jobs
-from services.preview_urls import MEDIA_PREFIX, PreviewDenied, get_preview_signer
+from services.auth.current import current_principal
+from services.studio.jobs import get_jobs
+from services.studio.preview_urls import MEDIA_PREFIX, PreviewDenied, get_preview_signer
 
 
 async def media(token: str) -> Response:

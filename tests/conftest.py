@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from services.platform import PlatformClient
-from services.sandbox.config import SandboxConfig
-from services.secret import Secret
-from tests.sandbox_server import RunningSandbox, running_sandbox
+from sandbox.config import SandboxConfig
+from services.core.secret import Secret
+from services.platform.client import PlatformClient
+from tests.support.sandbox_server import RunningSandbox, running_sandbox
 
 TEST_KEY = 'test-key'
 TEST_SECRET = 'test-secret-0123456789'

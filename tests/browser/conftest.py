@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_fixtures import artifacts, failed, pytest_runtest_makereport, start_app  # noqa: F401
 from tests.browser.chrome import INSTALL_HINT, Browser, chromium_paths
+from tests.support.app_fixtures import artifacts, failed, pytest_runtest_makereport, start_app  # noqa: F401
 
 OpenBrowser = Callable[..., Browser]
 

@@ -3,9 +3,9 @@ sending the other tab of the same browser to the sign-in page by itself."""
 
 from __future__ import annotations
 
-from tests.app_fixtures import StartApp
 from tests.browser.conftest import OpenBrowser
 from tests.browser.leaks import assert_nowhere
+from tests.support.app_fixtures import StartApp
 
 PASSWORD = 'tabs-password-42'
 

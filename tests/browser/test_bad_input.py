@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.app_fixtures import StartApp
 from tests.browser import studio
 from tests.browser.chrome import Browser
 from tests.browser.conftest import OpenBrowser
 from tests.fixtures import bad
+from tests.support.app_fixtures import StartApp
 
 PASSWORD = 'kira-correct-horse-42'
 NOT_A_PHOTO = re.compile(r'not an image we can read|not a JPEG, PNG or WebP|not supported', re.IGNORECASE)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tests.app_fixtures import StartApp
 from tests.browser import studio
 from tests.browser.conftest import OpenBrowser
 from tests.browser.leaks import assert_nowhere
+from tests.support.app_fixtures import StartApp
 
 PASSWORD = 'maya-correct-horse-42'
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_fixtures import StartApp
-from tests.app_process import AppProcess, SandboxProcess
 from tests.browser import studio
 from tests.browser.chrome import Browser
 from tests.browser.conftest import OpenBrowser
 from tests.reliability.socket_user import SocketUser
+from tests.support.app_fixtures import StartApp
+from tests.support.app_process import AppProcess, SandboxProcess
 
 FAST_FAILING = {
     'PLATFORM_TIMEOUT': '2',

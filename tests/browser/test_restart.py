@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app_fixtures import StartApp
 from tests.browser import studio
 from tests.browser.conftest import OpenBrowser
+from tests.support.app_fixtures import StartApp
 
 PASSWORD = 'rae-correct-horse-42'
 

@@ -6,10 +6,10 @@ harness independently of the studio.
 
 from __future__ import annotations
 
-from tests.app_fixtures import StartApp
-from tests.app_process import free_port
 from tests.browser.conftest import OpenBrowser
 from tests.browser.leaks import assert_nowhere
+from tests.support.app_fixtures import StartApp
+from tests.support.app_process import free_port
 
 
 def test_chromium_drives_the_app_process_and_records_its_traffic(start_app: StartApp,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.app_fixtures import StartApp
 from tests.fixtures import bad
 from tests.reliability.socket_user import SocketUser
+from tests.support.app_fixtures import StartApp
 
 ASTRONAUT = Path(__file__).resolve().parent.parent / 'fixtures' / 'astronaut.png'
 

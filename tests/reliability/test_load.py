@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app_fixtures import StartApp
-from tests.app_process import AppProcess
 from tests.reliability.socket_user import SocketUser
+from tests.support.app_fixtures import StartApp
+from tests.support.app_process import AppProcess
 
 USERS = int(os.environ.get('STUDIO_LOAD_USERS', '50'))  # fewer when debugging the flow itself
 LATENCY = '3-6'  # seconds per cover; creation takes a quarter of it

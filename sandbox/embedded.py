@@ -1,0 +1,49 @@
+"""The sandbox mounted inside Agent Studio at /sandbox, used when no PLATFORM_BASE_URL is configured.
+
+The app then talks to it over real HTTP on loopback, signed like any real call, with a demo key that is
+generated once and kept under the data directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from services.core.settings import Settings
+from services.platform.client import Credentials
+
+from .app import SandboxController, create_sandbox_app
+from .config import SandboxConfig, load_or_create_demo_key
+
+MOUNT_PATH = '/sandbox'
+LISTEN_ANYWHERE = ('', '0.0.0.0', '::', 'localhost', '127.0.0.1')
+
+
+@dataclass
+class EmbeddedSandbox:
+    base_url: str
+    credentials: Credentials
+    controller: SandboxController
+
+    def __repr__(self) -> str:
+        return f'EmbeddedSandbox(base_url={self.base_url!r})'
+
+
+def mount_embedded_sandbox(app: Any, settings: Settings) -> EmbeddedSandbox:
+    """Mount a sandbox on NiceGUI's `app` at /sandbox and return how to reach it."""
+    config = SandboxConfig.from_settings(settings)
+    demo_key, demo_secret = load_or_create_demo_key(config.data_dir)
+    # Image URLs root-relative, so a browser on any host name loads them from this same server.
+    config = replace(config, keys={demo_key: demo_secret, **config.keys}, public_url=MOUNT_PATH)
+    sandbox_app = create_sandbox_app(config)
+    app.mount(MOUNT_PATH, sandbox_app)
+    controller: SandboxController = sandbox_app.state.sandbox
+    on_shutdown = getattr(app, 'on_shutdown', None)  # NiceGUI's app has it; a bare Starlette app does not
+    if callable(on_shutdown):
+        on_shutdown(controller.close)
+    # Loopback, unless the app listens on one specific address only (then 127.0.0.1 would not answer).
+    host = settings.host if settings.host not in LISTEN_ANYWHERE else '127.0.0.1'
+    host = f'[{host}]' if ':' in host else host
+    return EmbeddedSandbox(base_url=f'http://{host}:{settings.port}{MOUNT_PATH}',
+                           credentials=Credentials(demo_key, demo_secret, settings.user_id),
+                           controller=controller)

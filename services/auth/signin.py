@@ -1,0 +1,187 @@
+"""The three ways in (tool account, own key, sandbox demo) and the way out, without any UI.
+
+Each `sign_in_*` returns a new server-side Session or raises SignInError with a message to show. The caller
+stores only `session.sid` in `app.storage.user[SESSION_KEY]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+
+from runtime import runtime
+from services.auth.accounts import AccountStore, store_for
+from services.auth.sessions import Principal, Session, owner_id_for, store
+from services.auth.throttle import FailureThrottle, TooManyAttempts
+from services.core.audit import SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, actor_for
+from services.core.secret import Secret
+from services.platform.client import Credentials
+from services.platform.errors import AuthenticationError, PlatformError, TransportError
+
+log = logging.getLogger(__name__)
+
+WRONG_ACCOUNT = 'Wrong username or password.'
+USER_ID_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$')
+MAX_KEY_LENGTH = 512
+
+throttle = FailureThrottle()
+
+
+class SignInError(Exception):
+    def __init__(self, user_message: str, *, kind: str = 'refused') -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        # 'refused' (wrong password or key), 'unreachable' (the platform could not be asked), 'invalid' (form),
+        # 'throttled', 'unavailable' (this way in is not configured)
+        self.kind = kind
+
+
+def accounts() -> AccountStore:
+    return store_for(runtime.data_dir)
+
+
+def _require_mode(mode: str) -> None:
+    if mode not in runtime.settings.auth_modes:
+        raise SignInError('This way of signing in is not enabled on this server.', kind='unavailable')
+
+
+def _audit(event: str, actor: str, detail: str, trace_id: str | None = None) -> None:
+    if runtime.audit is not None:
+        runtime.audit.record(event, actor=actor, detail=detail, trace_id=trace_id)
+
+
+def _throttle_check(*keys: str) -> None:
+    try:
+        throttle.check(*keys)
+    except TooManyAttempts as error:
+        raise SignInError(error.user_message, kind='throttled') from None
+
+
+async def sign_in_account(name: str, password: str, *, address: str = '') -> Session:
+    """Tool account + the operator's credentials; the username travels as X-User-ID."""
+    _require_mode('accounts')
+    name = name.strip()
+    if not name or not password:
+        raise SignInError('Enter your username and password.', kind='invalid')
+    operator = runtime.operator_credentials
+    if operator is None:
+        raise SignInError('Tool accounts cannot be used yet: the operator has not configured the platform '
+                          'credentials (PLATFORM_API_KEY / PLATFORM_API_SECRET).', kind='unavailable')
+    name_key, address_key = f'account:{name.lower()}', f'address:{address}' if address else ''
+    _throttle_check(name_key, address_key)
+    # scrypt takes tens of milliseconds of CPU: never on the event loop.
+    account = await asyncio.to_thread(accounts().verify, name, password)
+    if account is None:
+        throttle.failed(name_key, address_key)
+        _audit(SIGN_IN_FAILED, _printable(name), f'tool account: wrong username or password{_from(address)}')
+        raise SignInError(WRONG_ACCOUNT)
+    throttle.succeeded(name_key)
+    principal = Principal(owner_id=owner_id_for('account', account.name), user_id=account.name,
+                          display_name=account.name, mode='account',
+                          credentials=Credentials(operator.api_key, operator.api_secret, account.name),
+                          is_admin=account.is_admin)
+    session = store.create(principal, account_stamp=account.stamp)
+    _audit(SIGN_IN, actor_for(principal), f'tool account{" (admin)" if account.is_admin else ""}{_from(address)}')
+    return session
+
+
+async def sign_in_byok(api_key: str, api_secret: str, user_id: str, *, address: str = '') -> Session:
+    """A person's own key: checked with one signed options call, then kept in this process's memory only."""
+    _require_mode('byok')
+    api_key, api_secret, user_id = api_key.strip(), api_secret.strip(), user_id.strip()
+    missing = [label for label, value in (('API key', api_key), ('secret', api_secret), ('user id', user_id))
+               if not value]
+    if missing:
+        raise SignInError(f'Enter your {_join(missing)}.', kind='invalid')
+    if len(api_key) > MAX_KEY_LENGTH or len(api_secret) > MAX_KEY_LENGTH:
+        raise SignInError(f'An API key or secret longer than {MAX_KEY_LENGTH} characters cannot be right.',
+                          kind='invalid')
+    if not USER_ID_PATTERN.match(user_id):
+        raise SignInError('A user id is 1-128 characters: letters, digits and . _ - : @, starting with a letter or '
+                          'digit.', kind='invalid')
+    address_key = f'address:{address}' if address else ''
+    _throttle_check(address_key)
+    credentials = Credentials(api_key, Secret(api_secret), user_id)
+    owner_id = owner_id_for('byok', user_id, api_key)
+    try:
+        await runtime.platform().options(credentials)
+    except AuthenticationError as error:
+        throttle.failed(address_key)
+        _audit(SIGN_IN_FAILED, _printable(user_id), f'own key: the platform refused it{_from(address)}',
+               error.trace_id)
+        raise SignInError('The platform rejected these credentials: the API key, secret or user id is not '
+                          f'valid ({error.user_message.rstrip(".")}).', kind='refused') from None
+    except TransportError as error:
+        _audit(SIGN_IN_FAILED, _printable(user_id), f'own key: platform unreachable{_from(address)}')
+        raise SignInError(f'Your key could not be checked because the platform is not reachable right now: '
+                          f'{error.user_message}', kind='unreachable') from None
+    except PlatformError as error:
+        _audit(SIGN_IN_FAILED, _printable(user_id), f'own key: unexpected answer{_from(address)}', error.trace_id)
+        raise SignInError(f'Your key could not be checked: the platform answered unexpectedly ({error}).',
+                          kind='unreachable') from None
+    principal = Principal(owner_id=owner_id, user_id=user_id, display_name=user_id, mode='byok',
+                          credentials=credentials)
+    session = store.create(principal)
+    _audit(SIGN_IN, actor_for(principal), f'own API key{_from(address)}')
+    return session
+
+
+def sign_in_demo(*, address: str = '') -> Session:
+    """One click on the embedded sandbox: a fresh demo user id per visitor, the sandbox's own credentials."""
+    _require_mode('demo')
+    operator = runtime.operator_credentials
+    if not runtime.uses_sandbox or operator is None:
+        raise SignInError('The demo is only available when the studio runs on its embedded sandbox.',
+                          kind='unavailable')
+    user_id = f'demo-{secrets.token_hex(4)}'
+    principal = Principal(owner_id=owner_id_for('demo', user_id), user_id=user_id, display_name='Demo visitor',
+                          mode='demo', credentials=Credentials(operator.api_key, operator.api_secret, user_id))
+    session = store.create(principal)
+    _audit(SIGN_IN, actor_for(principal), f'sandbox demo{_from(address)}')
+    return session
+
+
+def sign_out(sid: str | None) -> Principal | None:
+    """End the session in every tab that holds it; returns who it was, or None if it had already ended."""
+    principal = store.end(sid, 'signed out')
+    if principal is not None:
+        _audit(SIGN_OUT, actor_for(principal), '')
+    return principal
+
+
+def session_problem(session: Session | None) -> str | None:
+    """Why an existing session may no longer be used (its account was removed or got a new password), or None."""
+    if session is None:
+        return 'not signed in'
+    if session.principal.mode == 'account':
+        account = accounts().get(session.principal.user_id)
+        if account is None:
+            return 'the account was removed'
+        if account.stamp != session.account_stamp:
+            return 'the password was changed'
+    return None
+
+
+def valid_session(sid: str | None) -> Session | None:
+    """The session for this id if it may still be used (counts as activity); ends it if its account changed."""
+    session = store.get(sid)
+    problem = session_problem(session)
+    if session is not None and problem:
+        store.end(sid, problem)
+        return None
+    return session
+
+
+def _printable(text: str) -> str:
+    """A typed name as it may appear in the log: no control characters, bounded length."""
+    return ''.join(c if c.isprintable() else '?' for c in text)[:80]
+
+
+def _from(address: str) -> str:
+    return f' from {address}' if address else ''
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ', '.join(parts[:-1]) + ' and ' + parts[-1]

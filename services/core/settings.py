@@ -1,0 +1,198 @@
+"""Configuration from environment variables, validated once at start-up.
+
+Every setting has a documented default (see README, "Configuration"). A bad value stops the app with a
+message that names the variable and says what it accepts, instead of failing later mid-request.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from services.core.secret import Secret
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class EndpointPaths:
+    """Platform paths. The two image endpoints are assumptions in the contract, hence overridable."""
+
+    options: str = '/v1/config/options'
+    ref_image: str = '/v1/agent/ref-image'
+    face_detect: str = '/v1/agent/face-detect'
+    cover: str = '/v1/agent/cover'
+    create: str = '/v1/agent/create'
+    list: str = '/v1/agent/list'
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Upstream. An empty base URL means "use the embedded sandbox at /sandbox".
+    base_url: str = ''
+    api_key: str = ''
+    api_secret: Secret = field(default_factory=lambda: Secret(''))
+    user_id: str = 'studio-user'
+    paths: EndpointPaths = field(default_factory=EndpointPaths)
+    timeout: float = 30.0
+    slow_timeout: float = 360.0
+    connect_timeout: float = 10.0
+
+    # The app itself.
+    host: str = '0.0.0.0'
+    port: int = 8080
+    data_dir: Path = Path('data')
+    storage_secret: Secret = field(default_factory=lambda: Secret(''))
+    auth_modes: tuple[str, ...] = ()
+    max_covers_per_user: int = 2
+    max_covers_total: int = 50
+    max_upload_bytes: int = 10 * 1024 * 1024
+    options_cache_seconds: float = 300.0
+    preview_url_seconds: int = 3600
+
+    # The embedded sandbox.
+    sandbox_latency: str = '5-12'
+    sandbox_keys: tuple[tuple[str, Secret], ...] = ()
+    sandbox_faults: str = ''
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return not self.base_url
+
+    @property
+    def has_operator_credentials(self) -> bool:
+        return bool(self.api_key and self.api_secret.get())
+
+
+AUTH_MODES = ('accounts', 'byok', 'demo')
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise SettingsError naming the first bad variable."""
+    env = os.environ if env is None else env
+
+    def text(name: str, default: str) -> str:
+        return env.get(name, default).strip()
+
+    def number(name: str, default: float, *, minimum: float = 0.0, integer: bool = False) -> float:
+        raw = text(name, str(default))
+        try:
+            value = int(raw) if integer else float(raw)
+        except ValueError:
+            kind = 'a whole number' if integer else 'a number'
+            raise SettingsError(f'{name} must be {kind}, got {raw!r}') from None
+        if not math.isfinite(value):  # float() accepts 'nan' and 'inf', which no timeout or limit means
+            raise SettingsError(f'{name} must be a finite number, got {raw!r}')
+        if value < minimum:
+            raise SettingsError(f'{name} must be at least {minimum:g}, got {raw!r}')
+        return value
+
+    base_url = text('PLATFORM_BASE_URL', '').rstrip('/')
+    if base_url:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ('http', 'https') or not parts.netloc:
+            raise SettingsError(f'PLATFORM_BASE_URL must be an http(s) URL such as https://api.example.com, '
+                                f'got {base_url!r}')
+        if parts.query or parts.fragment:
+            raise SettingsError('PLATFORM_BASE_URL must not carry a query or fragment')
+
+    defaults = EndpointPaths()
+    paths = {}
+    for name in ('options', 'ref_image', 'face_detect', 'cover', 'create', 'list'):
+        var = f'PLATFORM_PATH_{name.upper()}'
+        value = text(var, getattr(defaults, name))
+        if not value.startswith('/v1/'):
+            raise SettingsError(f'{var} must be a platform path starting with /v1/, got {value!r}')
+        paths[name] = value
+
+    modes_raw = text('STUDIO_AUTH_MODES', '')
+    modes = tuple(m.strip() for m in modes_raw.split(',') if m.strip())
+    for mode in modes:
+        if mode not in AUTH_MODES:
+            raise SettingsError(f'STUDIO_AUTH_MODES takes a comma-separated list of {", ".join(AUTH_MODES)}; '
+                                f'got {mode!r}')
+    if not modes:
+        # Sensible defaults: a demo needs no sign-up; a real deployment uses tool accounts when the operator
+        # configured a key, otherwise each person brings their own.
+        has_key = bool(text('PLATFORM_API_KEY', ''))
+        modes = ('demo', 'accounts') if not base_url else (('accounts',) if has_key else ('byok',))
+    if 'demo' in modes and base_url:
+        raise SettingsError('STUDIO_AUTH_MODES: "demo" is only available on the embedded sandbox '
+                            '(unset PLATFORM_BASE_URL)')
+
+    api_key = text('PLATFORM_API_KEY', '')
+    api_secret = Secret(text('PLATFORM_API_SECRET', ''))
+    if bool(api_key) != bool(api_secret.get()):
+        raise SettingsError('PLATFORM_API_KEY and PLATFORM_API_SECRET must be set together')
+    if 'accounts' in modes and base_url and not api_key:
+        raise SettingsError('STUDIO_AUTH_MODES includes "accounts", which needs the operator credentials '
+                            'PLATFORM_API_KEY and PLATFORM_API_SECRET')
+
+    latency = text('SANDBOX_LATENCY', '5-12')
+    parse_latency(latency, var='SANDBOX_LATENCY')
+
+    sandbox_keys = parse_key_pairs(text('SANDBOX_KEYS', ''), var='SANDBOX_KEYS')
+
+    port = int(number('STUDIO_PORT', 8080, minimum=1, integer=True))
+    if port > 65535:
+        raise SettingsError(f'STUDIO_PORT must be at most 65535, got {port}')
+
+    return Settings(
+        base_url=base_url,
+        api_key=api_key,
+        api_secret=api_secret,
+        user_id=text('PLATFORM_USER_ID', 'studio-user') or 'studio-user',
+        paths=EndpointPaths(**paths),
+        timeout=number('PLATFORM_TIMEOUT', 30.0, minimum=1),
+        slow_timeout=number('PLATFORM_SLOW_TIMEOUT', 360.0, minimum=1),
+        connect_timeout=number('PLATFORM_CONNECT_TIMEOUT', 10.0, minimum=0.1),
+        host=text('STUDIO_HOST', '0.0.0.0'),
+        port=port,
+        data_dir=Path(text('STUDIO_DATA_DIR', 'data')).expanduser(),
+        storage_secret=Secret(text('STUDIO_STORAGE_SECRET', '')),
+        auth_modes=modes,
+        max_covers_per_user=int(number('STUDIO_MAX_COVERS_PER_USER', 2, minimum=1, integer=True)),
+        max_covers_total=int(number('STUDIO_MAX_COVERS_TOTAL', 50, minimum=1, integer=True)),
+        max_upload_bytes=int(number('STUDIO_MAX_UPLOAD_MB', 10, minimum=0.001) * 1024 * 1024),
+        options_cache_seconds=number('STUDIO_OPTIONS_CACHE_SECONDS', 300.0),
+        preview_url_seconds=int(number('STUDIO_PREVIEW_URL_SECONDS', 3600, minimum=10, integer=True)),
+        sandbox_latency=latency,
+        sandbox_keys=sandbox_keys,
+        sandbox_faults=text('SANDBOX_FAULTS', ''),
+    )
+
+
+def parse_latency(raw: str, *, var: str = 'latency') -> tuple[float, float]:
+    """'0', '2.5' or '5-12' (seconds) -> (low, high)."""
+    try:
+        low, _, high = raw.partition('-')
+        lo = float(low)
+        hi = float(high) if high else lo
+    except ValueError:
+        raise SettingsError(f'{var} must be seconds, fixed ("3") or a range ("5-12"), got {raw!r}') from None
+    if lo < 0 or hi < lo:
+        raise SettingsError(f'{var} must be a non-negative range with low <= high, got {raw!r}')
+    return lo, hi
+
+
+def parse_key_pairs(raw: str, *, var: str = 'keys') -> tuple[tuple[str, Secret], ...]:
+    """'key1:secret1,key2:secret2' -> ((key, Secret), ...)."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in raw.split(','))):
+        key, sep, secret = item.partition(':')
+        if not sep or not key.strip() or not secret.strip():
+            raise SettingsError(f'{var} takes KEY:SECRET pairs separated by commas; one entry is malformed')
+        pairs.append((key.strip(), Secret(secret.strip())))
+    return tuple(pairs)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,304 @@
+"""The async client for the character platform's open API.
+
+One `httpx.AsyncClient` (one connection pool) serves every user; credentials travel with each call, so
+a thousand signed-in people never mean a thousand pools. Signing happens in `PlatformAuth`, on the
+request exactly as it is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from services.core.secret import Secret, register_sensitive, scrub
+from services.core.settings import EndpointPaths, Settings
+from services.platform.errors import (
+    AuthenticationError,
+    BusinessError,
+    PlatformError,
+    ProtocolError,
+    TransportError,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+)
+from services.platform.models import (
+    AgentListRequest,
+    AgentPage,
+    Cover,
+    CoverRequest,
+    CreateAgentRequest,
+    CreatedAgent,
+    Envelope,
+    FaceCheck,
+    Option,
+    Options,
+    OptionsRequest,
+    RefImage,
+    wire,
+)
+from services.platform.signing import PlatformAuth
+
+log = logging.getLogger(__name__)
+M = TypeVar('M', bound=BaseModel)
+
+RETRY_TRIES = 3
+RETRY_BACKOFF = (0.5, 1.5)
+_TAG = re.compile(r'<[^>]*>?')
+# Idle pooled connections are dropped well before a server's own keep-alive timeout (uvicorn: 5 s) runs
+# out. At equal timeouts a request can go out on a socket the server is closing: it dies unanswered, and
+# cover generation, which is never retried, fails for no reason a person could act on.
+KEEPALIVE_EXPIRY = 2.0
+LARGE_BODY = 256 * 1024  # bytes of answer above which parsing leaves the event loop
+SKEW_TOLERANCE = 30.0  # seconds of disagreement with the server clock before we correct ours
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Who signs: the API key, its secret, and the end user the call is made for (X-User-ID)."""
+
+    api_key: str
+    api_secret: Secret
+    user_id: str
+
+    def __post_init__(self) -> None:
+        register_sensitive(self.api_key)  # the log filter scrubs the key as well as the secret
+
+    def __repr__(self) -> str:
+        return f'Credentials(user_id={self.user_id!r})'
+
+
+@dataclass
+class Result:
+    """An envelope's data with its traceId, for the audit log and support requests."""
+
+    data: Any
+    trace_id: str | None
+
+
+@dataclass
+class SignedRequestInfo:
+    """What --verbose prints: the request as signed (the Authorization value is masked by the printer)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    signed_string: str
+    body: bytes = b''  # the bytes sent (for multipart, the encoded form)
+
+
+@dataclass
+class PlatformClient:
+    base_url: str
+    paths: EndpointPaths = field(default_factory=EndpointPaths)
+    timeout: float = 30.0
+    slow_timeout: float = 360.0
+    connect_timeout: float = 10.0
+    transport: httpx.AsyncBaseTransport | None = None
+    on_signed: Callable[[SignedRequestInfo], None] | None = None
+    clock_offset: float = 0.0  # server time minus our time, learnt from a 401's envelope
+    _http: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # 'https://api.example.com/' + '/v1/...' would request and sign '//v1/...'.
+        self.base_url = self.base_url.rstrip('/')
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, base_url: str | None = None,
+                      transport: httpx.AsyncBaseTransport | None = None) -> PlatformClient:
+        return cls(base_url=base_url or settings.base_url, paths=settings.paths, timeout=settings.timeout,
+                   slow_timeout=settings.slow_timeout, connect_timeout=settings.connect_timeout,
+                   transport=transport)
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None or self._http.is_closed:
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url, transport=self.transport,
+                limits=httpx.Limits(max_connections=400, max_keepalive_connections=50,
+                                    keepalive_expiry=KEEPALIVE_EXPIRY),
+                headers={'User-Agent': 'AgentStudio/0.1'})
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+    # --- endpoints -------------------------------------------------------------------------------------
+
+    async def options(self, creds: Credentials, *, namespace: str = 'custom_agent', gender: str | None = None,
+                      language: str | None = 'en') -> Options:
+        body = wire(OptionsRequest(namespace=namespace, gender=gender, language=language))
+        result = await self._call(creds, self.paths.options, json=body, idempotent=True)
+        if not isinstance(result.data, dict):
+            raise self._shape_error('options', 'a map of categories')
+        try:
+            return {str(cat): [Option.model_validate(o) for o in items or []] for cat, items in result.data.items()}
+        except (ValidationError, TypeError):
+            raise self._shape_error('options', 'lists of options with a code') from None
+
+    async def upload_ref_image(self, creds: Credentials, content: bytes, filename: str,
+                               content_type: str) -> RefImage:
+        result = await self._call(creds, self.paths.ref_image, files={'file': (filename, content, content_type)})
+        return self._model(RefImage, result, 'reference-image upload')
+
+    async def face_detect(self, creds: Credentials, content: bytes, filename: str, content_type: str) -> FaceCheck:
+        result = await self._call(creds, self.paths.face_detect, files={'file': (filename, content, content_type)})
+        return self._model(FaceCheck, result, 'face check')
+
+    async def generate_cover(self, creds: Credentials, request: CoverRequest) -> tuple[Cover, str | None]:
+        # Never retried: generation is slow, not idempotent and costs money.
+        result = await self._call(creds, self.paths.cover, json=wire(request), slow=True)
+        return self._model(Cover, result, 'cover generation'), result.trace_id
+
+    async def create_agent(self, creds: Credentials, request: CreateAgentRequest) -> tuple[CreatedAgent, str | None]:
+        result = await self._call(creds, self.paths.create, json=wire(request), slow=True)
+        return self._model(CreatedAgent, result, 'agent creation'), result.trace_id
+
+    async def list_agents(self, creds: Credentials, request: AgentListRequest | None = None) -> AgentPage:
+        body = wire(request or AgentListRequest())
+        result = await self._call(creds, self.paths.list, json=body, idempotent=True)
+        return self._model(AgentPage, result, 'agent list')
+
+    # --- the envelope, retries and clock skew -----------------------------------------------------------
+
+    async def _call(self, creds: Credentials, path: str, *, json: dict[str, Any] | None = None,
+                    files: dict[str, Any] | None = None, slow: bool = False, idempotent: bool = False) -> Result:
+        tries = RETRY_TRIES if idempotent else 1
+        skew_retry_left = True
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._send_once(creds, path, json=json, files=files, slow=slow)
+            except AuthenticationError as error:
+                # The only safe automatic retry for every endpoint: the platform refused before doing work.
+                if skew_retry_left and self._learn_clock_skew(error):
+                    skew_retry_left = False
+                    attempt -= 1
+                    continue
+                raise
+            except PlatformError as error:
+                if not (error.retryable and attempt < tries):
+                    raise
+                delay = RETRY_BACKOFF[min(attempt - 1, len(RETRY_BACKOFF) - 1)]
+                log.warning('%s failed (%s); retry %d of %d in %.1fs', path, error, attempt, tries - 1, delay)
+                await asyncio.sleep(delay)
+
+    async def _send_once(self, creds: Credentials, path: str, *, json: dict[str, Any] | None,
+                         files: dict[str, Any] | None, slow: bool) -> Result:
+        auth = PlatformAuth(creds.api_key, creds.api_secret, creds.user_id, path_prefix=self._prefix,
+                            clock=lambda: time.time() + self.clock_offset, on_signed=self._report_signed)
+        budget = self.slow_timeout if slow else self.timeout
+        timeout = httpx.Timeout(budget, connect=min(self.connect_timeout, budget))
+        url = self.base_url + path
+        try:
+            request = self.http.build_request('POST', url, json=json, files=files, timeout=timeout)
+            response = await self.http.send(request, auth=auth)
+        except httpx.TimeoutException:
+            raise UpstreamTimeout(f'The platform did not answer within {budget:g} seconds. It may be busy; '
+                                  f'try again in a minute.') from None
+        except (httpx.ConnectError, httpx.UnsupportedProtocol):
+            raise UpstreamUnreachable(f'The platform at {self._host} could not be reached. Check the network or '
+                                      f'the configured address, or try again in a minute.') from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            raise UpstreamUnreachable('The connection to the platform was dropped before it answered. '
+                                      'Try again.') from None
+        except httpx.HTTPError as error:
+            raise TransportError(f'Talking to the platform failed ({type(error).__name__}). Try again.') from None
+        if len(response.content) > LARGE_BODY:
+            # A cover's data URL is megabytes of JSON; parsing it on the loop would stall every other user.
+            return await asyncio.to_thread(self._read_envelope, response)
+        return self._read_envelope(response)
+
+    def _report_signed(self, request: httpx.Request, signed_string: str) -> None:
+        if self.on_signed is not None:
+            self.on_signed(SignedRequestInfo(request.method, str(request.url), dict(request.headers), signed_string,
+                                             request.content))
+
+    def _read_envelope(self, response: httpx.Response) -> Result:
+        status = response.status_code
+        # Scrubbed: a misbehaving proxy may echo the request, Authorization header included.
+        snippet = scrub(response.content[:200].decode('utf-8', 'replace'))
+        try:
+            envelope = Envelope.model_validate_json(response.content)
+        except ValidationError:
+            envelope = None
+        if status == 401:
+            detail = envelope.message if envelope and envelope.message else 'authentication failed'
+            error = AuthenticationError(f'The platform refused the credentials: {detail}. Check the API key, '
+                                        f'secret and user id.', code=envelope.code if envelope else None,
+                                        trace_id=envelope.traceId if envelope else None, status=401)
+            error.server_timestamp = envelope.timestamp if envelope else None  # type: ignore[attr-defined]
+            raise error
+        if envelope is None:
+            what = 'is not JSON' if not _is_json(response.content) else 'is not the documented envelope'
+            hint = ' The platform seems to be having problems; try again in a minute.' if status >= 500 else ''
+            raise ProtocolError(f'The platform answered with something that {what} (HTTP {status}): '
+                                f'{_readable(snippet)!r}.{hint}', status=status, snippet=snippet)
+        if not envelope.success:
+            error = BusinessError(envelope.message or f'The platform reported error {envelope.code}.',
+                                  code=envelope.code, trace_id=envelope.traceId, status=status)
+            error.retryable = status >= 500  # an envelope on HTTP 5xx is a server fault, like a bare 5xx
+            raise error
+        if status >= 400:
+            raise ProtocolError(f'The platform answered HTTP {status} with a success envelope.', status=status,
+                                snippet=snippet, trace_id=envelope.traceId)
+        return Result(envelope.data, envelope.traceId)
+
+    def _learn_clock_skew(self, error: AuthenticationError) -> bool:
+        """When the server's clock disagrees with ours, adopt its offset; True means: retry once."""
+        raw = getattr(error, 'server_timestamp', None)
+        try:
+            server_now = int(str(raw)) / 1000.0
+        except (TypeError, ValueError):
+            return False
+        offset = server_now - time.time()
+        if abs(offset - self.clock_offset) <= SKEW_TOLERANCE:
+            return False
+        log.warning('Platform clock differs from ours by %.0f s; signing with the corrected time', offset)
+        self.clock_offset = offset
+        return True
+
+    def _model(self, model: type[M], result: Result, what: str) -> M:
+        try:
+            return model.model_validate(result.data)
+        except ValidationError as error:
+            fields = ', '.join(sorted({str(e['loc'][0]) for e in error.errors() if e['loc']})) or 'data'
+            raise ProtocolError(f'The platform\'s answer to the {what} was missing or had malformed fields: '
+                                f'{fields}.', trace_id=result.trace_id) from None
+
+    def _shape_error(self, what: str, expected: str) -> ProtocolError:
+        return ProtocolError(f'The platform\'s answer to {what} was not {expected}.')
+
+    @property
+    def _prefix(self) -> str:
+        return urlsplit(self.base_url).path.rstrip('/')
+
+    @property
+    def _host(self) -> str:
+        return urlsplit(self.base_url).netloc or self.base_url
+
+
+def _readable(snippet: str) -> str:
+    """What a person would read on that page: an nginx error page becomes "502 Bad Gateway nginx", not markup."""
+    text = ' '.join(_TAG.sub(' ', snippet).split())
+    return text or snippet.strip()
+
+
+def _is_json(content: bytes) -> bool:
+    import json
+
+    try:
+        json.loads(content)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,443 @@
+"""Server-side jobs per person: cover generation (30-300 s) and agent creation.
+
+A job is an asyncio task owned by this process, not by a browser tab: closing the tab, reloading or
+opening a second tab changes nothing about it. Every state change is written to SQLite under the data
+directory, and finished covers are PNG files there (see CoverStore), so after a restart a finished cover
+is still listed and usable within its validity, and a job that was running when the process stopped is
+shown as "interrupted" (with its request kept, so one click regenerates it), never as "generating".
+
+Pages `subscribe(owner_id, callback)` to hear at once of every change to that owner's jobs, and compare
+`version(owner_id)` (a counter that moves on every change) on a slow timer as a fallback; callers that are
+not pages (benchmarks, tests) simply `await job.wait()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, PrivateAttr
+
+from services.auth.sessions import Principal
+from services.core.audit import AuditLog
+from services.platform.client import PlatformClient
+from services.platform.errors import BusinessError, PlatformError
+from services.platform.models import CoverRequest, CreateAgentRequest, wire
+from services.studio.images import ImageRejected, decode_data_url_to_png
+from services.studio.limits import GenerationLimits
+from services.studio.media_store import PREVIEW_SUFFIX, CoverStore, preview_from_data_url
+from services.studio.messages import EXPIRED_COVER, describe
+
+log = logging.getLogger(__name__)
+
+JobKind = Literal['cover', 'create']
+JobStatus = Literal['running', 'done', 'failed', 'cancelled', 'interrupted']
+COVER_TTL = 30 * 60.0  # the platform keeps a coverId valid for 30 minutes
+EXPIRY_WARNING = 5 * 60.0  # flag a cover this long before it expires
+EXPECTED_SECONDS = (30, 300)
+KEEP_FINISHED = 24 * 3600.0  # older finished jobs (and their files) are dropped at start-up
+INTERRUPTED_MESSAGE = ('This generation was interrupted because the studio restarted before it finished. '
+                       'Regenerate to try again with the same choices.')
+
+
+class JobRefused(Exception):
+    """A job cannot start; `user_message` says why."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class Job(BaseModel):
+    id: str
+    owner_id: str
+    actor: str  # the user id, for the audit log
+    kind: JobKind
+    status: JobStatus = 'running'
+    created_at: float
+    finished_at: float | None = None
+    request: dict[str, Any]  # the wire body (never any credential)
+    trace_id: str | None = None
+    # cover jobs
+    cover_id: str | None = None
+    expires_at: float | None = None
+    has_image: bool = False
+    used_for: str | None = None  # the agent this cover became (the platform takes a cover only once)
+    # create jobs
+    agent_id: str | None = None
+    agent_name: str | None = None
+    cover_url: str | None = None
+    source_cover_job: str | None = None
+    # failures
+    error_message: str | None = None
+    error_code: int | None = None
+    error_expired_cover: bool = False
+
+    _finished: asyncio.Event | None = PrivateAttr(default=None)
+
+    @property
+    def running(self) -> bool:
+        return self.status == 'running'
+
+    def elapsed(self, now: float | None = None) -> float:
+        end = self.finished_at if self.finished_at is not None else (now or time.time())
+        return max(0.0, end - self.created_at)
+
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """Validity left of a finished cover; None when there is no cover."""
+        if self.kind != 'cover' or self.status != 'done' or self.expires_at is None:
+            return None
+        return self.expires_at - (now or time.time())
+
+    def usable(self, now: float | None = None) -> bool:
+        left = self.seconds_left(now)
+        return left is not None and left > 0 and bool(self.cover_id) and not self.used_for
+
+    def expiring_soon(self, now: float | None = None) -> bool:
+        left = self.seconds_left(now)
+        return left is not None and 0 < left <= EXPIRY_WARNING
+
+    def cover_request(self) -> CoverRequest:
+        return CoverRequest.model_validate(self.request)
+
+    async def wait(self) -> Job:
+        if self._finished is not None and self.running:
+            await self._finished.wait()
+        return self
+
+
+class JobManager:
+    def __init__(self, data_dir: Path, *, platform: Callable[[], PlatformClient], limits: GenerationLimits,
+                 audit: AuditLog | None, cover_ttl: float = COVER_TTL) -> None:
+        self.data_dir = data_dir
+        self.covers = CoverStore(data_dir / 'covers')
+        self.cover_ttl = cover_ttl
+        self._platform = platform
+        self._limits = limits
+        self._audit = audit
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # strong references: a task must not be collected
+        self._cancel_requested: set[str] = set()
+        self._versions: dict[str, int] = {}
+        self._listeners: dict[str, list[Callable[[], None]]] = {}
+        self._closed = False
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(data_dir / 'jobs.sqlite3', check_same_thread=False, isolation_level=None)
+        self._db.execute('PRAGMA journal_mode=WAL')
+        # Writes happen on the event loop; with the default FULL every commit waits for an fsync (4-25 ms on
+        # this disk, measured by bench fig2), which stalls every page. NORMAL keeps WAL commits safe when the
+        # process dies; only an OS crash or power loss can drop the last few.
+        self._db.execute('PRAGMA synchronous=NORMAL')
+        self._db.execute('CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, '
+                         'created_at REAL NOT NULL, data TEXT NOT NULL)')
+        self._recover()
+
+    # --- starting jobs --------------------------------------------------------------------------------
+
+    def start_cover(self, principal: Principal, request: CoverRequest, *,
+                    on_success: Callable[[Job], None] | None = None) -> Job:
+        """Start generating a cover. Raises LimitExceeded (with .user_message) when over the fair-use limit.
+        `on_success` runs in the job when the cover is stored (not in any page: the tab may be gone)."""
+        lease = self._limits.try_acquire(principal.owner_id)
+        try:
+            job = self._new_job(principal, 'cover', wire(request))
+        except BaseException:
+            lease.release()
+            raise
+        self._spawn(job, self._run_cover(job, principal, request, lease.release, on_success), cleanup=lease.release)
+        return job
+
+    def start_create(self, principal: Principal, request: CreateAgentRequest, *, cover_job_id: str | None = None,
+                     on_success: Callable[[Job], None] | None = None) -> Job:
+        """Start creating the agent. Refuses at once when the chosen cover is known to have expired."""
+        if cover_job_id is not None:
+            cover_job = self.get(principal.owner_id, cover_job_id)
+            if cover_job is not None and cover_job.used_for:
+                raise JobRefused(f'This cover was already used for {cover_job.used_for}; the platform takes each '
+                                 f'cover once. Generate a new one.')
+            if cover_job is None or not cover_job.usable():
+                raise JobRefused(EXPIRED_COVER)
+        running = [j for j in self.jobs_for(principal.owner_id, 'create') if j.running]
+        if running:
+            raise JobRefused('This agent is already being created; wait for it to finish.')
+        job = self._new_job(principal, 'create', wire(request))
+        job.source_cover_job = cover_job_id
+        self._persist(job)
+        self._spawn(job, self._run_create(job, principal, request, on_success))
+        return job
+
+    def regenerate(self, principal: Principal, job_id: str, *,
+                   on_success: Callable[[Job], None] | None = None) -> Job:
+        """Start a new cover with the same choices as an earlier (failed, interrupted or finished) one."""
+        job = self.get(principal.owner_id, job_id)
+        if job is None or job.kind != 'cover':
+            raise JobRefused('That cover is no longer known; choose your look and generate again.')
+        return self.start_cover(principal, job.cover_request(), on_success=on_success)
+
+    def cancel(self, owner_id: str, job_id: str) -> bool:
+        task = self._tasks.get(job_id)
+        job = self._jobs.get(job_id)
+        if task is None or job is None or job.owner_id != owner_id or not job.running:
+            return False
+        self._cancel_requested.add(job_id)
+        task.cancel()
+        return True
+
+    # --- reading --------------------------------------------------------------------------------------
+
+    def get(self, owner_id: str, job_id: str | None) -> Job | None:
+        job = self._jobs.get(job_id or '')
+        return job if job is not None and job.owner_id == owner_id else None
+
+    def jobs_for(self, owner_id: str, kind: JobKind | None = None) -> list[Job]:
+        with self._lock:
+            jobs = [j for j in self._jobs.values() if j.owner_id == owner_id and (kind is None or j.kind == kind)]
+        return sorted(jobs, key=lambda j: j.created_at, reverse=True)
+
+    def version(self, owner_id: str) -> int:
+        return self._versions.get(owner_id, 0)
+
+    def subscribe(self, owner_id: str, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback()` after every change to `owner_id`'s jobs; returns the function that stops it.
+        Callbacks run inside the job (on the event loop, synchronously): they must only schedule work."""
+        with self._lock:
+            self._listeners.setdefault(owner_id, []).append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                listeners = self._listeners.get(owner_id, [])
+                if callback in listeners:
+                    listeners.remove(callback)
+                if not listeners:
+                    self._listeners.pop(owner_id, None)
+
+        return unsubscribe
+
+    def listener_count(self, owner_id: str | None = None) -> int:
+        with self._lock:
+            if owner_id is not None:
+                return len(self._listeners.get(owner_id, []))
+            return sum(len(listeners) for listeners in self._listeners.values())
+
+    def cover_path(self, owner_id: str, job_id: str) -> Path | None:
+        job = self.get(owner_id, job_id)
+        if job is None or not job.has_image:
+            return None
+        return self.covers.find(owner_id, job.id)
+
+    def cover_preview_path(self, owner_id: str, job_id: str) -> Path | None:
+        """The display-sized copy of a cover; the original when there is none (covers stored before previews
+        existed, or a preview that could not be made)."""
+        original = self.cover_path(owner_id, job_id)
+        if original is None:
+            return None
+        return self.covers.find(owner_id, job_id, PREVIEW_SUFFIX) or original
+
+    # --- running --------------------------------------------------------------------------------------
+
+    async def _run_cover(self, job: Job, principal: Principal, request: CoverRequest,
+                         release: Callable[[], None], on_success: Callable[[Job], None] | None) -> None:
+        try:
+            cover, trace_id = await self._platform().generate_cover(principal.credentials, request)
+            job.trace_id = trace_id
+            # A cover is a few MB of base64: decoding and writing it must not stall other people's pages.
+            # The check and the display-sized preview decode the image side by side (two threads).
+            png, preview = await asyncio.gather(asyncio.to_thread(decode_data_url_to_png, cover.imageData),
+                                                asyncio.to_thread(preview_from_data_url, cover.imageData))
+            await asyncio.to_thread(self.covers.save_cover, job.owner_id, job.id, png, preview)
+            now = time.time()
+            job.cover_id = cover.coverId
+            job.has_image = True
+            job.expires_at = now + self.cover_ttl
+            self._finish(job, 'done', now)
+            self._record('cover.generated', job, f'job {job.id} cover {cover.coverId} in {job.elapsed():.0f}s')
+            self._after(job, on_success)
+        except PlatformError as error:
+            self._fail(job, error, describe(error, 'generate the cover'))
+            self._record('cover.failed', job, f'job {job.id}: {error}')
+        except ImageRejected as error:
+            job.error_message = error.user_message + ' Try generating again.'
+            self._finish(job, 'failed')
+            self._record('cover.failed', job, f'job {job.id}: {error.user_message}')
+        except asyncio.CancelledError:
+            self._stopped(job)
+            raise
+        except Exception as error:
+            log.exception('cover job %s failed unexpectedly', job.id)
+            job.error_message = f'Something went wrong in the studio while generating ({type(error).__name__}).'
+            self._finish(job, 'failed')
+            self._record('cover.failed', job, f'job {job.id}: {type(error).__name__}')
+        finally:
+            release()
+
+    async def _run_create(self, job: Job, principal: Principal, request: CreateAgentRequest,
+                          on_success: Callable[[Job], None] | None) -> None:
+        try:
+            created, trace_id = await self._platform().create_agent(principal.credentials, request)
+            job.trace_id = trace_id
+            job.agent_id = created.agentId
+            job.agent_name = created.name
+            job.cover_url = created.coverUrl
+            self._mark_used(job.owner_id, job.source_cover_job, created.name)
+            self._finish(job, 'done')
+            self._record('agent.created', job, f'agent {created.agentId} "{created.name}"')
+            self._after(job, on_success)
+        except PlatformError as error:
+            if isinstance(error, BusinessError) and error.expired_cover and job.source_cover_job:
+                self._expire_cover(job.owner_id, job.source_cover_job)
+            self._fail(job, error, describe(error, 'create the agent'))
+            self._record('agent.failed', job, f'job {job.id}: {error}')
+        except asyncio.CancelledError:
+            self._stopped(job)
+            raise
+        except Exception as error:
+            log.exception('create job %s failed unexpectedly', job.id)
+            job.error_message = f'Something went wrong in the studio while creating ({type(error).__name__}).'
+            self._finish(job, 'failed')
+
+    def _after(self, job: Job, hook: Callable[[Job], None] | None) -> None:
+        if hook is None:
+            return
+        try:
+            hook(job)
+        except Exception:
+            log.exception('after-%s hook of job %s failed', job.kind, job.id)
+
+    def _new_job(self, principal: Principal, kind: JobKind, request: dict[str, Any]) -> Job:
+        job = Job(id=uuid.uuid4().hex, owner_id=principal.owner_id, actor=principal.user_id, kind=kind,
+                  created_at=time.time(), request=request)
+        job._finished = asyncio.Event()
+        with self._lock:
+            self._jobs[job.id] = job
+        self._persist(job)
+        return job
+
+    def _spawn(self, job: Job, coro: Any, cleanup: Callable[[], None] | None = None) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=f'{job.kind}-job-{job.id}')
+        self._tasks[job.id] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._tasks.pop(job.id, None)
+            # A task cancelled before it ever ran never reaches its own except/finally.
+            if job.running:
+                self._stopped(job)
+            if cleanup is not None:
+                cleanup()
+
+        task.add_done_callback(done)
+
+    def _fail(self, job: Job, error: PlatformError, message: str) -> None:
+        job.error_message = message
+        job.error_code = error.code
+        job.trace_id = error.trace_id
+        job.error_expired_cover = isinstance(error, BusinessError) and error.expired_cover
+        self._finish(job, 'failed')
+
+    def _stopped(self, job: Job) -> None:
+        if job.id in self._cancel_requested:
+            self._cancel_requested.discard(job.id)
+            job.error_message = 'Cancelled.'
+            self._finish(job, 'cancelled')
+        else:  # the process is shutting down
+            job.error_message = INTERRUPTED_MESSAGE
+            self._finish(job, 'interrupted')
+
+    def _finish(self, job: Job, status: JobStatus, now: float | None = None) -> None:
+        job.status = status
+        job.finished_at = now or time.time()
+        self._persist(job)
+        if job._finished is not None:
+            job._finished.set()
+
+    def _mark_used(self, owner_id: str, cover_job_id: str | None, agent_name: str) -> None:
+        cover_job = self.get(owner_id, cover_job_id)
+        if cover_job is not None:
+            cover_job.used_for = agent_name
+            self._persist(cover_job)
+
+    def _expire_cover(self, owner_id: str, cover_job_id: str) -> None:
+        """The platform says the cover expired before our clock did: believe the platform."""
+        cover_job = self.get(owner_id, cover_job_id)
+        if cover_job is not None and cover_job.expires_at is not None and cover_job.expires_at > time.time():
+            cover_job.expires_at = time.time()
+            self._persist(cover_job)
+
+    def _record(self, event: str, job: Job, detail: str) -> None:
+        if self._audit is None:
+            return
+        try:
+            self._audit.record(event, actor=job.actor, detail=detail, trace_id=job.trace_id)
+        except sqlite3.Error:
+            log.exception('audit write failed for %s', event)
+
+    # --- persistence ----------------------------------------------------------------------------------
+
+    def _persist(self, job: Job) -> None:
+        data = job.model_dump_json()
+        with self._lock:
+            if self._closed:
+                return
+            self._db.execute('INSERT OR REPLACE INTO jobs (id, owner_id, created_at, data) VALUES (?, ?, ?, ?)',
+                             (job.id, job.owner_id, job.created_at, data))
+            self._versions[job.owner_id] = self._versions.get(job.owner_id, 0) + 1
+            listeners = list(self._listeners.get(job.owner_id, ()))
+        for listener in listeners:
+            # A page's mistake must never fail (or stop) the job that told it.
+            try:
+                listener()
+            except Exception:
+                log.exception('job listener of %s failed', job.owner_id)
+
+    def _recover(self) -> None:
+        cutoff = time.time() - KEEP_FINISHED
+        rows = self._db.execute('SELECT id, data FROM jobs').fetchall()
+        for job_id, data in rows:
+            try:
+                job = Job.model_validate(json.loads(data))
+            except ValueError:
+                log.warning('dropping unreadable job record %s', job_id)
+                self._db.execute('DELETE FROM jobs WHERE id = ?', (job_id,))
+                continue
+            if job.created_at < cutoff and not job.running:
+                self._db.execute('DELETE FROM jobs WHERE id = ?', (job.id,))
+                self.covers.delete(job.owner_id, job.id)
+                self.covers.delete(job.owner_id, job.id, PREVIEW_SUFFIX)
+                continue
+            if job.has_image and self.covers.find(job.owner_id, job.id) is None:
+                job.has_image = False  # the file is gone (cleaned up by hand): the cover cannot be shown
+            self._jobs[job.id] = job
+            if job.running:
+                job.status = 'interrupted'
+                job.finished_at = time.time()
+                job.error_message = INTERRUPTED_MESSAGE
+                self._persist(job)
+
+    def close(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+        with self._lock:
+            self._closed = True
+            self._db.close()
+
+
+def get_jobs() -> JobManager:
+    """The process-wide job manager for the current runtime (created on first use)."""
+    from runtime import runtime
+
+    manager = runtime.extras.get('jobs')
+    if not isinstance(manager, JobManager) or manager.data_dir != runtime.data_dir:
+        if runtime.limits is None:
+            raise RuntimeError('the runtime is configured at start-up')
+        manager = JobManager(runtime.data_dir, platform=runtime.platform, limits=runtime.limits,
+                             audit=runtime.audit)
+        runtime.extras['jobs'] = manager
+    return manager

@@ -1,0 +1,70 @@
+"""The sandbox demo: one click, a fresh demo user per visitor, and the frame says plainly it is the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from nicegui.testing import User
+
+from runtime import runtime
+from services.auth.sessions import Session, store
+from services.core.settings import SettingsError, load_settings
+from tests.support.auth_support import configure
+
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    configure(monkeypatch, tmp_path)  # no PLATFORM_BASE_URL: the embedded sandbox, demo and accounts
+
+
+async def enter_demo(user: User) -> Session:
+    before = {s.sid for s in _all_sessions()}
+    await user.open('/login?redirect_to=/logout')
+    await user.should_see('Sandbox demo')
+    user.find(marker='demo-enter').click()
+    for _ in range(200):
+        if user.back_history[-1] == '/logout':
+            break
+        await asyncio.sleep(0.05)
+    (session,) = [s for s in _all_sessions() if s.sid not in before]
+    return session
+
+
+def _all_sessions() -> list[Session]:
+    with store._lock:
+        return list(store._sessions.values())
+
+
+async def test_one_click_enters_as_a_fresh_demo_user_on_the_sandbox(user: User,
+                                                                    create_user: Callable[[], User]) -> None:
+    assert runtime.uses_sandbox and runtime.settings.auth_modes == ('demo', 'accounts')
+    first = await enter_demo(user)
+    await user.should_see(marker='upstream-badge')  # the frame's "Sandbox" badge
+    await user.should_see('Sandbox')
+    user.find(marker='user-menu-button').click()
+    await user.should_see('Sandbox demo · user id ' + first.principal.user_id)
+    await user.should_see(marker='sandbox-note')
+
+    second = await enter_demo(create_user())
+    for session in (first, second):
+        assert session.principal.mode == 'demo'
+        assert session.principal.user_id.startswith('demo-')
+        assert session.principal.credentials.user_id == session.principal.user_id  # sent as X-User-ID
+        assert session.principal.credentials.api_key == runtime.operator_credentials.api_key  # the sandbox's
+    assert first.principal.owner_id != second.principal.owner_id
+    assert [e.event for e in runtime.audit.entries()] == ['auth.sign_in', 'auth.sign_in']
+
+
+def test_the_demo_is_refused_against_a_real_platform() -> None:
+    with pytest.raises(SettingsError, match='only available on the embedded sandbox'):
+        load_settings({'PLATFORM_BASE_URL': 'https://api.example.com', 'STUDIO_AUTH_MODES': 'demo'})
+
+
+async def test_only_the_configured_ways_in_are_offered(user: User) -> None:
+    await user.open('/login')
+    await user.should_see(marker='demo-enter')
+    await user.should_see(marker='login-username')
+    await user.should_not_see(marker='byok-key')

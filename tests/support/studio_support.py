@@ -1,0 +1,112 @@
+"""Helpers for the studio's user-fixture tests: the app on a real sandbox, a signed-in person, clicks by marker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from tests.conftest import TEST_KEY, TEST_SECRET
+from tests.support.auth_support import add_account, configure, sign_in
+from tests.support.sandbox_server import RunningSandbox
+
+FIXTURES = Path(__file__).resolve().parents[1] / 'fixtures'
+FEMALE_LOOK = {'Age': '18-25', 'Ethnicity': 'east_asian', 'BodyType': 'curvy', 'HairColor': 'black',
+               'HairStyle': 'bob', 'BreastSize': 'medium', 'ButtSize': 'medium'}
+MALE_LOOK = {'Age': '26-35', 'Ethnicity': 'latino', 'BodyType': 'muscular', 'HairColor': 'brown',
+             'HairStyle': 'undercut'}
+
+
+@dataclass
+class StudioEnv:
+    data_dir: Path
+    sandbox: RunningSandbox
+
+
+def studio_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: RunningSandbox, **env: str) -> StudioEnv:
+    """Point the app (main.py, loaded by the `user` fixture afterwards) at the test sandbox."""
+    data_dir = tmp_path / 'app'
+    settings = {'PLATFORM_SLOW_TIMEOUT': '20', 'PLATFORM_TIMEOUT': '10', **env}
+    configure(monkeypatch, data_dir, PLATFORM_BASE_URL=sandbox.base_url, PLATFORM_API_KEY=TEST_KEY,
+              PLATFORM_API_SECRET=TEST_SECRET, STUDIO_AUTH_MODES='accounts', **settings)
+    add_account(data_dir, 'alice')
+    add_account(data_dir, 'bob')
+    add_account(data_dir, 'carol')
+    return StudioEnv(data_dir, sandbox)
+
+
+async def open_studio(user: User, name: str = 'alice') -> None:
+    await sign_in(user, name)
+    # Signing in ends on '/', which redirects to the studio.
+    await user.should_see('Create a character', retries=300)  # scrypt runs in a thread: slow on a busy box
+
+
+def click(user: User, marker: str) -> None:
+    user.find(marker=marker).click()
+
+
+async def eventually(check: Callable[[], bool], *, seconds: float = 10.0, what: str = 'condition') -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f'timed out waiting for {what}')
+        await asyncio.sleep(0.05)
+
+
+async def see(user: User, marker: str | None = None, *, content: str | None = None, seconds: float = 15.0) -> None:
+    """should_see with a generous wait: jobs and uploads finish on their own schedule."""
+    await user.should_see(marker=marker, content=content, retries=int(seconds / 0.1))
+
+
+async def choose_look(user: User, gender: str, look: dict[str, str]) -> None:
+    click(user, f'gender-{gender}')
+    await see(user, f'tile-Age-{look["Age"]}')
+    for category, code in look.items():
+        click(user, f'tile-{category}-{code}')
+    # Refreshed sections are rebuilt on the next turn of the loop: wait until Generate is ready.
+    await eventually(lambda: any(e.enabled for e in user.find(marker='generate-cover').elements),
+                     what='the Generate button to be enabled')
+
+
+def texts(user: User, marker: str) -> list[str]:
+    return [getattr(e, 'text', '') for e in user.find(marker=marker).elements]
+
+
+def select_value(user: User, marker: str, value: str) -> None:
+    element = next(iter(user.find(marker=marker).elements))
+    assert isinstance(element, ui.select | ui.toggle)
+    with user:
+        element.value = value
+
+
+def type_into(user: User, marker: str, text: str) -> None:
+    user.find(marker=marker).clear().type(text)
+
+
+async def upload(user: User, filename: str, data: bytes | None = None, content_type: str = 'image/png') -> None:
+    """Hand a file to the photo step's uploader, as the browser would after the person picked it."""
+    content = data if data is not None else (FIXTURES / filename).read_bytes()
+    element = next(iter(user.find(marker='photo-upload').elements))
+    assert isinstance(element, ui.upload)
+    with user:
+        await element.handle_uploads([ui.upload.SmallFileUpload(name=filename, content_type=content_type,
+                                                                _data=content)])
+
+
+async def create_enabled(user: User) -> None:
+    await eventually(lambda: any(e.enabled for e in user.find(marker='create-agent').elements),
+                     what='the Create button to be enabled')
+
+
+def close_tab(user: User) -> None:
+    """The person closes the tab: its page and timers go away at once. (Closing rather than navigating
+    elsewhere matters in NiceGUI's simulation: navigation is routed to whichever simulated browser last sent
+    an update, so a page still updating in one browser could catch another browser's post-sign-in redirect.)"""
+    if user.client is not None:
+        user.client.delete()
