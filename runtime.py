@@ -1,36 +1,62 @@
-"""Process-wide services, created once at start-up and shared by every user.
+"""The composition root: every process-wide service, built once at start-up from the settings.
 
-Module-level state is shared by all users in NiceGUI, which is exactly what is wanted here (one
-connection pool, one job table, one audit log); nothing per-user is kept on this object.
+`main()` calls `runtime.configure(...)` once; pages, components and tests then read typed attributes
+(`runtime.jobs`, `runtime.auth`, ...). This module sits above every package it wires (pages and components
+import it; nothing in `services/` or `sandbox/` does), so imports run one way: pages and components →
+runtime → studio and auth → platform → core.
+
+Module-level state is shared by all users in NiceGUI, which is exactly what is wanted here (one connection
+pool, one job table, one audit log); nothing per-user is kept on this object.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
+from sandbox.embedded import EmbeddedSandbox
+from services.auth.access import AccessControl
+from services.auth.accounts import AccountStore
+from services.auth.sessions import Session, SessionStore
+from services.auth.signin import SignIn
 from services.core.audit import AuditLog
+from services.core.loop import call_on_app_loop
 from services.core.settings import Settings
+from services.core.storage_secret import resolve_storage_secret
 from services.platform.client import Credentials, PlatformClient
+from services.studio.drafts import DraftStore
+from services.studio.jobs import JobManager
 from services.studio.limits import GenerationLimits
+from services.studio.options_cache import OptionsCache
+from services.studio.preview_urls import PreviewSigner
 
 log = logging.getLogger(__name__)
 
-SANDBOX_MOUNT = '/sandbox'
+__all__ = ['SANDBOX_MOUNT', 'Runtime', 'runtime']
 
 
-@dataclass
 class Runtime:
-    settings: Settings = field(default_factory=Settings)
-    client: PlatformClient | None = None
+    """Typed holder of the process-wide services. Attributes exist once `configure` has run."""
+
+    settings: Settings
+    platform: PlatformClient
     # Credentials for tool accounts and the sandbox demo (never used for "bring your own key").
-    operator_credentials: Credentials | None = None
-    limits: GenerationLimits | None = None
-    audit: AuditLog | None = None
-    sandbox: Any = None  # the embedded sandbox's ASGI app, when the app runs on it
-    extras: dict[str, Any] = field(default_factory=dict)  # other process-wide services (jobs, caches, ...)
+    operator_credentials: Credentials | None
+    sandbox: EmbeddedSandbox | None
+    audit: AuditLog
+    limits: GenerationLimits
+    drafts: DraftStore
+    jobs: JobManager
+    options: OptionsCache
+    previews: PreviewSigner
+    accounts: AccountStore
+    sessions: SessionStore
+    auth: SignIn
+    access: AccessControl
+
+    def __init__(self) -> None:
+        self._configured = False
 
     @property
     def uses_sandbox(self) -> bool:
@@ -43,27 +69,60 @@ class Runtime:
     def upstream_label(self) -> str:
         return 'Sandbox' if self.uses_sandbox else self.settings.base_url
 
-    def platform(self) -> PlatformClient:
-        if self.client is None:
-            raise RuntimeError('the platform client is created at start-up')
-        return self.client
+    def configure(self, settings: Settings, *, storage_secret: str | None = None,
+                  sandbox: EmbeddedSandbox | None = None) -> None:
+        """Build every service for these settings; `sandbox` is the embedded sandbox the app runs on, if any.
 
-    def configure(self, settings: Settings, *, base_url: str | None = None) -> None:
-        """Wire everything for these settings. `base_url` overrides the upstream (the embedded sandbox)."""
+        Called once per process by main() (and once per test app by NiceGUI's test fixtures, which run main.py
+        again), so whatever an earlier configuration opened is closed first."""
+        self.close()
         self.settings = settings
+        self.sandbox = sandbox
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.client = PlatformClient.from_settings(settings, base_url=base_url or settings.base_url)
-        # Reset, not just set: credentials from an earlier configuration must not outlive it.
-        self.operator_credentials = (Credentials(settings.api_key, settings.api_secret, settings.user_id)
-                                     if settings.has_operator_credentials else None)
-        self.limits = GenerationLimits(settings.max_covers_per_user, settings.max_covers_total)
-        if self.audit is not None:
-            self.audit.close()
+        base_url = sandbox.base_url if sandbox is not None else settings.base_url
+        self.platform = PlatformClient.from_settings(settings, base_url=base_url)
+        if sandbox is not None:
+            self.operator_credentials = sandbox.credentials
+        elif settings.has_operator_credentials:
+            self.operator_credentials = Credentials(settings.api_key, settings.api_secret, settings.user_id)
+        else:
+            self.operator_credentials = None
         self.audit = AuditLog(self.data_dir / 'audit.sqlite3')
+        self.limits = GenerationLimits(settings.max_covers_per_user, settings.max_covers_total)
+        self.drafts = DraftStore(self.data_dir / 'drafts')
+        self.jobs = JobManager(self.data_dir, platform=self.platform, limits=self.limits, audit=self.audit,
+                               drafts=self.drafts)
+        self.options = OptionsCache(self.platform.options, settings.options_cache_seconds)
+        self.previews = PreviewSigner(storage_secret or resolve_storage_secret(settings),
+                                      settings.preview_url_seconds)
+        self.accounts = AccountStore(self.data_dir)
+        operator_keys = {settings.api_key, *([self.operator_credentials.api_key] if self.operator_credentials else [])}
+        self.sessions = SessionStore(keep_sensitive=frozenset(key for key in operator_keys if key))
+        self.auth = SignIn(settings, accounts=self.accounts, sessions=self.sessions, audit=self.audit,
+                           platform=self.platform, operator=self.operator_credentials)
+        self.access = AccessControl(self.auth, self.sessions)
+        self.sessions.on_end(self._drop_own_key_work)
+        self._configured = True
+
+    def _drop_own_key_work(self, session: Session, reason: str) -> None:
+        """A person's own key is forgotten on sign-out, so their covers still generating with it are cancelled
+        (they can be regenerated). An agent creation in flight is left to finish, so no agent is orphaned."""
+        principal = session.principal
+        if principal.mode != 'byok' or self.sessions.sessions_for(principal.owner_id):
+            return
+        call_on_app_loop(self.jobs.cancel_running, principal.owner_id, 'cover')
 
     async def shutdown(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
+        if self._configured:
+            await self.platform.aclose()
+
+    def close(self) -> None:
+        """Close what a configuration opened (the job and audit databases); the client closes in shutdown()."""
+        if not self._configured:
+            return
+        self.jobs.close()
+        self.audit.close()
+        self._configured = False
 
 
 runtime = Runtime()

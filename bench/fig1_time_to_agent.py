@@ -94,7 +94,7 @@ def _check(job: Job) -> Job:
 
 async def _measure(base_url: str, data_dir: Path, persons: int) -> tuple[dict[str, list[dict[str, float]]], dict]:
     client = PlatformClient(base_url=base_url)
-    jobs = JobManager(data_dir, platform=lambda: client, limits=GenerationLimits(2, 50), audit=None)
+    jobs = JobManager(data_dir, platform=client, limits=GenerationLimits(2, 50), audit=None)
     lag = LoopLag().start()
     try:
         runs: list[Awaitable[dict[str, float]]] = []

@@ -96,7 +96,7 @@ async def _measure(base_url: str, data_dir: Path, runs: int, count: int) -> list
     # Raised for the benchmark: 200 distinct people at once exceeds the default server-wide limit of 50.
     limits = GenerationLimits(per_user=2, total=count + 50)
     audit = AuditLog(data_dir / 'audit.sqlite3')  # the app records every finished generation
-    jobs = JobManager(data_dir, platform=lambda: client, limits=limits, audit=audit)
+    jobs = JobManager(data_dir, platform=client, limits=limits, audit=audit)
     try:
         request = await _look(client)
         # Warm-up at zero latency: imports, thread pool, connection pool and allocator arenas are part of any

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
-from services.auth.sessions import SESSION_KEY, store
-from services.auth.signin import sign_out, valid_session
+from runtime import runtime
+from services.auth.sessions import SESSION_KEY
 
 MODE_LABELS = {'account': 'Tool account', 'byok': 'Own API key', 'demo': 'Sandbox demo'}
 
@@ -14,25 +14,25 @@ def sign_out_here() -> None:
     """End this browser's session in every tab that has it, then show the sign-in page."""
     sid = app.storage.user.get(SESSION_KEY)
     app.storage.user.pop(SESSION_KEY, None)
-    store.detach_tab(ui.context.client.id)  # this tab goes to the sign-in page below, not back to this page
-    sign_out(sid)  # the session's other tabs are sent to the sign-in page by the access module's listener
+    runtime.sessions.detach_tab(ui.context.client.id)  # this tab goes to the sign-in page below, not back to this page
+    runtime.auth.sign_out(sid)  # the session's other tabs are sent to the sign-in page by the access module's listener
     ui.navigate.to('/login?reason=signed-out')
 
 
 def sign_out_everywhere() -> None:
     """End every session of this person (other browsers and devices too), then show the sign-in page."""
-    session = valid_session(app.storage.user.get(SESSION_KEY))
+    session = runtime.auth.current_session()
     app.storage.user.pop(SESSION_KEY, None)
-    store.detach_tab(ui.context.client.id)
+    runtime.sessions.detach_tab(ui.context.client.id)
     if session is not None:
-        sign_out(session.sid)
-        store.end_all_for(session.principal.owner_id, 'signed out everywhere')
+        runtime.auth.sign_out(session.sid)
+        runtime.sessions.end_all_for(session.principal.owner_id, 'signed out everywhere')
     ui.navigate.to('/login?reason=signed-out')
 
 
 def user_menu() -> None:
     """Call inside the studio's header. Renders nothing for a visitor without a session."""
-    session = valid_session(app.storage.user.get(SESSION_KEY))
+    session = runtime.auth.current_session()
     if session is None:
         return
     principal = session.principal

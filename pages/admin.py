@@ -12,18 +12,18 @@ from nicegui import app, ui
 
 from components.theme import frame
 from runtime import runtime
-from services.auth import access
-from services.auth.sessions import Principal, Session, store
-from services.core.audit import EXPORTED, SESSION_ENDED, AuditEntry, AuditLog, AuditQuery, actor_for, format_time
-
-access.install()
+from services.auth.sessions import Principal, Session
+from services.core.audit import EXPORTED, SESSION_ENDED, AuditEntry, AuditLog, AuditQuery, format_time
 
 PAGE_SIZE = 50
 
 
+def setup() -> None:
+    app.add_api_route('/admin/audit.csv', audit_csv, methods=['GET'], include_in_schema=False)
+    ui.page('/admin', title='Audit log · Agent Studio')(admin_page)
+
+
 def _audit() -> AuditLog:
-    if runtime.audit is None:
-        raise RuntimeError('the audit log is opened at start-up')
     return runtime.audit
 
 
@@ -44,7 +44,6 @@ def query_from(actor: str = '', event: str = '', text: str = '', since: str = ''
                       until=parse_day(until, end=True))
 
 
-@app.get('/admin/audit.csv')
 async def audit_csv(request: Request, actor: str = '', event: str = '', text: str = '', since: str = '',
                     until: str = '') -> Response:
     principal: Principal | None = getattr(request.state, 'principal', None)  # set by the access middleware
@@ -56,7 +55,7 @@ async def audit_csv(request: Request, actor: str = '', event: str = '', text: st
         raise HTTPException(status_code=400, detail=str(error)) from None
     body = await asyncio.to_thread(_audit().export_csv, query)
     stamp = datetime.now(UTC).strftime('%Y%m%d-%H%M%S')
-    _audit().record(EXPORTED, actor=actor_for(principal), detail=f'CSV export ({_describe(query)})')
+    _audit().record(EXPORTED, actor=principal.user_id, detail=f'CSV export ({_describe(query)})')
     return Response(body, media_type='text/csv; charset=utf-8', headers={
         'Content-Disposition': f'attachment; filename="audit-{stamp}.csv"', 'Cache-Control': 'no-store'})
 
@@ -81,9 +80,8 @@ COLUMNS = [
 ]
 
 
-@ui.page('/admin', title='Audit log · Agent Studio')
 async def admin_page() -> None:
-    session = access.current_session()
+    session = runtime.auth.current_session()
     with frame('Audit log'):
         ui.label('Audit log').classes('text-2xl font-bold')
         if session is None or not session.principal.is_admin:
@@ -102,7 +100,7 @@ def _sessions_view(mine: Session) -> None:
 
     @ui.refreshable
     def listing() -> None:
-        sessions = store.all()
+        sessions = runtime.sessions.all()
         with ui.expansion(f'Signed in now: {len(sessions)}', icon='group').classes('w-full') \
                 .props('dense header-class="text-base"').mark('active-sessions'):
             for other in sessions:
@@ -111,7 +109,7 @@ def _sessions_view(mine: Session) -> None:
                     ui.label(principal.user_id).classes('font-medium min-w-[8rem]')
                     ui.label(MODE_NAMES[principal.mode]).classes('text-slate-600 min-w-[7rem]')
                     ui.label(f'since {format_time(other.created_at)} · active {format_time(other.last_seen)} UTC · '
-                             f'{len(store.tabs_of(other.sid))} tab(s)').classes('text-slate-500 grow')
+                             f'{len(runtime.sessions.tabs_of(other.sid))} tab(s)').classes('text-slate-500 grow')
                     if other.sid == mine.sid:
                         ui.label('this session').classes('text-xs text-slate-500')
                     else:
@@ -120,9 +118,9 @@ def _sessions_view(mine: Session) -> None:
                             .props('flat dense no-caps color=negative').mark('end-session')
 
     def end(sid: str) -> None:
-        ended = store.end(sid, 'ended by an administrator')
+        ended = runtime.sessions.end(sid, 'ended by an administrator')
         if ended is not None:
-            _audit().record(SESSION_ENDED, actor=actor_for(mine.principal),
+            _audit().record(SESSION_ENDED, actor=mine.principal.user_id,
                             detail=f'ended the session of {ended.user_id} ({MODE_NAMES[ended.mode]})')
             ui.notify(f'Signed {ended.user_id} out.', type='positive')
         listing.refresh()

@@ -14,13 +14,10 @@ from nicegui import background_tasks, ui
 from components.error_box import error_box
 from components.signed_out import signed_out_notice
 from components.theme import frame
-from pages.media import register_media_route
 from runtime import runtime
-from services.auth.current import current_principal
 from services.auth.sessions import Principal
 from services.platform.errors import PlatformError
 from services.platform.models import AgentListRequest, AgentPage, AgentRecord
-from services.studio.drafts import get_drafts
 from services.studio.messages import describe
 
 PAGE_SIZES = (12, 24, 48)
@@ -32,12 +29,13 @@ FIELD_CATEGORIES = {'age': 'Age', 'ethnicity': 'Ethnicity', 'bodyType': 'BodyTyp
                     'relationship': 'Relationship', 'fetish': 'Fetish'}
 
 
-register_media_route()
+
+def setup() -> None:
+    ui.page('/agents')(agents_page)
 
 
-@ui.page('/agents')
 def agents_page() -> None:
-    principal = current_principal()
+    principal = runtime.auth.current_principal()
     with frame('Agents', active='/agents'):
         if principal is None:
             signed_out_notice()
@@ -48,7 +46,7 @@ def agents_page() -> None:
 class AgentsView:
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
-        self.language = get_drafts().get(principal.owner_id).options_language
+        self.language = runtime.drafts.get(principal.owner_id).options_language
         self.page_number = 1
         self.page_size = PAGE_SIZES[0]
         self.page: AgentPage | None = None
@@ -74,7 +72,7 @@ class AgentsView:
         self.loading = True
         self.listing.refresh()
         try:
-            page = await runtime.platform().list_agents(
+            page = await runtime.platform.list_agents(
                 self.principal.credentials,
                 AgentListRequest(pageNumber=self.page_number, pageSize=self.page_size, language=self.language))
             page.records.sort(key=lambda r: str(r.createdAt or ''), reverse=True)

@@ -23,19 +23,15 @@ from components.review import review_summary
 from components.signed_out import signed_out_notice
 from components.theme import frame
 from components.tiles import TileGrid, choice_tile
-from pages.media import register_media_route
 from runtime import runtime
-from services.auth.current import current_principal
 from services.auth.sessions import Principal
 from services.platform.errors import PlatformError
 from services.platform.models import CoverRequest, CreateAgentRequest, Option, Options
-from services.studio.drafts import OPTIONAL_DETAILS, STEPS, Draft, RefPhoto, get_drafts
+from services.studio.drafts import OPTIONAL_DETAILS, STEPS, Draft, RefPhoto
 from services.studio.images import ACCEPTED_LABEL, ImageRejected, process_upload
-from services.studio.jobs import Job, JobRefused, get_jobs
+from services.studio.jobs import Job, JobRefused
 from services.studio.limits import LimitExceeded
 from services.studio.messages import EXPIRED_COVER, describe
-from services.studio.options_cache import get_options_cache
-from services.studio.preview_urls import get_preview_signer
 
 CATEGORY_TITLES = {'Age': 'Age', 'Ethnicity': 'Ethnicity', 'BodyType': 'Body type', 'HairColor': 'Hair colour',
                    'HairStyle': 'Hair style', 'BreastSize': 'Breast size', 'ButtSize': 'Butt size', 'Voice': 'Voice',
@@ -57,12 +53,13 @@ def wire_field(category: str) -> str:
     return category[0].lower() + category[1:]
 
 
-register_media_route()
+
+def setup() -> None:
+    ui.page('/studio')(studio_page)
 
 
-@ui.page('/studio')
 def studio_page() -> None:
-    principal = current_principal()
+    principal = runtime.auth.current_principal()
     with frame('Studio', active='/studio'):
         if principal is None:
             signed_out_notice()
@@ -86,10 +83,10 @@ class StudioView:
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
         self.owner = principal.owner_id
-        self.drafts = get_drafts()
+        self.drafts = runtime.drafts
         self.draft: Draft = self.drafts.get(self.owner)
-        self.jobs = get_jobs()
-        self.signer = get_preview_signer()
+        self.jobs = runtime.jobs
+        self.signer = runtime.previews
         self.options: Options = {}
         self.options_for: tuple[str | None, str] | None = None
         self.options_error: PlatformError | None = None
@@ -284,7 +281,7 @@ class StudioView:
         self.options_error = None
         self.look_section.refresh()
         try:
-            self.options = await get_options_cache().get(self.principal.credentials, gender=gender,
+            self.options = await runtime.options.get(self.principal.credentials, gender=gender,
                                                          language=language)
             self.options_for = (gender, language)
         except PlatformError as error:
@@ -484,7 +481,7 @@ class StudioView:
                 return  # shutting down
             photo_id = uuid.uuid4().hex
             await run.io_bound(self.jobs.covers.save, self.owner, photo_id, processed.content, '.jpg')
-            platform = runtime.platform()
+            platform = runtime.platform
             ref, face = await asyncio.gather(
                 platform.upload_ref_image(creds, processed.content, processed.filename, processed.content_type),
                 platform.face_detect(creds, processed.content, processed.filename, processed.content_type))

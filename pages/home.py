@@ -1,8 +1,12 @@
+"""/: the studio is the product's front door."""
+
+from __future__ import annotations
+
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 
-@ui.page('/')
-def home() -> RedirectResponse:
-    """The studio is the product's front door."""
-    return RedirectResponse('/studio', status_code=307)
+def setup() -> None:
+    @ui.page('/')
+    def home() -> RedirectResponse:
+        return RedirectResponse('/studio', status_code=307)

@@ -9,10 +9,8 @@ from nicegui import app, ui
 from components.theme import apply_theme
 from runtime import runtime
 from services.auth import access
-from services.auth.sessions import SESSION_KEY, Session, store
-from services.auth.signin import SignInError, sign_in_account, sign_in_byok, sign_in_demo
-
-access.install()  # this module is re-imported per test app; the middleware must come back with it
+from services.auth.sessions import SESSION_KEY, Session
+from services.auth.signin import SignInError
 
 REASONS = {
     'signed-out': 'You were signed out. Sign in again to continue.',
@@ -25,7 +23,7 @@ def _finish(session: Session, target: str) -> None:
     """Keep only the opaque session id for this browser, then go where the person was going."""
     previous = app.storage.user.get(SESSION_KEY)
     if previous and previous != session.sid:
-        store.end(previous, 'signed in again')
+        runtime.sessions.end(previous, 'signed in again')
     app.storage.user[SESSION_KEY] = session.sid
     ui.navigate.to(target)
 
@@ -57,7 +55,8 @@ def _account_form(target: str) -> None:
         name, secret = username.value or '', password.value or ''
         # The password is not kept in the page's state once it has been read.
         password.value = ''
-        await _attempt(button, message, lambda: sign_in_account(name, secret, address=ui.context.client.ip), target)
+        address = ui.context.client.ip
+        await _attempt(button, message, lambda: runtime.auth.sign_in_account(name, secret, address=address), target)
 
     button = ui.button('Sign in', on_click=submit).classes('w-full').mark('login-submit')
     username.on('keydown.enter', submit)
@@ -79,8 +78,8 @@ def _byok_form(target: str) -> None:
         # Never send the key or secret back to the browser: clear both before anything else is updated.
         api_key.value = ''
         api_secret.value = ''
-        await _attempt(button, message, lambda: sign_in_byok(key, secret, uid, address=ui.context.client.ip),
-                       target)
+        address = ui.context.client.ip
+        await _attempt(button, message, lambda: runtime.auth.sign_in_byok(key, secret, uid, address=address), target)
 
     button = ui.button('Connect', on_click=submit).classes('w-full').mark('byok-submit')
     for field in (api_key, api_secret, user_id):
@@ -95,7 +94,7 @@ def _demo_form(target: str) -> None:
 
     async def enter() -> None:
         async def action() -> Session:
-            return sign_in_demo(address=ui.context.client.ip)
+            return runtime.auth.sign_in_demo(address=ui.context.client.ip)
 
         await _attempt(button, message, action, target)
 
@@ -106,10 +105,13 @@ def _demo_form(target: str) -> None:
 FORMS = {'accounts': _account_form, 'byok': _byok_form, 'demo': _demo_form}
 
 
-@ui.page(access.LOGIN_PATH, title='Sign in · Agent Studio')
+def setup() -> None:
+    ui.page(access.LOGIN_PATH, title='Sign in · Agent Studio')(login_page)
+
+
 def login_page(redirect_to: str = '/', reason: str = '') -> None:
     target = access.safe_redirect_target(redirect_to)
-    if access.current_session() is not None:
+    if runtime.auth.current_session() is not None:
         ui.navigate.to(target)  # already signed in: nothing to do here
         return
     apply_theme()

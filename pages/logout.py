@@ -6,12 +6,12 @@ from nicegui import ui
 
 from components.theme import frame
 from components.user_menu import sign_out_here
-from services.auth import access
-
-access.install()
 
 
-@ui.page('/logout', title='Sign out · Agent Studio')
+def setup() -> None:
+    ui.page('/logout', title='Sign out · Agent Studio')(logout_page)
+
+
 def logout_page() -> None:
     with frame('Sign out'), ui.card().classes('w-full max-w-sm mx-auto items-stretch'):
         ui.label('Sign out of Agent Studio?').classes('text-lg')

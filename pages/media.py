@@ -6,18 +6,21 @@ from fastapi import Response
 from fastapi.responses import FileResponse, PlainTextResponse
 from nicegui import app
 
-from services.auth.current import current_principal
-from services.studio.jobs import get_jobs
-from services.studio.preview_urls import MEDIA_PREFIX, PreviewDenied, get_preview_signer
+from runtime import runtime
+from services.studio.preview_urls import MEDIA_PREFIX, PreviewDenied
+
+
+def setup() -> None:
+    app.add_api_route(MEDIA_PREFIX + '/{token}', media, methods=['GET'], include_in_schema=False)
 
 
 async def media(token: str) -> Response:
-    principal = current_principal()
+    principal = runtime.auth.current_principal()
     try:
-        target = get_preview_signer().verify(token, principal.owner_id if principal else None)
+        target = runtime.previews.verify(token, principal.owner_id if principal else None)
     except PreviewDenied as denied:
         return PlainTextResponse(denied.reason, status_code=denied.status)
-    jobs = get_jobs()
+    jobs = runtime.jobs
     if target.kind == 'cover':
         path = jobs.cover_path(target.owner_id, target.item_id)
         media_type = 'image/png'
@@ -31,15 +34,3 @@ async def media(token: str) -> Response:
         return PlainTextResponse('This image is no longer stored.', status_code=404)
     # Private: the URL is per person; the browser may keep it while the tab lives.
     return FileResponse(path, media_type=media_type, headers={'Cache-Control': 'private, max-age=600'})
-
-
-def register_media_route() -> None:
-    """Add the route once. Called on import and by the page modules that link to media: NiceGUI's test harness
-    re-imports modules that hold a ui.page between tests but drops every route, so a module with only a plain
-    route would otherwise lose it after the first test."""
-    path = MEDIA_PREFIX + '/{token}'
-    if not any(getattr(route, 'path', None) == path for route in app.routes):
-        app.add_api_route(path, media, methods=['GET'], include_in_schema=False)
-
-
-register_media_route()

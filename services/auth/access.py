@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
-from nicegui import Client, app, background_tasks, core
+from fastapi import FastAPI
+from nicegui import Client, app, background_tasks
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
-from runtime import SANDBOX_MOUNT
-from services.auth.sessions import SESSION_KEY, Session, store
-from services.auth.signin import session_problem, valid_session
+from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
+from services.auth.sessions import SESSION_KEY, Session, SessionStore
+from services.auth.signin import SignIn
+from services.core.loop import call_on_app_loop
 
 log = logging.getLogger(__name__)
 
@@ -97,131 +98,87 @@ def _is_page_route(request: Request) -> bool:
     return False
 
 
-def current_session() -> Session | None:
-    """The session of the browser behind the current request or UI event, if it is still valid."""
-    return valid_session(app.storage.user.get(SESSION_KEY))
+class AccessControl:
+    """The middleware and the watch over open tabs, for one sign-in service and its session table."""
 
+    def __init__(self, signin: SignIn, sessions: SessionStore) -> None:
+        self.signin = signin
+        self.sessions = sessions
 
-async def _dispatch(request: Request, call_next: RequestResponseEndpoint) -> Response:
-    path = request.url.path
-    if is_public(path):
-        return await call_next(request)
-    session = current_session()
-    if session is None:
-        if _is_page_route(request):
-            target = path + (f'?{request.url.query}' if request.url.query else '')
-            return RedirectResponse(login_url(target), status_code=303)
-        return JSONResponse({'detail': 'Sign in first.'}, status_code=401, headers={'Cache-Control': 'no-store'})
-    if path.startswith(CLIENT_PREFIX) and not _owns_client(request, path):
-        # A tab's upload endpoint belongs to the browser that opened the tab, even among signed-in people.
-        return JSONResponse({'detail': 'This belongs to another browser.'}, status_code=403)
-    request.state.principal = session.principal
-    response = await call_next(request)
-    # Pages and per-user files must not linger in shared caches or be reused after signing out.
-    response.headers.setdefault('Cache-Control', 'no-store')
-    return response
+    def setup(self, fastapi_app: FastAPI) -> None:
+        """Register the middleware and the tab watch; main() calls this once per app."""
+        fastapi_app.add_middleware(BaseHTTPMiddleware, dispatch=self._dispatch)
+        app.on_connect(self._remember_tab)
+        app.on_delete(self._forget_tab)
+        app.on_startup(lambda: background_tasks.create(self._sweep_forever(), name='session sweep'))
+        self.sessions.on_end(self._on_session_end)
 
-
-# --- tabs of a session ---------------------------------------------------------------------------------------
-
-
-def _remember_tab(client: Client) -> None:
-    sid = app.storage.user.get(SESSION_KEY)
-    if sid and store.peek(sid) is not None:
-        store.attach_tab(client.id, sid)
-
-
-def _forget_tab(client: Client) -> None:
-    store.detach_tab(client.id)
-
-
-def tabs_of(sid: str) -> list[str]:
-    return store.tabs_of(sid)
-
-
-def _send_to_login(client_ids: list[str], reason: str) -> None:
-    for client_id in client_ids:
-        store.detach_tab(client_id)
-        client = Client.instances.get(client_id)
-        if client is None or client.is_deleted:
-            continue
-        # The tab's page is gone with its session: off to the sign-in page, and back to where it was after.
-        try:
-            request: Request | None = client.request
-        except RuntimeError:
-            request = None
-        target = request.url.path + (f'?{request.url.query}' if request.url.query else '') if request else '/'
-        client.open(login_url(target, reason))
-
-
-def _on_session_end(session: Session, reason: str) -> None:
-    client_ids = tabs_of(session.sid)
-    if not client_ids:
-        return
-    _on_event_loop(_send_to_login, client_ids, 'expired' if reason == 'expired' else 'signed-out')
-
-
-def _on_event_loop(function: Callable[..., None], *args: object) -> None:
-    """Run on NiceGUI's event loop (outboxes and job tasks belong to it); skip if no app loop is running."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # ended from a worker thread, or outside the app (a test's set-up, the CLI)
-        loop = core.loop
-        if loop is not None and loop.is_running() and not loop.is_closed():
-            loop.call_soon_threadsafe(function, *args)
-        return
-    function(*args)
-
-
-def _drop_own_key_work(session: Session, reason: str) -> None:
-    """A person's own key is forgotten on sign-out, so their covers still generating with it are cancelled
-    (they can be regenerated). An agent creation in flight is left to finish, so no agent is orphaned."""
-    principal = session.principal
-    if principal.mode != 'byok' or store.sessions_for(principal.owner_id):
-        return
-    from services.studio.jobs import get_jobs  # late: the job layer is the studio's and is created on first use
-
-    def cancel() -> None:
-        jobs = get_jobs()
-        for job in jobs.jobs_for(principal.owner_id, 'cover'):
-            if job.running:
-                jobs.cancel(principal.owner_id, job.id)
-
-    _on_event_loop(cancel)
-
-
-def sweep() -> None:
-    """Send tabs whose session ended without notice (idle timeout, account changed) to the sign-in page."""
-    for client_id, sid in store.tabs():
-        if client_id not in Client.instances:
-            store.detach_tab(client_id)
-            continue
-        session = store.peek(sid)  # peek: watching a tab is not activity, so it never keeps a session alive
+    async def _dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        path = request.url.path
+        if is_public(path):
+            return await call_next(request)
+        session = self.signin.current_session()
         if session is None:
-            _send_to_login([client_id], 'expired')
-        elif problem := session_problem(session):
-            store.end(sid, problem)  # its listener sends every tab of the session away
+            if _is_page_route(request):
+                target = path + (f'?{request.url.query}' if request.url.query else '')
+                return RedirectResponse(login_url(target), status_code=303)
+            return JSONResponse({'detail': 'Sign in first.'}, status_code=401,
+                                headers={'Cache-Control': 'no-store'})
+        if path.startswith(CLIENT_PREFIX) and not _owns_client(request, path):
+            # A tab's upload endpoint belongs to the browser that opened the tab, even among signed-in people.
+            return JSONResponse({'detail': 'This belongs to another browser.'}, status_code=403)
+        request.state.principal = session.principal
+        response = await call_next(request)
+        # Pages and per-user files must not linger in shared caches or be reused after signing out.
+        response.headers.setdefault('Cache-Control', 'no-store')
+        return response
 
+    # --- tabs of a session -----------------------------------------------------------------------------------
 
-async def _sweep_forever() -> None:
-    while True:
-        await asyncio.sleep(SWEEP_SECONDS)
-        try:
-            sweep()
-        except Exception:
-            log.exception('session sweep failed')
+    def _remember_tab(self, client: Client) -> None:
+        sid = app.storage.user.get(SESSION_KEY)
+        if sid and self.sessions.peek(sid) is not None:
+            self.sessions.attach_tab(client.id, sid)
 
+    def _forget_tab(self, client: Client) -> None:
+        self.sessions.detach_tab(client.id)
 
-def install() -> None:
-    """Register the middleware and the tab watch once (idempotent: pages may import this more than once)."""
-    if any(m.kwargs.get('dispatch') is _dispatch for m in app.user_middleware):
-        return
-    app.add_middleware(BaseHTTPMiddleware, dispatch=_dispatch)
-    app.on_connect(_remember_tab)
-    app.on_delete(_forget_tab)
-    app.on_startup(lambda: background_tasks.create(_sweep_forever(), name='session sweep'))
-    store.on_end(_on_session_end)
-    store.on_end(_drop_own_key_work)
+    def _send_to_login(self, client_ids: list[str], reason: str) -> None:
+        for client_id in client_ids:
+            self.sessions.detach_tab(client_id)
+            client = Client.instances.get(client_id)
+            if client is None or client.is_deleted:
+                continue
+            # The tab's page is gone with its session: off to the sign-in page, and back to where it was after.
+            try:
+                request: Request | None = client.request
+            except RuntimeError:
+                request = None
+            target = request.url.path + (f'?{request.url.query}' if request.url.query else '') if request else '/'
+            client.open(login_url(target, reason))
 
+    def _on_session_end(self, session: Session, reason: str) -> None:
+        client_ids = self.sessions.tabs_of(session.sid)
+        if not client_ids:
+            return
+        call_on_app_loop(self._send_to_login, client_ids, 'expired' if reason == 'expired' else 'signed-out')
 
-install()
+    def sweep(self) -> None:
+        """Send tabs whose session ended without notice (idle timeout, account changed) to the sign-in page."""
+        for client_id, sid in self.sessions.tabs():
+            if client_id not in Client.instances:
+                self.sessions.detach_tab(client_id)
+                continue
+            session = self.sessions.peek(sid)  # peek: watching a tab is not activity, so it never keeps it alive
+            if session is None:
+                self._send_to_login([client_id], 'expired')
+            elif problem := self.signin.session_problem(session):
+                self.sessions.end(sid, problem)  # its listener sends every tab of the session away
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                self.sweep()
+            except Exception:
+                log.exception('session sweep failed')

@@ -65,8 +65,10 @@ def _slug(value: str) -> str:
 class SessionStore:
     """In-memory session table. Ending a session here ends it in every tab that holds its id."""
 
-    def __init__(self, idle_timeout: float = 12 * 3600) -> None:
+    def __init__(self, idle_timeout: float = 12 * 3600, *, keep_sensitive: frozenset[str] = frozenset()) -> None:
         self._lock = threading.Lock()
+        # Keys the log scrubber must keep hiding even when the last session using them ends (the operator's).
+        self._keep_sensitive = keep_sensitive
         self._sessions: dict[str, Session] = {}
         self.idle_timeout = idle_timeout
         self._listeners: list[EndListener] = []
@@ -167,13 +169,8 @@ class SessionStore:
         return len(doomed)
 
     def _ended(self, sessions: list[Session], reason: str) -> None:
-        from runtime import runtime  # late: runtime is built after this module
-
         with self._lock:
-            keys_in_use = {s.principal.credentials.api_key for s in self._sessions.values()}
-        if runtime.operator_credentials is not None:
-            keys_in_use.add(runtime.operator_credentials.api_key)
-        keys_in_use.add(runtime.settings.api_key)
+            keys_in_use = {s.principal.credentials.api_key for s in self._sessions.values()} | self._keep_sensitive
         for session in sessions:
             credentials = session.principal.credentials
             if session.principal.mode == 'byok' and credentials.api_key not in keys_in_use:
@@ -190,5 +187,3 @@ class SessionStore:
         with self._lock:
             return len(self._sessions)
 
-
-store = SessionStore()

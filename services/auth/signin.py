@@ -1,7 +1,8 @@
-"""The three ways in (tool account, own key, sandbox demo) and the way out, without any UI.
+"""The three ways in (tool account, own key, sandbox demo), the way out, and who is asking, without any UI.
 
-Each `sign_in_*` returns a new server-side Session or raises SignInError with a message to show. The caller
-stores only `session.sid` in `app.storage.user[SESSION_KEY]`.
+Each `SignIn.sign_in_*` returns a new server-side Session or raises SignInError with a message to show. The
+caller stores only `session.sid` in `app.storage.user[SESSION_KEY]`. `SignIn.current_principal()` is the one
+definition of "who is asking" that pages, routes and the access middleware all use.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import logging
 import re
 import secrets
 
-from runtime import runtime
-from services.auth.accounts import AccountStore, store_for
-from services.auth.sessions import Principal, Session, owner_id_for, store
+from nicegui import app
+
+from services.auth.accounts import AccountStore
+from services.auth.sessions import SESSION_KEY, Principal, Session, SessionStore, owner_id_for
 from services.auth.throttle import FailureThrottle, TooManyAttempts
-from services.core.audit import SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, actor_for
+from services.core.audit import SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, AuditLog
 from services.core.secret import Secret
-from services.platform.client import Credentials
+from services.core.settings import Settings
+from services.platform.client import Credentials, PlatformClient
 from services.platform.errors import AuthenticationError, PlatformError, TransportError
 
 log = logging.getLogger(__name__)
@@ -25,8 +28,6 @@ log = logging.getLogger(__name__)
 WRONG_ACCOUNT = 'Wrong username or password.'
 USER_ID_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$')
 MAX_KEY_LENGTH = 512
-
-throttle = FailureThrottle()
 
 
 class SignInError(Exception):
@@ -38,140 +39,157 @@ class SignInError(Exception):
         self.kind = kind
 
 
-def accounts() -> AccountStore:
-    return store_for(runtime.data_dir)
+class SignIn:
+    """Signing in and out, and checking that a session may still be used, for one configuration."""
 
+    def __init__(self, settings: Settings, *, accounts: AccountStore, sessions: SessionStore, audit: AuditLog,
+                 platform: PlatformClient, operator: Credentials | None) -> None:
+        self.settings = settings
+        self.accounts = accounts
+        self.sessions = sessions
+        self.audit = audit
+        self.platform = platform
+        self.operator = operator  # tool accounts and the demo sign with these; None when not configured
+        self.throttle = FailureThrottle()
 
-def _require_mode(mode: str) -> None:
-    if mode not in runtime.settings.auth_modes:
-        raise SignInError('This way of signing in is not enabled on this server.', kind='unavailable')
+    def current_session(self) -> Session | None:
+        """The session of the browser behind the current request or UI event, if it may still be used."""
+        try:
+            sid = app.storage.user.get(SESSION_KEY)
+        except (RuntimeError, AssertionError, KeyError):
+            return None  # no browser in this context (e.g. a background task)
+        return self.valid_session(sid)
 
+    def current_principal(self) -> Principal | None:
+        """Who is asking: works in page builders, event handlers and plain routes (anything with a request).
 
-def _audit(event: str, actor: str, detail: str, trace_id: str | None = None) -> None:
-    if runtime.audit is not None:
-        runtime.audit.record(event, actor=actor, detail=detail, trace_id=trace_id)
+        Goes through `valid_session`, so a session whose account was removed or whose password changed stops
+        working here too, not only in the access middleware."""
+        session = self.current_session()
+        return session.principal if session else None
 
+    def _require_mode(self, mode: str) -> None:
+        if mode not in self.settings.auth_modes:
+            raise SignInError('This way of signing in is not enabled on this server.', kind='unavailable')
 
-def _throttle_check(*keys: str) -> None:
-    try:
-        throttle.check(*keys)
-    except TooManyAttempts as error:
-        raise SignInError(error.user_message, kind='throttled') from None
+    def _audit(self, event: str, actor: str, detail: str, trace_id: str | None = None) -> None:
+        self.audit.record(event, actor=actor, detail=detail, trace_id=trace_id)
 
+    def _throttle_check(self, *keys: str) -> None:
+        try:
+            self.throttle.check(*keys)
+        except TooManyAttempts as error:
+            raise SignInError(error.user_message, kind='throttled') from None
 
-async def sign_in_account(name: str, password: str, *, address: str = '') -> Session:
-    """Tool account + the operator's credentials; the username travels as X-User-ID."""
-    _require_mode('accounts')
-    name = name.strip()
-    if not name or not password:
-        raise SignInError('Enter your username and password.', kind='invalid')
-    operator = runtime.operator_credentials
-    if operator is None:
-        raise SignInError('Tool accounts cannot be used yet: the operator has not configured the platform '
-                          'credentials (PLATFORM_API_KEY / PLATFORM_API_SECRET).', kind='unavailable')
-    name_key, address_key = f'account:{name.lower()}', f'address:{address}' if address else ''
-    _throttle_check(name_key, address_key)
-    # scrypt takes tens of milliseconds of CPU: never on the event loop.
-    account = await asyncio.to_thread(accounts().verify, name, password)
-    if account is None:
-        throttle.failed(name_key, address_key)
-        _audit(SIGN_IN_FAILED, _printable(name), f'tool account: wrong username or password{_from(address)}')
-        raise SignInError(WRONG_ACCOUNT)
-    throttle.succeeded(name_key)
-    principal = Principal(owner_id=owner_id_for('account', account.name), user_id=account.name,
-                          display_name=account.name, mode='account',
-                          credentials=Credentials(operator.api_key, operator.api_secret, account.name),
-                          is_admin=account.is_admin)
-    session = store.create(principal, account_stamp=account.stamp)
-    _audit(SIGN_IN, actor_for(principal), f'tool account{" (admin)" if account.is_admin else ""}{_from(address)}')
-    return session
-
-
-async def sign_in_byok(api_key: str, api_secret: str, user_id: str, *, address: str = '') -> Session:
-    """A person's own key: checked with one signed options call, then kept in this process's memory only."""
-    _require_mode('byok')
-    api_key, api_secret, user_id = api_key.strip(), api_secret.strip(), user_id.strip()
-    missing = [label for label, value in (('API key', api_key), ('secret', api_secret), ('user id', user_id))
-               if not value]
-    if missing:
-        raise SignInError(f'Enter your {_join(missing)}.', kind='invalid')
-    if len(api_key) > MAX_KEY_LENGTH or len(api_secret) > MAX_KEY_LENGTH:
-        raise SignInError(f'An API key or secret longer than {MAX_KEY_LENGTH} characters cannot be right.',
-                          kind='invalid')
-    if not USER_ID_PATTERN.match(user_id):
-        raise SignInError('A user id is 1-128 characters: letters, digits and . _ - : @, starting with a letter or '
-                          'digit.', kind='invalid')
-    address_key = f'address:{address}' if address else ''
-    _throttle_check(address_key)
-    credentials = Credentials(api_key, Secret(api_secret), user_id)
-    owner_id = owner_id_for('byok', user_id, api_key)
-    try:
-        await runtime.platform().options(credentials)
-    except AuthenticationError as error:
-        throttle.failed(address_key)
-        _audit(SIGN_IN_FAILED, _printable(user_id), f'own key: the platform refused it{_from(address)}',
-               error.trace_id)
-        raise SignInError('The platform rejected these credentials: the API key, secret or user id is not '
-                          f'valid ({error.user_message.rstrip(".")}).', kind='refused') from None
-    except TransportError as error:
-        _audit(SIGN_IN_FAILED, _printable(user_id), f'own key: platform unreachable{_from(address)}')
-        raise SignInError(f'Your key could not be checked because the platform is not reachable right now: '
-                          f'{error.user_message}', kind='unreachable') from None
-    except PlatformError as error:
-        _audit(SIGN_IN_FAILED, _printable(user_id), f'own key: unexpected answer{_from(address)}', error.trace_id)
-        raise SignInError(f'Your key could not be checked: the platform answered unexpectedly ({error}).',
-                          kind='unreachable') from None
-    principal = Principal(owner_id=owner_id, user_id=user_id, display_name=user_id, mode='byok',
-                          credentials=credentials)
-    session = store.create(principal)
-    _audit(SIGN_IN, actor_for(principal), f'own API key{_from(address)}')
-    return session
-
-
-def sign_in_demo(*, address: str = '') -> Session:
-    """One click on the embedded sandbox: a fresh demo user id per visitor, the sandbox's own credentials."""
-    _require_mode('demo')
-    operator = runtime.operator_credentials
-    if not runtime.uses_sandbox or operator is None:
-        raise SignInError('The demo is only available when the studio runs on its embedded sandbox.',
-                          kind='unavailable')
-    user_id = f'demo-{secrets.token_hex(4)}'
-    principal = Principal(owner_id=owner_id_for('demo', user_id), user_id=user_id, display_name='Demo visitor',
-                          mode='demo', credentials=Credentials(operator.api_key, operator.api_secret, user_id))
-    session = store.create(principal)
-    _audit(SIGN_IN, actor_for(principal), f'sandbox demo{_from(address)}')
-    return session
-
-
-def sign_out(sid: str | None) -> Principal | None:
-    """End the session in every tab that holds it; returns who it was, or None if it had already ended."""
-    principal = store.end(sid, 'signed out')
-    if principal is not None:
-        _audit(SIGN_OUT, actor_for(principal), '')
-    return principal
-
-
-def session_problem(session: Session | None) -> str | None:
-    """Why an existing session may no longer be used (its account was removed or got a new password), or None."""
-    if session is None:
-        return 'not signed in'
-    if session.principal.mode == 'account':
-        account = accounts().get(session.principal.user_id)
+    async def sign_in_account(self, name: str, password: str, *, address: str = '') -> Session:
+        """Tool account + the operator's credentials; the username travels as X-User-ID."""
+        self._require_mode('accounts')
+        name = name.strip()
+        if not name or not password:
+            raise SignInError('Enter your username and password.', kind='invalid')
+        operator = self.operator
+        if operator is None:
+            raise SignInError('Tool accounts cannot be used yet: the operator has not configured the platform '
+                              'credentials (PLATFORM_API_KEY / PLATFORM_API_SECRET).', kind='unavailable')
+        name_key, address_key = f'account:{name.lower()}', f'address:{address}' if address else ''
+        self._throttle_check(name_key, address_key)
+        # scrypt takes tens of milliseconds of CPU: never on the event loop.
+        account = await asyncio.to_thread(self.accounts.verify, name, password)
         if account is None:
-            return 'the account was removed'
-        if account.stamp != session.account_stamp:
-            return 'the password was changed'
-    return None
+            self.throttle.failed(name_key, address_key)
+            self._audit(SIGN_IN_FAILED, _printable(name), f'tool account: wrong username or password{_from(address)}')
+            raise SignInError(WRONG_ACCOUNT)
+        self.throttle.succeeded(name_key)
+        principal = Principal(owner_id=owner_id_for('account', account.name), user_id=account.name,
+                              display_name=account.name, mode='account',
+                              credentials=Credentials(operator.api_key, operator.api_secret, account.name),
+                              is_admin=account.is_admin)
+        session = self.sessions.create(principal, account_stamp=account.stamp)
+        self._audit(SIGN_IN, principal.user_id, f'tool account{" (admin)" if account.is_admin else ""}{_from(address)}')
+        return session
 
+    async def sign_in_byok(self, api_key: str, api_secret: str, user_id: str, *, address: str = '') -> Session:
+        """A person's own key: checked with one signed options call, then kept in this process's memory only."""
+        self._require_mode('byok')
+        api_key, api_secret, user_id = api_key.strip(), api_secret.strip(), user_id.strip()
+        missing = [label for label, value in (('API key', api_key), ('secret', api_secret), ('user id', user_id))
+                   if not value]
+        if missing:
+            raise SignInError(f'Enter your {_join(missing)}.', kind='invalid')
+        if len(api_key) > MAX_KEY_LENGTH or len(api_secret) > MAX_KEY_LENGTH:
+            raise SignInError(f'An API key or secret longer than {MAX_KEY_LENGTH} characters cannot be right.',
+                              kind='invalid')
+        if not USER_ID_PATTERN.match(user_id):
+            raise SignInError('A user id is 1-128 characters: letters, digits and . _ - : @, starting with a letter or '
+                              'digit.', kind='invalid')
+        address_key = f'address:{address}' if address else ''
+        self._throttle_check(address_key)
+        credentials = Credentials(api_key, Secret(api_secret), user_id)
+        owner_id = owner_id_for('byok', user_id, api_key)
+        try:
+            await self.platform.options(credentials)
+        except AuthenticationError as error:
+            self.throttle.failed(address_key)
+            self._audit(SIGN_IN_FAILED, _printable(user_id), f'own key: the platform refused it{_from(address)}',
+                   error.trace_id)
+            raise SignInError('The platform rejected these credentials: the API key, secret or user id is not '
+                              f'valid ({error.user_message.rstrip(".")}).', kind='refused') from None
+        except TransportError as error:
+            self._audit(SIGN_IN_FAILED, _printable(user_id), f'own key: platform unreachable{_from(address)}')
+            raise SignInError(f'Your key could not be checked because the platform is not reachable right now: '
+                              f'{error.user_message}', kind='unreachable') from None
+        except PlatformError as error:
+            self._audit(SIGN_IN_FAILED, _printable(user_id), f'own key: unexpected answer{_from(address)}',
+                        error.trace_id)
+            raise SignInError(f'Your key could not be checked: the platform answered unexpectedly ({error}).',
+                              kind='unreachable') from None
+        principal = Principal(owner_id=owner_id, user_id=user_id, display_name=user_id, mode='byok',
+                              credentials=credentials)
+        session = self.sessions.create(principal)
+        self._audit(SIGN_IN, principal.user_id, f'own API key{_from(address)}')
+        return session
 
-def valid_session(sid: str | None) -> Session | None:
-    """The session for this id if it may still be used (counts as activity); ends it if its account changed."""
-    session = store.get(sid)
-    problem = session_problem(session)
-    if session is not None and problem:
-        store.end(sid, problem)
+    def sign_in_demo(self, *, address: str = '') -> Session:
+        """One click on the embedded sandbox: a fresh demo user id per visitor, the sandbox's own credentials."""
+        self._require_mode('demo')
+        operator = self.operator
+        if not self.settings.uses_sandbox or operator is None:
+            raise SignInError('The demo is only available when the studio runs on its embedded sandbox.',
+                              kind='unavailable')
+        user_id = f'demo-{secrets.token_hex(4)}'
+        principal = Principal(owner_id=owner_id_for('demo', user_id), user_id=user_id, display_name='Demo visitor',
+                              mode='demo', credentials=Credentials(operator.api_key, operator.api_secret, user_id))
+        session = self.sessions.create(principal)
+        self._audit(SIGN_IN, principal.user_id, f'sandbox demo{_from(address)}')
+        return session
+
+    def sign_out(self, sid: str | None) -> Principal | None:
+        """End the session in every tab that holds it; returns who it was, or None if it had already ended."""
+        principal = self.sessions.end(sid, 'signed out')
+        if principal is not None:
+            self._audit(SIGN_OUT, principal.user_id, '')
+        return principal
+
+    def session_problem(self, session: Session | None) -> str | None:
+        """Why an existing session may no longer be used (its account was removed or got a new password), or None."""
+        if session is None:
+            return 'not signed in'
+        if session.principal.mode == 'account':
+            account = self.accounts.get(session.principal.user_id)
+            if account is None:
+                return 'the account was removed'
+            if account.stamp != session.account_stamp:
+                return 'the password was changed'
         return None
-    return session
+
+    def valid_session(self, sid: str | None) -> Session | None:
+        """The session for this id if it may still be used (counts as activity); ends it if its account changed."""
+        session = self.sessions.get(sid)
+        problem = self.session_problem(session)
+        if session is not None and problem:
+            self.sessions.end(sid, problem)
+            return None
+        return session
 
 
 def _printable(text: str) -> str:

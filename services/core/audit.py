@@ -14,12 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from services.core.secret import scrub
-
-if TYPE_CHECKING:
-    from services.auth.sessions import Principal
 
 # The sign-in events; the studio records its own ('cover.generated', 'agent.created', ...).
 SIGN_IN = 'auth.sign_in'
@@ -28,12 +25,6 @@ SIGN_OUT = 'auth.sign_out'
 SESSION_ENDED = 'auth.session_ended'  # an administrator signed someone out
 EXPORTED = 'audit.exported'
 CSV_COLUMNS = ('id', 'time_utc', 'event', 'actor', 'detail', 'trace_id')
-
-
-def actor_for(principal: Principal) -> str:
-    """How a person appears in the audit log: the user id sent as X-User-ID ('alice', 'demo-1a2b3c4d', ...),
-    as the studio's own records (jobs) name them; the way they signed in is in the sign-in entry's detail."""
-    return principal.user_id
 
 
 @dataclass(frozen=True)

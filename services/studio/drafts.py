@@ -154,14 +154,3 @@ class DraftStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-
-
-def get_drafts() -> DraftStore:
-    from runtime import runtime
-
-    store = runtime.extras.get('drafts')
-    root = runtime.data_dir / 'drafts'
-    if not isinstance(store, DraftStore) or store.root != root:
-        store = DraftStore(root)
-        runtime.extras['drafts'] = store
-    return store

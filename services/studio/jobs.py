@@ -31,6 +31,7 @@ from services.core.audit import AuditLog
 from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError, PlatformError
 from services.platform.models import CoverRequest, CreateAgentRequest, wire
+from services.studio.drafts import DraftStore
 from services.studio.images import ImageRejected, decode_data_url_to_png
 from services.studio.limits import GenerationLimits
 from services.studio.media_store import PREVIEW_SUFFIX, CoverStore, preview_from_data_url
@@ -115,14 +116,15 @@ class Job(BaseModel):
 
 
 class JobManager:
-    def __init__(self, data_dir: Path, *, platform: Callable[[], PlatformClient], limits: GenerationLimits,
-                 audit: AuditLog | None, cover_ttl: float = COVER_TTL) -> None:
+    def __init__(self, data_dir: Path, *, platform: PlatformClient, limits: GenerationLimits,
+                 audit: AuditLog | None, drafts: DraftStore | None = None, cover_ttl: float = COVER_TTL) -> None:
         self.data_dir = data_dir
         self.covers = CoverStore(data_dir / 'covers')
         self.cover_ttl = cover_ttl
         self._platform = platform
         self._limits = limits
         self._audit = audit
+        self._drafts = drafts  # finished jobs update their owner's draft (benchmarks run without drafts)
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}  # strong references: a task must not be collected
@@ -182,6 +184,10 @@ class JobManager:
         if job is None or job.kind != 'cover':
             raise JobRefused('That cover is no longer known; choose your look and generate again.')
         return self.start_cover(principal, job.cover_request(), on_success=on_success)
+
+    def cancel_running(self, owner_id: str, kind: JobKind) -> int:
+        """Cancel every running job of this kind of this owner; returns how many were running."""
+        return sum(self.cancel(owner_id, job.id) for job in self.jobs_for(owner_id, kind) if job.running)
 
     def cancel(self, owner_id: str, job_id: str) -> bool:
         task = self._tasks.get(job_id)
@@ -247,7 +253,7 @@ class JobManager:
     async def _run_cover(self, job: Job, principal: Principal, request: CoverRequest,
                          release: Callable[[], None], on_success: Callable[[Job], None] | None) -> None:
         try:
-            cover, trace_id = await self._platform().generate_cover(principal.credentials, request)
+            cover, trace_id = await self._platform.generate_cover(principal.credentials, request)
             job.trace_id = trace_id
             # A cover is a few MB of base64: decoding and writing it must not stall other people's pages.
             # The check and the display-sized preview decode the image side by side (two threads).
@@ -282,7 +288,7 @@ class JobManager:
     async def _run_create(self, job: Job, principal: Principal, request: CreateAgentRequest,
                           on_success: Callable[[Job], None] | None) -> None:
         try:
-            created, trace_id = await self._platform().create_agent(principal.credentials, request)
+            created, trace_id = await self._platform.create_agent(principal.credentials, request)
             job.trace_id = trace_id
             job.agent_id = created.agentId
             job.agent_name = created.name
@@ -427,17 +433,3 @@ class JobManager:
         with self._lock:
             self._closed = True
             self._db.close()
-
-
-def get_jobs() -> JobManager:
-    """The process-wide job manager for the current runtime (created on first use)."""
-    from runtime import runtime
-
-    manager = runtime.extras.get('jobs')
-    if not isinstance(manager, JobManager) or manager.data_dir != runtime.data_dir:
-        if runtime.limits is None:
-            raise RuntimeError('the runtime is configured at start-up')
-        manager = JobManager(runtime.data_dir, platform=runtime.platform, limits=runtime.limits,
-                             audit=runtime.audit)
-        runtime.extras['jobs'] = manager
-    return manager

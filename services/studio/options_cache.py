@@ -10,14 +10,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from services.platform.client import Credentials
 from services.platform.models import Options
 
 CacheKey = tuple[str, str, str, str]
-Fetch = Callable[[Credentials, str, str | None, str], Awaitable[Options]]
+
+
+class Fetch(Protocol):
+    """What the cache asks on a miss: `PlatformClient.options` in the app, a counting fake in tests."""
+
+    async def __call__(self, creds: Credentials, *, namespace: str, gender: str | None, language: str) -> Options: ...
+
 MAX_ENTRIES = 256
 
 
@@ -35,7 +42,6 @@ class OptionsCache:
         self._entries: dict[CacheKey, _Entry] = {}
         self._inflight: dict[CacheKey, asyncio.Future[Options]] = {}
         self.upstream_calls = 0  # for tests and the admin view: how often the platform was actually asked
-        self.source: object = None  # the client the fetch function talks to (a new one means a new cache)
 
     @staticmethod
     def key(creds: Credentials, namespace: str, gender: str | None, language: str) -> CacheKey:
@@ -56,7 +62,7 @@ class OptionsCache:
         self._inflight[key] = future
         try:
             self.upstream_calls += 1
-            options = await self._fetch(creds, namespace, gender, language)
+            options = await self._fetch(creds, namespace=namespace, gender=gender, language=language)
         except BaseException as error:
             if not future.done():
                 future.set_exception(error)
@@ -77,19 +83,3 @@ class OptionsCache:
             del self._entries[oldest]
         self._entries[key] = _Entry(options, self._clock())
 
-
-def get_options_cache() -> OptionsCache:
-    """The process-wide cache, bound to the current platform client."""
-    from runtime import runtime
-
-    cache = runtime.extras.get('options_cache')
-    client = runtime.platform()
-    if not isinstance(cache, OptionsCache) or cache.source is not client:
-
-        async def fetch(creds: Credentials, namespace: str, gender: str | None, language: str) -> Options:
-            return await client.options(creds, namespace=namespace, gender=gender, language=language)
-
-        cache = OptionsCache(fetch, runtime.settings.options_cache_seconds)
-        cache.source = client
-        runtime.extras['options_cache'] = cache
-    return cache

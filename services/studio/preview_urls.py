@@ -80,16 +80,3 @@ class PreviewSigner:
 
 def _owner_digest(owner_id: str) -> str:
     return hashlib.sha256(owner_id.encode()).hexdigest()[:24]
-
-
-def get_preview_signer() -> PreviewSigner:
-    """The process-wide signer, keyed from the storage secret (stable across restarts)."""
-    from runtime import runtime
-    from services.core.storage_secret import resolve_storage_secret
-
-    signer = runtime.extras.get('preview_signer')
-    if not isinstance(signer, PreviewSigner) or runtime.extras.get('preview_signer_dir') != runtime.data_dir:
-        signer = PreviewSigner(resolve_storage_secret(runtime.settings), runtime.settings.preview_url_seconds)
-        runtime.extras['preview_signer'] = signer
-        runtime.extras['preview_signer_dir'] = runtime.data_dir
-    return signer

@@ -9,9 +9,7 @@ import pytest
 from nicegui.testing import User
 
 from runtime import runtime
-from services.auth import signin as signin_module
 from services.auth import throttle as throttle_module
-from services.auth.sessions import store
 from services.auth.signin import WRONG_ACCOUNT
 from tests.support.auth_support import PASSWORD, accounts_env, add_account, sign_in
 
@@ -70,7 +68,7 @@ async def test_signing_in_records_who(user: User) -> None:
     entries = runtime.audit.entries(event='auth.sign_in')
     assert [e.actor for e in entries] == ['alice']
     assert PASSWORD not in entries[0].detail
-    (session,) = store.sessions_for('account-alice')
+    (session,) = runtime.sessions.sessions_for('account-alice')
     assert session.principal.user_id == 'alice'
     assert session.principal.credentials.user_id == 'alice'  # sent as X-User-ID
     assert session.principal.credentials.api_key == runtime.operator_credentials.api_key
@@ -88,13 +86,13 @@ async def test_a_non_admin_cannot_see_or_export_the_audit_log(user: User) -> Non
 
 async def test_guessing_is_paused_alike_for_real_and_unknown_names(user: User) -> None:
     for name in ('alice', 'nobody'):
-        signin_module.throttle.reset()
-        for _ in range(signin_module.throttle.max_failures):
+        runtime.auth.throttle.reset()
+        for _ in range(runtime.auth.throttle.max_failures):
             await sign_in(user, name, 'wrong guess')
             await user.should_see(WRONG_ACCOUNT, retries=50)
         await sign_in(user, name, PASSWORD if name == 'alice' else 'wrong guess')
         await user.should_see('Too many failed sign-in attempts. Try again in', retries=50)
-    assert store.sessions_for('account-alice') == []  # even the right password waits out the pause
+    assert runtime.sessions.sessions_for('account-alice') == []  # even the right password waits out the pause
 
 
 def test_the_pause_ends_after_its_window(monkeypatch: pytest.MonkeyPatch) -> None:

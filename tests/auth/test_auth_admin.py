@@ -13,7 +13,6 @@ from nicegui import ui
 from nicegui.testing import User
 
 from runtime import runtime
-from services.auth.sessions import store
 from tests.support.auth_support import accounts_env, add_account, sign_in
 from tests.support.studio_support import close_tab
 
@@ -95,7 +94,7 @@ async def test_an_admin_signs_someone_else_out(user: User, create_user: Callable
     alice = create_user()
     await sign_in(alice, 'alice', path='/login?redirect_to=/logout')
     await alice.should_see('Sign out of Agent Studio?', retries=100)
-    (alice_session,) = store.sessions_for('account-alice')
+    (alice_session,) = runtime.sessions.sessions_for('account-alice')
     # NiceGUI's simulation routes a redirect to whichever simulated browser last sent an update; with
     # alice's page still open, root's post-sign-in redirect to /admin can land on alice (403).
     close_tab(alice)
@@ -107,7 +106,7 @@ async def test_an_admin_signs_someone_else_out(user: User, create_user: Callable
     assert alice_session.sid not in page_html  # a session id is a bearer token: never sent to any browser
     user.find(marker='end-session').click()
     await user.should_see('Signed alice out.', retries=50)
-    assert store.peek(alice_session.sid) is None
+    assert runtime.sessions.peek(alice_session.sid) is None
     assert (await alice.http_client.get('/logout', follow_redirects=False)).status_code == 303
     assert runtime.audit is not None
     (entry,) = runtime.audit.entries(event='auth.session_ended')

@@ -9,7 +9,7 @@ from nicegui.storage import Storage
 from nicegui.testing import User
 
 from runtime import runtime
-from services.auth.sessions import owner_id_for, store
+from services.auth.sessions import owner_id_for
 from tests.conftest import TEST_KEY, TEST_SECRET
 from tests.support.auth_support import configure, files_containing
 from tests.support.sandbox_server import RunningSandbox
@@ -35,7 +35,7 @@ def form_values(user: User) -> list[str]:
 async def test_a_working_key_signs_in_and_is_kept_only_in_the_session(user: User) -> None:
     await connect(user, TEST_KEY, TEST_SECRET, 'byok-person')
     await user.should_see('Sign out of Agent Studio?', retries=50)
-    (session,) = store.sessions_for(owner_id_for('byok', 'byok-person', TEST_KEY))
+    (session,) = runtime.sessions.sessions_for(owner_id_for('byok', 'byok-person', TEST_KEY))
     assert session.principal.mode == 'byok'
     assert session.principal.credentials.api_secret.get() == TEST_SECRET
     assert session.principal.credentials.user_id == 'byok-person'

@@ -10,7 +10,7 @@ import pytest
 from nicegui.testing import User
 
 from runtime import runtime
-from services.auth.sessions import Session, store
+from services.auth.sessions import Session
 from services.core.settings import SettingsError, load_settings
 from tests.support.auth_support import configure
 
@@ -34,8 +34,8 @@ async def enter_demo(user: User) -> Session:
 
 
 def _all_sessions() -> list[Session]:
-    with store._lock:
-        return list(store._sessions.values())
+    with runtime.sessions._lock:
+        return list(runtime.sessions._sessions.values())
 
 
 async def test_one_click_enters_as_a_fresh_demo_user_on_the_sandbox(user: User,

@@ -9,9 +9,8 @@ from nicegui.testing import User
 
 from runtime import runtime
 from sandbox.config import SandboxConfig
-from services.auth.sessions import owner_id_for, store
+from services.auth.sessions import owner_id_for
 from services.core.secret import Secret, scrub
-from services.studio.jobs import get_jobs
 from tests.conftest import TEST_KEY, TEST_SECRET
 from tests.support.auth_support import configure
 from tests.support.sandbox_server import RunningSandbox
@@ -44,11 +43,11 @@ async def test_signing_out_cancels_covers_running_on_the_own_key(user: User, mon
     click(user, 'generate-cover')
     await see(user, 'cover-running')
     owner = owner_id_for('byok', 'leaving-early', TEST_KEY)
-    (job,) = get_jobs().jobs_for(owner, 'cover')
+    (job,) = runtime.jobs.jobs_for(owner, 'cover')
     assert job.running
 
     click(user, 'user-menu-button')
     click(user, 'sign-out')
     await eventually(lambda: not job.running, seconds=5, what='the cover job to stop')
-    assert store.sessions_for(owner) == []
+    assert runtime.sessions.sessions_for(owner) == []
     assert scrub(TEST_SECRET) != '[redacted]'  # not even the log scrubber holds it any more

@@ -11,10 +11,6 @@ from nicegui import ui
 from nicegui.testing import User
 
 from runtime import runtime
-from services.auth.sessions import store
-from services.studio.drafts import get_drafts
-from services.studio.jobs import get_jobs
-from services.studio.preview_urls import get_preview_signer
 from tests.support.sandbox_server import RunningSandbox
 from tests.support.studio_support import (
     FEMALE_LOOK,
@@ -56,13 +52,14 @@ async def test_two_people_generate_in_parallel_and_stay_apart(user: User, create
     alice_url, bob_url = await asyncio.gather(generate(alice, 'female', FEMALE_LOOK),
                                               generate(bob, 'male', MALE_LOOK))
 
-    jobs = get_jobs()
+    jobs = runtime.jobs
     (alice_job,) = jobs.jobs_for('account-alice', 'cover')
     (bob_job,) = jobs.jobs_for('account-bob', 'cover')
     assert alice_job.request['gender'] == 'female' and bob_job.request['gender'] == 'male'
     assert alice_url != bob_url
     # The platform saw each person's own X-User-ID.
-    sessions = {s.principal.user_id: s for owner in ('account-alice', 'account-bob') for s in store.sessions_for(owner)}
+    sessions = {s.principal.user_id: s for owner in ('account-alice', 'account-bob')
+                for s in runtime.sessions.sessions_for(owner)}
     assert sessions['alice'].principal.credentials.user_id == 'alice'
     assert sessions['bob'].principal.credentials.user_id == 'bob'
 
@@ -87,7 +84,7 @@ async def test_two_people_generate_in_parallel_and_stay_apart(user: User, create
     # Bob, opening the studio afresh, finds his own draft and cover, never Alice's.
     await bob.open('/studio')
     await see(bob, 'cover-preview', seconds=10)
-    signer = get_preview_signer()
+    signer = runtime.previews
     for element in bob.find(marker='cover-preview').elements:
         token = element.source.split('?')[0].rsplit('/', 1)[1]
         assert signer.verify(token, 'account-bob').item_id == bob_job.id
@@ -108,7 +105,7 @@ async def test_over_the_limit_the_person_is_told_when_to_try_again(user: User) -
         click(user, 'generate-cover')
         await user.should_see('You already have 2 cover generations running', retries=50)
         await user.should_see('Try again when one finishes')
-        assert get_jobs().jobs_for('account-alice', 'cover') == []  # nothing queued silently
+        assert runtime.jobs.jobs_for('account-alice', 'cover') == []  # nothing queued silently
     finally:
         for lease in held:
             lease.release()
@@ -128,5 +125,5 @@ async def test_a_tabs_upload_route_refuses_other_people(user: User, create_user:
 
     assert (await bob.http_client.post(url, files=files)).status_code == 403
     assert (await create_user().http_client.post(url, files=files)).status_code == 401
-    assert get_drafts().get('account-alice').ref is None  # nothing reached Alice's draft
+    assert runtime.drafts.get('account-alice').ref is None  # nothing reached Alice's draft
     assert (await alice.http_client.post(url, files=files)).status_code == 200

@@ -13,8 +13,6 @@ from nicegui import Client
 from nicegui.testing import User
 
 from runtime import runtime
-from services.auth import access
-from services.auth.sessions import store
 from services.cli.users import run as users_cli
 from tests.support.auth_support import accounts_env, add_account, sign_in
 
@@ -57,20 +55,20 @@ async def test_signing_out_in_one_window_ends_the_session_in_the_other(user: Use
                                                                       create_user: Callable[[], User]) -> None:
     await sign_in(user, 'alice', path='/login?redirect_to=/logout')
     await arrive(user, '/logout')
-    (session,) = store.sessions_for('account-alice')
+    (session,) = runtime.sessions.sessions_for('account-alice')
 
     other = await second_window(create_user, user)
     await other.open('/logout?x=1')
     assert other.back_history == ['/logout?x=1']
     other_client = other.client
-    assert other_client is not None and other_client.id in access.tabs_of(session.sid)
+    assert other_client is not None and other_client.id in runtime.sessions.tabs_of(session.sid)
     pushes = record_pushes(other_client)
 
     user.find(marker='logout-confirm').click()
     await arrive(user, '/login?reason=signed-out')
     await user.should_see(marker='login-reason')
 
-    assert store.peek(session.sid) is None
+    assert runtime.sessions.peek(session.sid) is None
     # The other window was told at once to go to the sign-in page, and back to its page afterwards.
     assert ('open', {'path': '/login?redirect_to=/logout%3Fx%3D1&reason=signed-out', 'new_tab': False}) in pushes
     # ...and whatever it asks for next is refused.
@@ -84,13 +82,13 @@ async def test_an_idle_session_expires_and_its_tab_is_sent_to_sign_in(user: User
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     await sign_in(user, 'alice', path='/login?redirect_to=/logout')
     await arrive(user, '/logout')
-    (session,) = store.sessions_for('account-alice')
+    (session,) = runtime.sessions.sessions_for('account-alice')
     assert user.client is not None
     pushes = record_pushes(user.client)
     session.last_seen -= 3600
-    monkeypatch.setattr(store, 'idle_timeout', 1800.0)
-    access.sweep()
-    assert store.peek(session.sid) is None
+    monkeypatch.setattr(runtime.sessions, 'idle_timeout', 1800.0)
+    runtime.access.sweep()
+    assert runtime.sessions.peek(session.sid) is None
     assert ('open', {'path': '/login?redirect_to=/logout&reason=expired', 'new_tab': False}) in pushes
 
 
@@ -99,14 +97,14 @@ async def test_removing_an_account_or_changing_its_password_ends_its_sessions(
         user: User, tmp_path: Path, command: list[str]) -> None:
     await sign_in(user, 'alice', path='/login?redirect_to=/logout')
     await arrive(user, '/logout')
-    (session,) = store.sessions_for('account-alice')
+    (session,) = runtime.sessions.sessions_for('account-alice')
     assert user.client is not None
     pushes = record_pushes(user.client)
 
     assert users_cli(['--data-dir', str(tmp_path), *command], stdin=io.StringIO('a brand new password\n'),
                      stdout=io.StringIO()) == 0
-    access.sweep()  # what the background sweep does every few seconds
-    assert store.peek(session.sid) is None
+    runtime.access.sweep()  # what the background sweep does every few seconds
+    assert runtime.sessions.peek(session.sid) is None
     assert any(kind == 'open' and data['path'].startswith('/login') for kind, data in pushes)
     response = await user.http_client.get('/logout', follow_redirects=False)
     assert response.status_code == 303

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.auth.accounts import AccountError, AccountStore, store_for
+from services.auth.accounts import AccountError, AccountStore
 from services.cli.users import run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ def test_add_list_passwd_admin_remove(tmp_path: Path) -> None:
     assert code == 0
     assert [line.split()[:2] for line in out.splitlines()] == [['alice', 'user'], ['root', 'admin']]
 
-    store = store_for(tmp_path)
+    store = AccountStore(tmp_path)
     assert store.verify('alice', 's3cret-pass') is not None
     assert cli(tmp_path, 'passwd', 'alice', '--password-stdin', stdin='another-pass\n')[0] == 0
     assert store.verify('alice', 's3cret-pass') is None

@@ -26,7 +26,7 @@ def principal(sandbox: RunningSandbox, name: str = 'alice') -> Principal:
 
 
 def manager(data_dir: Path, client: PlatformClient, *, per_user: int = 2) -> JobManager:
-    return JobManager(data_dir, platform=lambda: client, limits=GenerationLimits(per_user, 10),
+    return JobManager(data_dir, platform=client, limits=GenerationLimits(per_user, 10),
                       audit=AuditLog(data_dir / 'audit.sqlite3'))
 
 

@@ -10,9 +10,7 @@ import pytest
 from nicegui import app
 from nicegui.testing import User
 
-from services.studio.drafts import get_drafts
-from services.studio.jobs import get_jobs
-from services.studio.preview_urls import get_preview_signer
+from runtime import runtime
 from tests.support.sandbox_server import RunningSandbox
 from tests.support.studio_support import (
     FEMALE_LOOK,
@@ -43,7 +41,7 @@ async def test_generation_started_in_one_client_is_finished_in_later_ones(
     await choose_look(first, 'female', FEMALE_LOOK)
     click(first, 'generate-cover')
     await see(first, 'cover-running')
-    job = get_jobs().jobs_for(OWNER, 'cover')[0]
+    job = runtime.jobs.jobs_for(OWNER, 'cover')[0]
     close_tab(first)  # the first tab is closed while the cover is still generating
 
     second = create_user()  # another browser of the same person, while it is still running
@@ -58,7 +56,7 @@ async def test_generation_started_in_one_client_is_finished_in_later_ones(
     third = create_user()  # and one that connects after it finished
     await open_studio(third)
     await see(third, 'cover-preview')
-    assert get_drafts().get(OWNER).selected_cover_job == job.id
+    assert runtime.drafts.get(OWNER).selected_cover_job == job.id
     await third.should_see(content='Valid for')
 
 
@@ -67,12 +65,12 @@ async def test_another_person_does_not_see_my_covers(env: StudioEnv, create_user
     await open_studio(alice)
     await choose_look(alice, 'female', FEMALE_LOOK)
     click(alice, 'generate-cover')
-    await eventually(lambda: any(j.status == 'done' for j in get_jobs().jobs_for(OWNER, 'cover')), what='cover')
+    await eventually(lambda: any(j.status == 'done' for j in runtime.jobs.jobs_for(OWNER, 'cover')), what='cover')
     close_tab(alice)
     bob = create_user()
     await open_studio(bob, 'bob')
     await bob.should_not_see(marker='cover-preview')
-    assert get_jobs().jobs_for('account-bob') == []
+    assert runtime.jobs.jobs_for('account-bob') == []
 
 
 async def test_cover_image_url_works_only_for_its_owner(env: StudioEnv, create_user: Callable[[], User]) -> None:
@@ -80,9 +78,9 @@ async def test_cover_image_url_works_only_for_its_owner(env: StudioEnv, create_u
     await open_studio(alice)
     await choose_look(alice, 'female', FEMALE_LOOK)
     click(alice, 'generate-cover')
-    await eventually(lambda: any(j.status == 'done' for j in get_jobs().jobs_for(OWNER, 'cover')), what='cover')
-    job = get_jobs().jobs_for(OWNER, 'cover')[0]
-    url = get_preview_signer().url(OWNER, 'cover', job.id)
+    await eventually(lambda: any(j.status == 'done' for j in runtime.jobs.jobs_for(OWNER, 'cover')), what='cover')
+    job = runtime.jobs.jobs_for(OWNER, 'cover')[0]
+    url = runtime.previews.url(OWNER, 'cover', job.id)
 
     mine = await alice.http_client.get(url)
     assert mine.status_code == 200 and mine.headers['content-type'] == 'image/png'
@@ -131,7 +129,7 @@ async def test_first_visit_shows_options_in_the_browser_language(env: StudioEnv,
     await open_studio(user)
     click(user, 'gender-female')
     await see(user, content='東アジア系')
-    assert get_drafts().get(OWNER).options_language == 'ja'
+    assert runtime.drafts.get(OWNER).options_language == 'ja'
 
 
 async def test_after_a_restart_a_running_generation_shows_as_interrupted_with_regenerate(
@@ -144,10 +142,10 @@ async def test_after_a_restart_a_running_generation_shows_as_interrupted_with_re
     await choose_look(user, 'female', FEMALE_LOOK)
     click(user, 'generate-cover')
     await see(user, 'cover-running')
-    old = get_jobs()
+    old = runtime.jobs
     # What a new process finds on the same data directory: the job's record, still saying "running".
-    runtime.extras['jobs'] = JobManager(runtime.data_dir, platform=runtime.platform, limits=runtime.limits,
-                                        audit=runtime.audit)
+    runtime.jobs = JobManager(runtime.data_dir, platform=runtime.platform, limits=runtime.limits,
+                              audit=runtime.audit, drafts=runtime.drafts)
     old.close()
     env.sandbox.controller.config.latency = (0.0, 0.0)
     await user.open('/studio')
@@ -155,11 +153,10 @@ async def test_after_a_restart_a_running_generation_shows_as_interrupted_with_re
     await eventually(lambda: not shows(user, 'cover-running'), what='the running card to go')
     click(user, 'error-action')  # "Regenerate" on the interrupted job
     await see(user, 'cover-preview')
-    assert [j.status for j in get_jobs().jobs_for(OWNER, 'cover')] == ['done', 'interrupted']
+    assert [j.status for j in runtime.jobs.jobs_for(OWNER, 'cover')] == ['done', 'interrupted']
 
 
 async def test_options_are_fetched_once_for_many_page_views(env: StudioEnv, create_user: Callable[[], User]) -> None:
-    from services.studio.options_cache import get_options_cache
 
     for name in ('alice', 'bob'):  # two people with the same key share the cached options
         visitor = create_user()
@@ -170,7 +167,7 @@ async def test_options_are_fetched_once_for_many_page_views(env: StudioEnv, crea
             await visitor.open('/studio')  # reloads
             await see(visitor, 'tile-Age-18-25')
         close_tab(visitor)
-    assert get_options_cache().upstream_calls == 1
+    assert runtime.options.upstream_calls == 1
 
 
 @pytest.fixture
@@ -187,7 +184,7 @@ async def test_over_the_cover_limit_says_when_to_try_again(one_at_a_time: Studio
     await see(user, 'cover-running')
     click(user, 'generate-cover')
     assert user.notify.contains('the limit is 1 per person')
-    assert len(get_jobs().jobs_for(OWNER, 'cover')) == 1
+    assert len(runtime.jobs.jobs_for(OWNER, 'cover')) == 1
     click(user, 'cover-cancel')
-    await eventually(lambda: get_jobs().jobs_for(OWNER, 'cover')[0].status == 'cancelled', what='cancelled')
+    await eventually(lambda: runtime.jobs.jobs_for(OWNER, 'cover')[0].status == 'cancelled', what='cancelled')
     await eventually(lambda: not shows(user, 'cover-running'), what='the running card to go')

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from nicegui.testing import User
 
-from services.studio.drafts import get_drafts
-from services.studio.jobs import get_jobs
+from runtime import runtime
 from tests.support.sandbox_server import RunningSandbox
 from tests.support.studio_support import (
     FEMALE_LOOK,
@@ -31,11 +30,11 @@ OWNER = 'account-alice'
 
 
 def covers() -> list:
-    return get_jobs().jobs_for(OWNER, 'cover')
+    return runtime.jobs.jobs_for(OWNER, 'cover')
 
 
 def kept(look: dict[str, str], name: str = '') -> None:
-    draft = get_drafts().get(OWNER)
+    draft = runtime.drafts.get(OWNER)
     assert draft.look == look
     assert draft.name == name
 
@@ -86,14 +85,14 @@ async def test_create_upstream_10500_keeps_the_form_and_retry_works(env: StudioE
 
 async def test_expired_cover_cannot_be_used_and_says_why(env: StudioEnv, user: User) -> None:
     await open_studio(user)
-    get_jobs().cover_ttl = 1.0  # a cover that lives one second instead of thirty minutes
+    runtime.jobs.cover_ttl = 1.0  # a cover that lives one second instead of thirty minutes
     await ready_to_create(user)
     await see(user, 'cover-validity', content='Expired')
     await user.should_see(content='This cover has expired: the platform keeps a cover for 30 minutes')
     await eventually(lambda: not next(iter(user.find(marker='create-agent').elements)).enabled,
                      what='Create to be disabled')
     click(user, 'create-agent')
-    assert get_jobs().jobs_for(OWNER, 'create') == []
+    assert runtime.jobs.jobs_for(OWNER, 'create') == []
     kept(MALE_LOOK, 'Nova')
 
 
@@ -111,7 +110,7 @@ async def test_platform_side_expiry_is_explained_and_the_cover_marked(env: Studi
 
 async def test_cover_about_to_expire_is_flagged(env: StudioEnv, user: User) -> None:
     await open_studio(user)
-    get_jobs().cover_ttl = 200.0  # under the five-minute mark
+    runtime.jobs.cover_ttl = 200.0  # under the five-minute mark
     await ready_to_create(user)
     await see(user, 'cover-validity', content='Expires in 3:')
     await user.should_see(content='Create your agent within the next few minutes')
@@ -125,7 +124,7 @@ async def test_not_an_image_upload_is_refused_and_nothing_is_lost(env: StudioEnv
     await see(user, content='This photo could not be used')
     await user.should_see(content='This file is not an image we can read')
     await see(user, 'photo-upload')  # free to try another
-    assert get_drafts().get(OWNER).ref is None
+    assert runtime.drafts.get(OWNER).ref is None
     kept(FEMALE_LOOK)
 
 
@@ -165,4 +164,4 @@ async def test_too_large_upload_is_refused_with_the_limit(small_upload_env: Stud
     click(user, 'next-photo')
     await upload(user, 'astronaut.png')
     await see(user, content='the limit is 0.0 MB')
-    assert get_drafts().get(OWNER).ref is None
+    assert runtime.drafts.get(OWNER).ref is None

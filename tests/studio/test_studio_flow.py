@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from nicegui.testing import User
 
-from services.studio.drafts import get_drafts
-from services.studio.jobs import get_jobs
+from runtime import runtime
 from tests.support.sandbox_server import RunningSandbox
 from tests.support.studio_support import (
     FEMALE_LOOK,
@@ -42,13 +41,13 @@ def owner() -> str:
 async def test_female_path_without_photo_creates_an_agent(studio: User) -> None:
     user = studio
     await choose_look(user, 'female', FEMALE_LOOK)
-    draft = get_drafts().get(owner())
+    draft = runtime.drafts.get(owner())
     assert draft.look == FEMALE_LOOK
     click(user, 'next-photo')
     click(user, 'photo-skip')
     click(user, 'generate-cover')
     await see(user, 'cover-preview')
-    cover = get_jobs().jobs_for(owner(), 'cover')[0]
+    cover = runtime.jobs.jobs_for(owner(), 'cover')[0]
     assert cover.status == 'done' and cover.usable()
     await see(user, 'cover-validity', content='Valid for')
     click(user, 'next-details')
@@ -61,10 +60,10 @@ async def test_female_path_without_photo_creates_an_agent(studio: User) -> None:
     click(user, 'create-agent')
     await see(user, 'create-success')
     await user.should_see('Mia is ready')
-    created = get_jobs().jobs_for(owner(), 'create')[0]
+    created = runtime.jobs.jobs_for(owner(), 'create')[0]
     assert created.agent_id and created.request['breastSize'] == 'medium'
     await user.should_see(created.agent_id)
-    assert get_drafts().get(owner()).look == {}  # cleared for the next character
+    assert runtime.drafts.get(owner()).look == {}  # cleared for the next character
     assert cover.used_for == 'Mia' and not cover.usable()  # a cover becomes one agent only
     click(user, 'to-agents')
     await see(user, f'agent-{created.agent_id}')  # listed at once, no stale cache

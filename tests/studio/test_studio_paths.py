@@ -8,8 +8,7 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
-from services.studio.drafts import get_drafts
-from services.studio.jobs import get_jobs
+from runtime import runtime
 from tests.support.sandbox_server import RunningSandbox
 from tests.support.studio_support import (
     FEMALE_LOOK,
@@ -42,7 +41,7 @@ async def studio(env: StudioEnv, user: User) -> User:
 
 
 def covers() -> list:
-    return get_jobs().jobs_for(OWNER, 'cover')
+    return runtime.jobs.jobs_for(OWNER, 'cover')
 
 
 async def test_male_path_with_face_photo_regenerate_and_pick_the_first(studio: User) -> None:
@@ -52,7 +51,7 @@ async def test_male_path_with_face_photo_regenerate_and_pick_the_first(studio: U
     await upload(user, 'astronaut.png')
     await see(user, 'face-found')
     await see(user, 'photo-preview')
-    ref = get_drafts().get(OWNER).ref
+    ref = runtime.drafts.get(OWNER).ref
     assert ref is not None and ref.has_face and ref.ref_image_id
     click(user, 'next-cover')
     click(user, 'generate-cover')
@@ -63,15 +62,15 @@ async def test_male_path_with_face_photo_regenerate_and_pick_the_first(studio: U
     await eventually(lambda: len(covers()) == 2 and all(c.status == 'done' for c in covers()), what='second cover')
     first, second = covers()[1], covers()[0]
     await see(user, f'cover-thumb-{first.id}')
-    await eventually(lambda: get_drafts().get(OWNER).selected_cover_job == second.id, what='newest chosen')
+    await eventually(lambda: runtime.drafts.get(OWNER).selected_cover_job == second.id, what='newest chosen')
     click(user, f'cover-thumb-{first.id}')  # every cover of the session stays selectable
-    assert get_drafts().get(OWNER).selected_cover_job == first.id
+    assert runtime.drafts.get(OWNER).selected_cover_job == first.id
     type_into(user, 'name', 'Leo')
     select_value(user, 'voice', 'voice_m_deep')
     await create_enabled(user)
     click(user, 'create-agent')
     await see(user, 'create-success')
-    created = get_jobs().jobs_for(OWNER, 'create')[0]
+    created = runtime.jobs.jobs_for(OWNER, 'create')[0]
     assert created.source_cover_job == first.id
     assert created.request['coverId'] == first.cover_id and 'breastSize' not in created.request
     await user.should_see('Leo is ready')
@@ -86,12 +85,12 @@ async def test_no_face_photo_warns_and_offers_both_choices(studio: User) -> None
     await user.should_see(content='may look less like the person')
     click(user, 'photo-remove')
     await see(user, 'photo-upload')
-    assert get_drafts().get(OWNER).ref is None
+    assert runtime.drafts.get(OWNER).ref is None
     await upload(user, 'chelsea.png')
     await see(user, 'photo-continue')
     click(user, 'photo-continue')
     await see(user, content='No face found: continuing anyway.')
-    ref = get_drafts().get(OWNER).ref
+    ref = runtime.drafts.get(OWNER).ref
     assert ref is not None and ref.acknowledged and not ref.has_face
     click(user, 'generate-cover')
     await eventually(lambda: bool(covers()) and covers()[0].status == 'done', what='cover with no-face photo')
@@ -116,7 +115,7 @@ async def test_gender_change_reloads_options_and_clears_what_no_longer_exists(st
     click(user, 'gender-male')
     await see(user, 'tile-HairStyle-undercut')
     await eventually(lambda: user.notify.contains('Cleared body type, hair style'), what='a notice of what was cleared')
-    draft = get_drafts().get(OWNER)
+    draft = runtime.drafts.get(OWNER)
     # Kept: exists for both genders. Cleared: female-only body type, hair style, sizes and voice.
     assert draft.look == {'Age': '18-25', 'Ethnicity': 'east_asian', 'HairColor': 'black'}
     assert draft.voice is None
@@ -126,8 +125,8 @@ async def test_gender_change_reloads_options_and_clears_what_no_longer_exists(st
 async def test_surprise_me_fills_every_choice(studio: User) -> None:
     user = studio
     click(user, 'surprise')
-    await eventually(lambda: not get_drafts().get(OWNER).missing_look(), what='a random look')
-    draft = get_drafts().get(OWNER)
+    await eventually(lambda: not runtime.drafts.get(OWNER).missing_look(), what='a random look')
+    draft = runtime.drafts.get(OWNER)
     assert draft.gender in ('female', 'male')
     assert set(draft.look) == set(draft.look_categories())
 
@@ -144,7 +143,7 @@ async def test_reload_and_second_tab_restore_the_draft(env: StudioEnv, user: Use
     stepper = next(iter(user.find(kind=ui.stepper).elements))
     assert stepper.value == 'details'
     await see(user, 'tile-BodyType-curvy')
-    assert get_drafts().get(OWNER).look == FEMALE_LOOK
+    assert runtime.drafts.get(OWNER).look == FEMALE_LOOK
 
 
 def step_done(user: User, name: str) -> bool:
@@ -161,5 +160,5 @@ async def test_steps_are_done_by_their_content_not_their_position(studio: User) 
     click(user, 'photo-skip')  # deciding against a photo completes the step
     await eventually(lambda: step_done(user, 'photo'), what='Reference photo done')
     click(user, 'next-details')  # jumping ahead does not make the cover "done"
-    await eventually(lambda: get_drafts().get(OWNER).step == 'details', what='on Details')
+    await eventually(lambda: runtime.drafts.get(OWNER).step == 'details', what='on Details')
     assert not step_done(user, 'cover')

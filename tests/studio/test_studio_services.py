@@ -13,11 +13,11 @@ import pytest
 from nicegui.testing import User
 from PIL import Image
 
+from runtime import runtime
 from services.core.secret import Secret
 from services.platform.client import Credentials
 from services.platform.models import Option, Options
 from services.studio.drafts import DraftStore
-from services.studio.jobs import get_jobs
 from services.studio.media_store import make_preview, preview_from_data_url
 from services.studio.options_cache import OptionsCache
 from services.studio.preview_urls import MEDIA_PREFIX, PreviewDenied, PreviewSigner
@@ -226,7 +226,7 @@ async def test_studio_page_listens_to_its_jobs_while_open_and_stops_when_closed(
     env.sandbox.controller.config.latency = (1.0, 1.0)
     alice = create_user()
     await open_studio(alice)
-    jobs = get_jobs()
+    jobs = runtime.jobs
     assert jobs.listener_count('account-alice') == 1
     await choose_look(alice, 'female', FEMALE_LOOK)
     click(alice, 'generate-cover')

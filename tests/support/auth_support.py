@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 from nicegui.testing import User
 
-from services.auth import signin
-from services.auth.accounts import store_for
-from services.auth.sessions import store
+from services.auth.accounts import AccountStore
 from services.core.settings import get_settings
 
 OPERATOR_KEY = 'opkey_4f1c9a2b7d'
@@ -18,7 +16,8 @@ PASSWORD = 'correct horse battery'
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, data_dir: Path, **env: str) -> None:
-    """Set the environment main.py reads, and forget the cached settings and sign-in throttle."""
+    """Set the environment main.py reads and forget the cached settings (main.py then builds a fresh runtime:
+    no sessions, no sign-in throttle)."""
     monkeypatch.setenv('STUDIO_DATA_DIR', str(data_dir))
     for name in ('PLATFORM_BASE_URL', 'PLATFORM_API_KEY', 'PLATFORM_API_SECRET', 'STUDIO_AUTH_MODES',
                  'STUDIO_STORAGE_SECRET'):
@@ -26,8 +25,6 @@ def configure(monkeypatch: pytest.MonkeyPatch, data_dir: Path, **env: str) -> No
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
-    signin.throttle.reset()
-    store.end_all()  # the session table is process-wide: start every test without anyone signed in
 
 
 def accounts_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, *, modes: str = 'accounts') -> None:
@@ -37,7 +34,7 @@ def accounts_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, *, modes: str 
 
 
 def add_account(data_dir: Path, name: str, *, admin: bool = False, password: str = PASSWORD) -> None:
-    store_for(data_dir).add(name, password, admin=admin)
+    AccountStore(data_dir).add(name, password, admin=admin)
 
 
 async def sign_in(user: User, name: str, password: str = PASSWORD, *, path: str = '/login') -> None:
