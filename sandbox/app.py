@@ -28,6 +28,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from services.core.settings import SettingsError, parse_latency
 from services.platform.signing import request_body_fields
 
 from . import catalogue, cover_art, images, profiles, validation
@@ -529,8 +530,6 @@ async def latency_control(request: Request) -> Response:
     _loopback_only(request)
     config: SandboxConfig = request.app.state.sandbox.config
     if request.method == 'POST':
-        from services.core.settings import SettingsError, parse_latency
-
         try:
             spec = json.loads(await request.body() or b'{}')
             config.latency = parse_latency(str(spec.get('latency', '')), var='latency')
