@@ -11,6 +11,8 @@ from pathlib import Path
 from services.core.secret import Secret
 from services.core.settings import Settings, SettingsError, parse_latency
 
+from .faults import Faults, FaultSpecError
+
 DEMO_CREDENTIALS_FILE = 'demo-credentials.json'
 
 
@@ -37,8 +39,6 @@ class SandboxConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> SandboxConfig:
         """Raises SettingsError naming the variable for a bad SANDBOX_FAULTS or SANDBOX_SEED."""
-        from .faults import Faults, FaultSpecError
-
         try:
             Faults().load_spec(settings.sandbox_faults)
         except FaultSpecError as error:

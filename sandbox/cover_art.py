@@ -76,8 +76,8 @@ def draw_cover(attrs: Mapping[str, str | None], *, seed: int = 0, face: Image.Im
     """The portrait for these cover attributes; `face` (a crop of the reference photo) is worked in."""
     rng = _rng(seed, attrs)
     gender = attrs.get('gender') or 'female'
-    skin = hex_colour(catalogue.find('Ethnicity', attrs.get('ethnicity') or '').colour
-                      if catalogue.find('Ethnicity', attrs.get('ethnicity') or '') else None, (224, 176, 138))
+    ethnicity = catalogue.find('Ethnicity', attrs.get('ethnicity') or '')
+    skin = hex_colour(ethnicity.colour if ethnicity else None, (224, 176, 138))
     hair_choice = catalogue.find('HairColor', attrs.get('hairColor') or '')
     hair = hex_colour(hair_choice.colour if hair_choice else None, (60, 40, 30))
     hair = mix(hair, (200, 200, 200), _age_grey(attrs.get('age')))

@@ -12,8 +12,9 @@ from typing import Any
 from services.core.settings import Settings
 from services.platform.client import Credentials
 
-from .app import SandboxController, create_sandbox_app
+from .app import create_sandbox_app
 from .config import SandboxConfig, load_or_create_demo_key
+from .controller import SandboxController
 
 MOUNT_PATH = '/sandbox'
 LISTEN_ANYWHERE = ('', '0.0.0.0', '::', 'localhost', '127.0.0.1')

@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 
 import cv2
+import cv2.data  # cv2.data.haarcascades; named here because cv2's stubs do not list the submodule on the package
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
@@ -93,8 +94,14 @@ class FaceDetector:
         with self._lock:
             found = self._cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
                                                    minSize=(min_side, min_side))
-        boxes = [tuple(int(float(v) / scale + 0.5) for v in box) for box in found]
-        return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)  # type: ignore[return-value]
+        boxes = [(_unscale(x, scale), _unscale(y, scale), _unscale(w, scale), _unscale(h, scale))
+                 for x, y, w, h in found]
+        return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
+
+
+def _unscale(value: float, scale: float) -> int:
+    """A coordinate found on the downscaled image, back in the original's pixels (rounded)."""
+    return int(float(value) / scale + 0.5)
 
 
 _detector: FaceDetector | None = None

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from sandbox import validation
 from sandbox.config import SandboxConfig
 from services.core.secret import Secret
 from services.platform.client import Credentials, PlatformClient
@@ -333,8 +334,6 @@ async def test_restart_keeps_agents_covers_and_reference_images(sandbox_config: 
 def test_wire_bodies_of_the_typed_client_are_what_the_sandbox_validates() -> None:
     # Guard against drift between the client's models and the sandbox's field names.
     body = wire(CreateAgentRequest(**FEMALE, coverId='c', name='Mia', voiceId='voice_f_warm'))
-    from sandbox import validation
-
     fields = validation.create_fields(body)
     assert fields['name'] == 'Mia'
     assert fields['language'] == 'en'

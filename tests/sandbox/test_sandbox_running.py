@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from sandbox.__main__ import build_config, parse_args
 from sandbox.config import DEMO_CREDENTIALS_FILE
 from sandbox.embedded import mount_embedded_sandbox
 from services.core.secret import Secret
@@ -187,8 +188,6 @@ def test_standalone_server_starts_prints_keys_and_answers(tmp_path: Path) -> Non
 
 
 def test_standalone_without_keys_generates_and_keeps_a_demo_pair(tmp_path: Path) -> None:
-    from sandbox.__main__ import build_config, parse_args
-
     first = build_config(parse_args(['--data-dir', str(tmp_path)]))
     second = build_config(parse_args(['--data-dir', str(tmp_path)]))
     assert list(first.keys) == list(second.keys)
