@@ -20,11 +20,15 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
+# ruff check for mistakes and mypy for the type hints (files and settings in pyproject.toml). No `ruff format
+# --check`: the code keeps a hand style (aligned continuation lines, several arguments per line) that the
+# formatter has no setting for; it would rewrite 98 files without finding a single fault.
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	$(PY) -m bench

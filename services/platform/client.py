@@ -39,6 +39,7 @@ from services.platform.models import (
     CreatedAgent,
     Envelope,
     FaceCheck,
+    Gender,
     Option,
     Options,
     OptionsRequest,
@@ -134,7 +135,7 @@ class PlatformClient:
 
     # --- endpoints -------------------------------------------------------------------------------------
 
-    async def options(self, creds: Credentials, *, namespace: str = 'custom_agent', gender: str | None = None,
+    async def options(self, creds: Credentials, *, namespace: str = 'custom_agent', gender: Gender | None = None,
                       language: str | None = 'en') -> Options:
         body = wire(OptionsRequest(namespace=namespace, gender=gender, language=language))
         result = await self._call(creds, self.paths.options, json=body, idempotent=True)
@@ -234,21 +235,21 @@ class PlatformClient:
             envelope = None
         if status == 401:
             detail = envelope.message if envelope and envelope.message else 'authentication failed'
-            error = AuthenticationError(f'The platform refused the credentials: {detail}. Check the API key, '
-                                        f'secret and user id.', code=envelope.code if envelope else None,
-                                        trace_id=envelope.traceId if envelope else None, status=401)
-            error.server_timestamp = envelope.timestamp if envelope else None  # type: ignore[attr-defined]
-            raise error
+            refused = AuthenticationError(f'The platform refused the credentials: {detail}. Check the API key, '
+                                          f'secret and user id.', code=envelope.code if envelope else None,
+                                          trace_id=envelope.traceId if envelope else None, status=401)
+            refused.server_timestamp = envelope.timestamp if envelope else None
+            raise refused
         if envelope is None:
             what = 'is not JSON' if not _is_json(response.content) else 'is not the documented envelope'
             hint = ' The platform seems to be having problems; try again in a minute.' if status >= 500 else ''
             raise ProtocolError(f'The platform answered with something that {what} (HTTP {status}): '
                                 f'{_readable(snippet)!r}.{hint}', status=status, snippet=snippet)
         if not envelope.success:
-            error = BusinessError(envelope.message or f'The platform reported error {envelope.code}.',
-                                  code=envelope.code, trace_id=envelope.traceId, status=status)
-            error.retryable = status >= 500  # an envelope on HTTP 5xx is a server fault, like a bare 5xx
-            raise error
+            failed = BusinessError(envelope.message or f'The platform reported error {envelope.code}.',
+                                   code=envelope.code, trace_id=envelope.traceId, status=status)
+            failed.retryable = status >= 500  # an envelope on HTTP 5xx is a server fault, like a bare 5xx
+            raise failed
         if status >= 400:
             raise ProtocolError(f'The platform answered HTTP {status} with a success envelope.', status=status,
                                 snippet=snippet, trace_id=envelope.traceId)
@@ -256,7 +257,7 @@ class PlatformClient:
 
     def _learn_clock_skew(self, error: AuthenticationError) -> bool:
         """When the server's clock disagrees with ours, adopt its offset; True means: retry once."""
-        raw = getattr(error, 'server_timestamp', None)
+        raw = error.server_timestamp
         try:
             server_now = int(str(raw)) / 1000.0
         except (TypeError, ValueError):

@@ -31,6 +31,9 @@ class PlatformError(Exception):
 class AuthenticationError(PlatformError):
     """HTTP 401: missing header, clock skew, unknown key or wrong signature."""
 
+    # The envelope's `timestamp` on a 401, the server's clock in ms, from which the client learns its skew.
+    server_timestamp: str | int | None = None
+
 
 class BusinessError(PlatformError):
     """HTTP 200 with success: false. `code` is the platform's (10400, 10404, 10500, ...)."""

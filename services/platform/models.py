@@ -17,7 +17,7 @@ ALL_CATEGORIES = LOOK_CATEGORIES + DETAIL_CATEGORIES
 
 
 class _Wire(BaseModel):
-    # Unknown fields from the platform are kept, not rejected: the contract is partly assumed.
+    # Unknown fields from the platform are kept, not rejected: the contract (docs/platform-api.md) is partly assumed.
     model_config = ConfigDict(extra='allow', populate_by_name=True)
 
 
@@ -126,7 +126,7 @@ class AgentPage(_Wire):
     @model_validator(mode='before')
     @classmethod
     def _accept_list_aliases(cls, data: Any) -> Any:
-        # The shape is assumed; accept `list` or `items` in place of `records`.
+        # The shape is assumed (docs/platform-api.md, agent list); accept `list` or `items` in place of `records`.
         if isinstance(data, dict) and 'records' not in data:
             for alias in ('list', 'items'):
                 if isinstance(data.get(alias), list):

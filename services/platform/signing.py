@@ -1,4 +1,4 @@
-"""The platform's request signature, exactly as documented in platform-api.md.
+"""The platform's request signature, exactly as documented in docs/platform-api.md.
 
 signed string = METHOD \\n PATH \\n X-Timestamp \\n X-User-ID \\n canonicalQuery \\n canonicalBody
 signature     = lower-case hex HMAC-SHA256(key = API secret, message = signed string as UTF-8)

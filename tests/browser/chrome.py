@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from selenium import webdriver
 from selenium.common.exceptions import (
@@ -151,7 +151,8 @@ class Browser:
 
     # ----- waiting and finding -----
 
-    def wait(self, condition: Callable[[], T], timeout: float = 10, message: str = 'condition not met') -> T:
+    # `T | None` in, `T` out: it returns only once `condition` gives something truthy, so callers need no check.
+    def wait(self, condition: Callable[[], T | None], timeout: float = 10, message: str = 'condition not met') -> T:
         def attempt(_: object) -> T | bool:
             try:
                 return condition() or False
@@ -181,8 +182,10 @@ class Browser:
         self.wait(lambda: not self.has_text(text), timeout, f'text {getattr(text, "pattern", text)!r} stayed')
 
     def wait_any_text(self, *texts: str | re.Pattern[str], timeout: float = 10) -> str | re.Pattern[str]:
-        return self.wait(lambda: next((t for t in texts if self.has_text(t)), None), timeout,
-                         f'none of {texts!r} appeared')
+        shown = self.wait(lambda: next((t for t in texts if self.has_text(t)), None), timeout,
+                          f'none of {texts!r} appeared')
+        # The cast because mypy solves `T` as the join of str and Pattern (object), not their union.
+        return cast('str | re.Pattern[str]', shown)
 
     def visible(self, elements: list[WebElement]) -> list[WebElement]:
         shown = []

@@ -6,6 +6,7 @@ are server-side only and cannot be seen by a browser.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -96,12 +97,12 @@ def pick_look(browser: Browser, *, choice: int = 0) -> int:
         browser.js('arguments[0].scrollIntoView({block: "center"})', tile)
         tile.click()
         try:
-            browser.wait(lambda t=tile: is_selected(t), 4, 'a tile did not get selected')
+            browser.wait(functools.partial(is_selected, tile), 4, 'a tile did not get selected')
         except AssertionError:
             # Under a busy CPU the first click sometimes lands while the page is still scrolling; a person
             # would simply click again. A second miss is a real failure.
             tile.click()
-            browser.wait(lambda t=tile: is_selected(t), 10,
+            browser.wait(functools.partial(is_selected, tile), 10,
                          'a tile did not get selected, even on a second click')
     return len(grids)
 

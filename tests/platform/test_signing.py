@@ -1,4 +1,4 @@
-"""The request signature, byte for byte as platform-api.md documents it.
+"""The request signature, byte for byte as docs/platform-api.md documents it.
 
 References are computed independently of services.platform.signing wherever possible: the worked example is the
 documentation's literal string, HMACs come straight from hmac/hashlib, and JavaScript behaviour comes from
