@@ -97,7 +97,8 @@ class SandboxStore:
                                    (ref_id, api_key)).fetchone()
         if row is None:
             return None
-        return RefImageRow(ref_id, self.refs_dir / row[0], [tuple(b) for b in json.loads(row[1])])  # type: ignore[misc]
+        faces = [(int(x), int(y), int(w), int(h)) for x, y, w, h in json.loads(row[1])]
+        return RefImageRow(ref_id, self.refs_dir / row[0], faces)
 
     # --- covers ----------------------------------------------------------------------------------------
 

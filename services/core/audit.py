@@ -38,7 +38,8 @@ class AuditQuery:
     until: float | None = None
 
     def where(self) -> tuple[str, list[Any]]:
-        clauses, args = ['1=1'], []
+        clauses: list[str] = ['1=1']
+        args: list[Any] = []
         if self.actor:
             clauses.append("actor LIKE ? ESCAPE '\\'")
             args.append(f'%{_like(self.actor)}%')
@@ -102,7 +103,8 @@ class AuditLog:
 
     def entries(self, *, limit: int = 500, offset: int = 0, actor: str | None = None,
                 event: str | None = None) -> list[AuditEntry]:
-        sql, args = 'SELECT id, at, event, actor, detail, trace_id FROM audit WHERE 1=1', []
+        sql = 'SELECT id, at, event, actor, detail, trace_id FROM audit WHERE 1=1'
+        args: list[Any] = []
         if actor:
             sql, args = sql + ' AND actor = ?', [*args, actor]
         if event:

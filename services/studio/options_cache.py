@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from services.platform.client import Credentials
-from services.platform.models import Options
+from services.platform.models import Gender, Options
 
 CacheKey = tuple[str, str, str, str]
 
@@ -23,7 +23,8 @@ CacheKey = tuple[str, str, str, str]
 class Fetch(Protocol):
     """What the cache asks on a miss: `PlatformClient.options` in the app, a counting fake in tests."""
 
-    async def __call__(self, creds: Credentials, *, namespace: str, gender: str | None, language: str) -> Options: ...
+    async def __call__(self, creds: Credentials, *, namespace: str, gender: Gender | None,
+                       language: str) -> Options: ...
 
 MAX_ENTRIES = 256
 
@@ -44,12 +45,12 @@ class OptionsCache:
         self.upstream_calls = 0  # for tests and the admin view: how often the platform was actually asked
 
     @staticmethod
-    def key(creds: Credentials, namespace: str, gender: str | None, language: str) -> CacheKey:
+    def key(creds: Credentials, namespace: str, gender: Gender | None, language: str) -> CacheKey:
         # The key itself is never kept as a dictionary key (it would show up in any debug dump).
         key_id = hashlib.sha256(creds.api_key.encode()).hexdigest()[:16]
         return key_id, namespace, gender or '', language
 
-    async def get(self, creds: Credentials, *, gender: str | None, language: str = 'en',
+    async def get(self, creds: Credentials, *, gender: Gender | None, language: str = 'en',
                   namespace: str = 'custom_agent') -> Options:
         key = self.key(creds, namespace, gender, language)
         entry = self._entries.get(key)
