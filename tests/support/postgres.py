@@ -10,7 +10,8 @@ root: then the directory is given to the `postgres` user Debian's package create
 user through `runuser`. As any other user it simply runs as that user. The app connects over TCP with a password
 (scram-sha-256), as it would to a real server.
 
-Binaries are looked up in STUDIO_POSTGRES_BIN, then /usr/lib/postgresql/<newest>/bin, then PATH. Without them the
+Binaries are looked up in STUDIO_POSTGRES_BIN (only there, when set), else /usr/lib/postgresql/<newest>/bin, then
+PATH. Without them the
 tests that need a server are skipped with a reason, unless STUDIO_REQUIRE_POSTGRES=1 (CI), where that is a failure.
 """
 
@@ -40,7 +41,11 @@ class PostgresMissing(RuntimeError):
 
 def find_bin_dir() -> Path:
     configured = os.environ.get('STUDIO_POSTGRES_BIN', '').strip()
-    candidates = [Path(configured)] if configured else []
+    if configured:  # an explicit choice is the only one tried
+        if (Path(configured) / 'initdb').is_file() and (Path(configured) / 'pg_ctl').is_file():
+            return Path(configured)
+        raise PostgresMissing(f'STUDIO_POSTGRES_BIN={configured} holds no initdb and pg_ctl')
+    candidates = []
     debian = Path('/usr/lib/postgresql')
     if debian.is_dir():
         versions = [p for p in debian.iterdir() if p.name.isdigit()]
