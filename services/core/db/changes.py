@@ -1,0 +1,56 @@
+"""The cross-instance outbox: an instance records "something under `topic`/`key` changed" in the transaction that
+changed it, and every instance reads the rows after the last id it saw and tells its own pages.
+
+Polling an ever-growing id is portable (SQLite and PostgreSQL alike) and survives restarts and dropped connections,
+which a LISTEN/NOTIFY channel alone does not (a notification sent while an instance reconnects is lost). Its one
+trap: on PostgreSQL ids are handed out at INSERT but become visible at COMMIT, so two concurrent publishers can
+commit 8 before 7, and a reader that already moved past 8 would never see 7. `publish` therefore takes the outbox
+lock, held until its transaction ends, so ids become visible in order. (On SQLite the one writer at a time gives
+the same for free.) Keep publishing transactions short: they queue behind each other.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection
+
+from services.core.db.database import advisory_lock
+from services.core.db.schema import changes
+
+LOCK = 'changes-outbox'
+
+
+@dataclass(frozen=True)
+class Change:
+    id: int
+    topic: str
+    key: str
+    at: float
+
+
+def publish(connection: Connection, topic: str, key: str) -> int:
+    """Record a change in the caller's read-write transaction (it is seen only if that transaction commits)."""
+    advisory_lock(connection, LOCK)
+    result = connection.execute(insert(changes).values(topic=topic, key=key, at=time.time()))
+    inserted = result.inserted_primary_key
+    assert inserted is not None  # a single-row INSERT always has one
+    return int(inserted[0])
+
+
+def changes_after(connection: Connection, after_id: int, *, limit: int = 500) -> list[Change]:
+    """The changes with an id above `after_id`, oldest first (call again with the last id while a page is full)."""
+    rows = connection.execute(select(changes).where(changes.c.id > after_id).order_by(changes.c.id).limit(limit))
+    return [Change(id=row.id, topic=row.topic, key=row.key, at=row.at) for row in rows]
+
+
+def latest_id(connection: Connection) -> int:
+    """Where a starting instance begins reading: what happened before it started is in the tables already."""
+    return int(connection.execute(select(func.coalesce(func.max(changes.c.id), 0))).scalar_one())
+
+
+def purge(connection: Connection, older_than: float) -> int:
+    """Drop changes recorded before `older_than` (epoch seconds); every instance has read them long since."""
+    return int(connection.execute(delete(changes).where(changes.c.at < older_than)).rowcount or 0)

@@ -1,0 +1,153 @@
+"""Every table the app keeps, as SQLAlchemy Core `Table`s: the one description of the database.
+
+The migrations under `migrations/versions/` are frozen copies of this module at each revision (a migration must
+keep doing what it did when it was written, whatever this file becomes); tests/core/test_db.py compares a migrated
+database with this metadata, so the two cannot drift apart.
+
+Conventions, chosen so one schema serves SQLite and PostgreSQL alike:
+- times are seconds since the epoch in a double (`time.time()`, what the stores keep today), not SQL timestamps,
+  whose time-zone handling differs between the two;
+- structured values are JSON (JSONB on PostgreSQL) so a model can gain a field without a migration; columns are
+  only what a query filters or sorts on;
+- owner ids are the `Principal.owner_id` strings (`account-alice`, `byok-<digest>-<user>`, `demo-...`); there is no
+  owners table to point at (demo and own-key people have no account), hence no foreign keys to one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects import postgresql
+
+# Named constraints and indexes, so a later migration can drop or alter one by a name it knows on both databases.
+NAMING_CONVENTION = {
+    'ix': 'ix_%(table_name)s_%(column_0_N_name)s',
+    'uq': 'uq_%(table_name)s_%(column_0_N_name)s',
+    'ck': 'ck_%(table_name)s_%(constraint_name)s',
+    'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
+    'pk': 'pk_%(table_name)s',
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+OWNER = 160  # owner_id_for() builds at most 'byok-' + 12 + '-' + 64 characters; room to spare
+Json = JSON().with_variant(postgresql.JSONB(), 'postgresql')
+# SQLite only auto-numbers a column declared exactly INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit BIGSERIAL.
+Serial = BigInteger().with_variant(Integer(), 'sqlite')
+
+accounts = Table(
+    'accounts', metadata,
+    # Tool accounts (today's data/accounts.json). Passwords only as scrypt digests with their own salt and cost.
+    Column('name', String(64), primary_key=True),
+    Column('salt', String(64), nullable=False),  # hex; its first 16 characters are the session stamp
+    Column('digest', String(128), nullable=False),  # hex
+    Column('scrypt_n', Integer, nullable=False),
+    Column('scrypt_r', Integer, nullable=False),
+    Column('scrypt_p', Integer, nullable=False),
+    Column('is_admin', Boolean, nullable=False, default=False),
+    Column('created_at', Double, nullable=False),
+)
+
+sessions = Table(
+    'sessions', metadata,
+    # Who a browser is signed in as, readable by every instance. The key is a SHA-256 of the session id, never
+    # the id itself: someone who can read this table still cannot present a session.
+    Column('sid_hash', String(64), primary_key=True),
+    Column('owner_id', String(OWNER), nullable=False, index=True),
+    Column('user_id', String(200), nullable=False),  # sent as X-User-ID
+    Column('display_name', String(200), nullable=False),
+    Column('mode', String(16), nullable=False),  # 'account', 'byok' or 'demo'
+    Column('is_admin', Boolean, nullable=False, default=False),
+    Column('account_stamp', String(64), nullable=False, default=''),
+    Column('created_at', Double, nullable=False),
+    Column('last_seen', Double, nullable=False, index=True),  # the idle-expiry sweep
+    # A person's own key and secret, only ever stored sealed (encrypted with a key derived from the storage
+    # secret) by the sessions store; NULL for tool accounts and the demo, which sign with the operator's key.
+    Column('sealed_credentials', LargeBinary, nullable=True),
+)
+
+drafts = Table(
+    'drafts', metadata,
+    # The character a person is building (services/studio/drafts.py:Draft as JSON). `version` goes up on every
+    # save, so a write can be made conditional on the version it read (UPDATE ... WHERE version = :seen).
+    Column('owner_id', String(OWNER), primary_key=True),
+    Column('version', Integer, nullable=False, default=0),
+    Column('data', Json, nullable=False),
+    Column('updated_at', Double, nullable=False, index=True),  # untouched drafts are purged after 30 days
+)
+
+jobs = Table(
+    'jobs', metadata,
+    # Cover generations and agent creations. `instance` runs the job and renews `heartbeat_at`; a running job
+    # whose heartbeat stopped belongs to an instance that died, and any instance may mark it interrupted.
+    Column('id', String(64), primary_key=True),
+    Column('owner_id', String(OWNER), nullable=False),
+    Column('kind', String(16), nullable=False),  # 'cover' or 'create'
+    Column('status', String(16), nullable=False),  # 'running', 'done', 'failed', 'cancelled', 'interrupted'
+    Column('instance', String(100), nullable=True),
+    Column('heartbeat_at', Double, nullable=True),
+    Column('created_at', Double, nullable=False),
+    Column('data', Json, nullable=False),  # services/studio/jobs.py:Job as JSON (the request, never a credential)
+    Index(None, 'owner_id', 'created_at'),  # a person's jobs, newest first
+    Index(None, 'status', 'heartbeat_at'),  # running jobs whose instance stopped answering
+)
+
+audit = Table(
+    'audit', metadata,
+    # The same columns as services/core/audit.py's SQLite table, so its entries can be copied over as they are.
+    Column('id', Serial, primary_key=True, autoincrement=True),
+    Column('at', Double, nullable=False, index=True),
+    Column('event', String(64), nullable=False, index=True),
+    Column('actor', String(200), nullable=False),
+    Column('detail', Text, nullable=False),
+    Column('trace_id', String(200), nullable=True),
+)
+
+generation_leases = Table(
+    'generation_leases', metadata,
+    # One row per cover generation running anywhere, so the per-person and total limits hold across instances.
+    # Taken with advisory_lock(conn, 'generation-limits') held (count, then insert). A lease expires unless its
+    # instance renews it, so one that died does not keep people's slots forever.
+    Column('id', String(64), primary_key=True),
+    Column('owner_id', String(OWNER), nullable=False, index=True),
+    Column('kind', String(16), nullable=False, default='cover'),
+    Column('instance', String(100), nullable=False),
+    Column('started_at', Double, nullable=False),
+    Column('expires_at', Double, nullable=False, index=True),
+)
+
+images = Table(
+    'images', metadata,
+    # Covers, their previews and reference photos (today's CoverStore files), in the database so any instance can
+    # serve any person's image without a shared disk. `suffix` is '.png', '.jpg' or '.preview.jpg'.
+    Column('owner_id', String(OWNER), primary_key=True),
+    Column('item_id', String(80), primary_key=True),
+    Column('suffix', String(16), primary_key=True),
+    Column('content', LargeBinary, nullable=False),
+    Column('created_at', Double, nullable=False, index=True),  # covers are useless long after their 30 minutes
+)
+
+changes = Table(
+    'changes', metadata,
+    # The cross-instance outbox: "something of `key` under `topic` changed" (a job finished, a session ended).
+    # Each instance reads the rows after the last id it saw and tells its own pages; see services/core/db/changes.py
+    # for why ids become visible in order.
+    Column('id', Serial, primary_key=True, autoincrement=True),
+    Column('topic', String(32), nullable=False),  # 'jobs', 'drafts', 'sessions', ...
+    Column('key', String(200), nullable=False),  # usually an owner id
+    Column('at', Double, nullable=False, index=True),  # old rows are purged
+)
+
+TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, images, changes)
