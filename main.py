@@ -1,7 +1,7 @@
 """Agent Studio.
 
 `python main.py` starts the web app (on its embedded sandbox unless PLATFORM_BASE_URL is set);
-`python main.py users ...` manages tool accounts.
+`python main.py users ...` manages tool accounts; `python main.py db upgrade|current` migrates the database.
 
 Everything is wired here, once, in this order: settings → the runtime's services (runtime.py) → the access
 middleware → each feature's pages (`setup()` per module). Nothing registers itself on import.
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 
 from nicegui import app, ui
 
 from pages import admin, agents, create, home, login, logout, media
 from runtime import runtime
 from sandbox.embedded import mount_embedded_sandbox
+from services.cli.db import run as run_db_cli
 from services.cli.users import run as run_users_cli
 from services.core.secret import install_log_redaction
 from services.core.settings import SettingsError, get_settings
@@ -24,8 +26,9 @@ from services.core.storage_secret import resolve_storage_secret
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == 'users':
-        sys.exit(run_users_cli(sys.argv[2:]))
+    commands: dict[str, Callable[[list[str]], int]] = {'users': run_users_cli, 'db': run_db_cli}
+    if len(sys.argv) > 1 and sys.argv[1] in commands:
+        sys.exit(commands[sys.argv[1]](sys.argv[2:]))
     try:
         settings = get_settings()
         storage_secret = resolve_storage_secret(settings)

@@ -21,6 +21,7 @@ from services.auth.accounts import AccountStore
 from services.auth.sessions import Session, SessionStore
 from services.auth.signin import SignIn
 from services.core.audit import AuditLog
+from services.core.db import Database
 from services.core.loop import call_on_app_loop
 from services.core.settings import Settings
 from services.core.storage_secret import resolve_storage_secret
@@ -40,6 +41,7 @@ class Runtime:
     """Typed holder of the process-wide services. Attributes exist once `configure` has run."""
 
     settings: Settings
+    db: Database
     platform: PlatformClient
     # Credentials for tool accounts and the sandbox demo (never used for "bring your own key").
     operator_credentials: Credentials | None
@@ -79,6 +81,9 @@ class Runtime:
         self.settings = settings
         self.sandbox = sandbox
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Migrations run before anything reads the database; several instances starting at once migrate once.
+        self.db = Database(settings.database_url)
+        self.db.upgrade()
         base_url = sandbox.base_url if sandbox is not None else settings.base_url
         self.platform = PlatformClient.from_settings(settings, base_url=base_url)
         if sandbox is not None:
@@ -122,6 +127,7 @@ class Runtime:
             return
         self.jobs.close()
         self.audit.close()
+        self.db.close()
         self._configured = False
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.core.db.url import DatabaseUrlError, database_url
 from services.core.secret import Secret
 
 
@@ -49,6 +50,8 @@ class Settings:
     host: str = '0.0.0.0'
     port: int = 8080
     data_dir: Path = Path('data')
+    # Where everything the app keeps lives: SQLite in the data directory unless STUDIO_DATABASE_URL says otherwise.
+    database_url: str = ''
     storage_secret: Secret = field(default_factory=lambda: Secret(''))
     auth_modes: tuple[str, ...] = ()
     max_covers_per_user: int = 2
@@ -144,6 +147,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if port > 65535:
         raise SettingsError(f'STUDIO_PORT must be at most 65535, got {port}')
 
+    data_dir = Path(text('STUDIO_DATA_DIR', 'data')).expanduser()
+    try:
+        database = database_url(text('STUDIO_DATABASE_URL', ''), data_dir)
+    except DatabaseUrlError as error:
+        raise SettingsError(str(error)) from None
     return Settings(
         base_url=base_url,
         api_key=api_key,
@@ -155,7 +163,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         connect_timeout=number('PLATFORM_CONNECT_TIMEOUT', 10.0, minimum=0.1),
         host=text('STUDIO_HOST', '0.0.0.0'),
         port=port,
-        data_dir=Path(text('STUDIO_DATA_DIR', 'data')).expanduser(),
+        data_dir=data_dir,
+        database_url=database,
         storage_secret=Secret(text('STUDIO_STORAGE_SECRET', '')),
         auth_modes=modes,
         max_covers_per_user=int(number('STUDIO_MAX_COVERS_PER_USER', 2, minimum=1, integer=True)),
