@@ -28,7 +28,9 @@ import functools
 import hashlib
 import logging
 import math
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -233,17 +235,32 @@ class Database:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
+            # Writers wait this long for one another (and for other processes sharing the file) before
+            # DatabaseUnavailable('busy'). Set first, so the statements below wait too.
+            cursor.execute(f'PRAGMA busy_timeout={int(self.busy_timeout * 1000)}')
             # WAL: readers (the pages) do not wait for a writer (a finishing job), nor it for them.
-            cursor.execute('PRAGMA journal_mode=WAL')
+            _set_wal(cursor, self.busy_timeout)
             # With the default FULL every commit waits for an fsync (4-25 ms on this disk, measured by bench fig2).
             # NORMAL keeps WAL commits safe when the process dies; only an OS crash or power loss can drop the
             # last few.
             cursor.execute('PRAGMA synchronous=NORMAL')
-            # Writers wait this long for one another (and for other processes sharing the file) before
-            # DatabaseUnavailable('busy').
-            cursor.execute(f'PRAGMA busy_timeout={int(self.busy_timeout * 1000)}')
         finally:
             cursor.close()
+
+
+def _set_wal(cursor: Any, patience: float) -> None:
+    """Switch a file to WAL. On a new file several instances (or test threads) connecting at once race for the
+    exclusive lock the switch needs, and SQLite answers 'database is locked' there without calling the busy
+    handler (seen with four instances starting together): so retry, briefly, within the busy timeout."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            cursor.execute('PRAGMA journal_mode=WAL')
+            return
+        except sqlite3.OperationalError as error:
+            if 'locked' not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _sqlite_begin(connection: Connection) -> None:
