@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from services.core.storage import atomic_write
 from services.platform.models import FEMALE_ONLY_CATEGORIES, LOOK_CATEGORIES, Gender, Language
 
 log = logging.getLogger(__name__)
@@ -145,15 +144,8 @@ class DraftStore:
             return Draft()
 
     def _write(self, owner_id: str, data: dict[str, Any]) -> None:
-        path = self._path(owner_id)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix='.tmp-')
-        try:
-            with os.fdopen(fd, 'w') as handle:
-                json.dump(data, handle, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # Not durable (no fsync): saved on every change, from the event loop; a power loss costs the last edit.
+        atomic_write(self._path(owner_id), json.dumps(data, ensure_ascii=False))
 
 
 def get_drafts() -> DraftStore:

@@ -9,15 +9,14 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import os
 import re
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from PIL import Image
 
+from services.core.storage import atomic_write
 from services.studio.images import MAX_PIXELS
 
 log = logging.getLogger(__name__)
@@ -51,14 +50,7 @@ class CoverStore:
         """Write atomically (blocking: call from a thread for large files)."""
         target = self.path(owner_id, item_id, suffix)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix='.tmp-')
-        try:
-            with os.fdopen(fd, 'wb') as handle:
-                handle.write(content)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, content)
         return target
 
     def save_cover(self, owner_id: str, item_id: str, png: bytes, preview: bytes | None) -> Path:
