@@ -17,6 +17,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from services.core.errors import UserFacingError
 from services.core.storage import atomic_write
 
 # ~16 MiB and ~50 ms per hash: slow enough to make guessing expensive, fast enough for a sign-in.
@@ -30,7 +31,7 @@ NAME_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$')
 FILE_NAME = 'accounts.json'
 
 
-class AccountError(ValueError):
+class AccountError(UserFacingError, ValueError):
     """A request the account store refuses; the message says why and what is accepted."""
 
 

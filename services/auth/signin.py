@@ -16,6 +16,7 @@ from services.auth.accounts import AccountStore, store_for
 from services.auth.sessions import Principal, Session, owner_id_for, store
 from services.auth.throttle import FailureThrottle, TooManyAttempts
 from services.core.audit import SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, actor_for
+from services.core.errors import UserFacingError
 from services.core.secret import Secret
 from services.platform.client import Credentials
 from services.platform.errors import AuthenticationError, PlatformError, TransportError
@@ -29,10 +30,9 @@ MAX_KEY_LENGTH = 512
 throttle = FailureThrottle()
 
 
-class SignInError(Exception):
+class SignInError(UserFacingError):
     def __init__(self, user_message: str, *, kind: str = 'refused') -> None:
         super().__init__(user_message)
-        self.user_message = user_message
         # 'refused' (wrong password or key), 'unreachable' (the platform could not be asked), 'invalid' (form),
         # 'throttled', 'unavailable' (this way in is not configured)
         self.kind = kind

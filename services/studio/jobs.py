@@ -28,6 +28,7 @@ from pydantic import BaseModel, PrivateAttr
 
 from services.auth.sessions import Principal
 from services.core.audit import AuditLog
+from services.core.errors import UserFacingError
 from services.core.storage import open_sqlite
 from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError, PlatformError
@@ -49,12 +50,8 @@ INTERRUPTED_MESSAGE = ('This generation was interrupted because the studio resta
                        'Regenerate to try again with the same choices.')
 
 
-class JobRefused(Exception):
+class JobRefused(UserFacingError):
     """A job cannot start; `user_message` says why."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 class Job(BaseModel):
