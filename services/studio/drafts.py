@@ -20,11 +20,12 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from services.core.storage import atomic_write
-from services.platform.models import FEMALE_ONLY_CATEGORIES, LOOK_CATEGORIES, Gender, Language
+from services.platform.models import Gender, Language
+from services.studio import catalogue
+from services.studio.catalogue import OPTIONAL_DETAILS as OPTIONAL_DETAILS  # pages import it from here still
 
 log = logging.getLogger(__name__)
 STEPS = ('look', 'photo', 'cover', 'details', 'create')
-OPTIONAL_DETAILS = ('personality', 'occupation', 'relationship', 'fetish')
 _SAFE = re.compile(r'[^A-Za-z0-9_.-]')
 KEEP_UNTOUCHED = 30 * 24 * 3600.0  # demo visitors get a new owner id each time; their drafts should not pile up
 
@@ -60,9 +61,7 @@ class Draft(BaseModel):
     updated_at: float = 0.0
 
     def look_categories(self) -> tuple[str, ...]:
-        if self.gender == 'female':
-            return LOOK_CATEGORIES
-        return tuple(c for c in LOOK_CATEGORIES if c not in FEMALE_ONLY_CATEGORIES)
+        return catalogue.look_categories(self.gender)
 
     def missing_look(self) -> list[str]:
         if self.gender is None:
