@@ -7,9 +7,20 @@ audit log), each copy a little different. One copy here means a fix (an fsync, a
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import tempfile
 from pathlib import Path
+
+_UNSAFE = re.compile(r'[^A-Za-z0-9_.-]')
+
+
+def safe_filename(name: str, *, max_length: int = 120) -> str:
+    """`name` (an owner id) as one harmless file or folder name: other characters become '_', at most
+    `max_length` of them, and never empty, '.', '..' or hidden (a leading '.' becomes '_'), so a crafted name
+    cannot climb out of its folder nor pass for one of atomic_write's temporary files."""
+    cleaned = _UNSAFE.sub('_', name)[:max_length] or '_'
+    return '_' + cleaned[1:] if cleaned.startswith('.') else cleaned
 
 
 def atomic_write(path: Path | str, data: bytes | str, *, mode: int | None = None, durable: bool = False,

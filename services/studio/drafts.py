@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from pathlib import Path
@@ -19,14 +18,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from services.core.storage import atomic_write
+from services.core.storage import atomic_write, safe_filename
 from services.platform.models import Gender, Language
 from services.studio import catalogue
 from services.studio.catalogue import OPTIONAL_DETAILS as OPTIONAL_DETAILS  # pages import it from here still
 
 log = logging.getLogger(__name__)
 STEPS = ('look', 'photo', 'cover', 'details', 'create')
-_SAFE = re.compile(r'[^A-Za-z0-9_.-]')
 KEEP_UNTOUCHED = 30 * 24 * 3600.0  # demo visitors get a new owner id each time; their drafts should not pile up
 
 
@@ -128,7 +126,7 @@ class DraftStore:
         return self.save(owner_id)
 
     def _path(self, owner_id: str) -> Path:
-        return self.root / f'{_SAFE.sub("_", owner_id)[:120] or "_"}.json'
+        return self.root / f'{safe_filename(owner_id)}.json'
 
     def _load(self, owner_id: str) -> Draft:
         path = self._path(owner_id)

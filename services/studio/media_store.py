@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from services.core.storage import atomic_write
+from services.core.storage import atomic_write, safe_filename
 from services.studio.images import MAX_PIXELS
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,6 @@ PREVIEW_SUFFIX = '.preview.jpg'  # a '.' is never part of an item id, so this ca
 PREVIEW_WIDTH = 640
 PREVIEW_QUALITY = 85
 
-_SAFE = re.compile(r'[^A-Za-z0-9_.-]')
 _ID = re.compile(r'^[A-Za-z0-9_-]{1,80}$')
 
 
@@ -38,8 +37,7 @@ class CoverStore:
 
     def _folder(self, owner_id: str) -> Path:
         # Owner ids are slugs already; this keeps a crafted one from climbing out of the root.
-        name = _SAFE.sub('_', owner_id)[:120] or '_'
-        return self.root / name
+        return self.root / safe_filename(owner_id)
 
     def path(self, owner_id: str, item_id: str, suffix: str = '.png') -> Path:
         if not _ID.match(item_id):

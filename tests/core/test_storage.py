@@ -104,3 +104,18 @@ def test_open_sqlite_creates_the_folder_and_sets_wal_and_normal_sync(tmp_path: P
         assert rows == [(1,)]
     finally:
         db.close()
+
+
+@pytest.mark.parametrize(('name', 'expected'), [
+    ('account-alice', 'account-alice'),
+    ('byok-0123abcd-ada.l_x', 'byok-0123abcd-ada.l_x'),
+    ('a/b\\c d:é', 'a_b_c_d__'),
+    ('', '_'),
+    ('.', '_'),
+    ('..', '_.'),
+    ('.hidden', '_hidden'),
+    ('x' * 300, 'x' * 120),
+])
+def test_safe_filename_keeps_a_name_inside_its_folder(name: str, expected: str) -> None:
+    assert storage.safe_filename(name) == expected
+    assert (Path('/root') / storage.safe_filename(name)).parent == Path('/root')
