@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from services.core.errors import UserFacingError
+from services.core.storage import atomic_write
 
 # ~16 MiB and ~50 ms per hash: slow enough to make guessing expensive, fast enough for a sign-in.
 SCRYPT_N = 2 ** 14
@@ -30,7 +31,7 @@ NAME_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$')
 FILE_NAME = 'accounts.json'
 
 
-class AccountError(ValueError):
+class AccountError(UserFacingError, ValueError):
     """A request the account store refuses; the message says why and what is accepted."""
 
 
@@ -177,18 +178,8 @@ class AccountStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({'version': 1, 'accounts': {name: asdict(r) for name, r in sorted(records.items())}},
                           indent=2)
-        # Write a 0600 temporary file next to the real one and rename it over: readers never see half a file.
-        fd, tmp = tempfile.mkstemp(prefix='.accounts-', dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # 0600: password hashes. Durable: rare writes, and a lost one would undo an account or a password change.
+        atomic_write(self.path, text, mode=0o600, durable=True)
         with self._lock:
             self._cache_key = None
 

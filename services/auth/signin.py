@@ -18,6 +18,7 @@ from services.auth.accounts import AccountStore
 from services.auth.sessions import SESSION_KEY, Principal, Session, SessionStore, owner_id_for
 from services.auth.throttle import FailureThrottle, TooManyAttempts
 from services.core.audit import SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, AuditLog
+from services.core.errors import UserFacingError
 from services.core.secret import Secret
 from services.core.settings import Settings
 from services.platform.client import Credentials, PlatformClient
@@ -30,10 +31,9 @@ USER_ID_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$')
 MAX_KEY_LENGTH = 512
 
 
-class SignInError(Exception):
+class SignInError(UserFacingError):
     def __init__(self, user_message: str, *, kind: str = 'refused') -> None:
         super().__init__(user_message)
-        self.user_message = user_message
         # 'refused' (wrong password or key), 'unreachable' (the platform could not be asked), 'invalid' (form),
         # 'throttled', 'unavailable' (this way in is not configured)
         self.kind = kind

@@ -10,12 +10,13 @@ import threading
 import time
 from collections import deque
 
+from services.core.errors import UserFacingError
 
-class TooManyAttempts(Exception):
+
+class TooManyAttempts(UserFacingError):
     def __init__(self, retry_after: float) -> None:
         seconds = max(1, math.ceil(retry_after))
         super().__init__(f'Too many failed sign-in attempts. Try again in {seconds} seconds.')
-        self.user_message = str(self)
         self.retry_after = retry_after
 
 

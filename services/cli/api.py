@@ -33,6 +33,7 @@ from typing import Any, TextIO
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ValidationError
 
+from services.core.errors import UserFacingError
 from services.core.secret import mask
 from services.core.settings import Settings, SettingsError, load_settings
 from services.platform.client import Credentials, PlatformClient, SignedRequestInfo
@@ -78,8 +79,8 @@ environment: PLATFORM_BASE_URL, PLATFORM_API_KEY, PLATFORM_API_SECRET, PLATFORM_
 studio-user), PLATFORM_PATH_* (endpoint paths), PLATFORM_TIMEOUT, PLATFORM_SLOW_TIMEOUT, PLATFORM_CONNECT_TIMEOUT.'''
 
 
-class CliError(Exception):
-    """A failure before or around the API call, with the exit code it deserves."""
+class CliError(UserFacingError):
+    """A failure before or around the API call, with the exit code it deserves; the message is for the terminal."""
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)

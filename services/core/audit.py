@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from services.core.secret import scrub
+from services.core.storage import open_sqlite
 
 # The sign-in events; the studio records its own ('cover.generated', 'agent.created', ...).
 SIGN_IN = 'auth.sign_in'
@@ -85,14 +85,8 @@ class AuditEntry:
 
 class AuditLog:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute('PRAGMA journal_mode=WAL')
-        # Writes happen on the event loop; with the default FULL every commit waits for an fsync (4-25 ms on
-        # this disk, measured by bench fig2), which stalls every page. NORMAL keeps WAL commits safe when the
-        # process dies; only an OS crash or power loss can drop the last few.
-        self._db.execute('PRAGMA synchronous=NORMAL')
+        self._db = open_sqlite(path)
         self._db.execute('CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at REAL NOT NULL, '
                          'event TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT NOT NULL, trace_id TEXT)')
 

@@ -15,11 +15,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from services.core.db.url import DatabaseUrlError, database_url
+from services.core.errors import UserFacingError
 from services.core.secret import Secret
 
 
-class SettingsError(ValueError):
-    """A configuration value is missing or malformed; the message names the variable."""
+class SettingsError(UserFacingError, ValueError):
+    """A configuration value is missing or malformed; the message, for the operator, names the variable."""
 
 
 @dataclass(frozen=True)

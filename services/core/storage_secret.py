@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from services.core.settings import Settings, SettingsError
+from services.core.storage import atomic_write
 
 WEAK = {'', 'secret', 'changeme', 'change-me', 'password', 'storage-secret', 'placeholder', 'nicegui'}
 MIN_LENGTH = 32
@@ -25,13 +26,12 @@ def resolve_storage_secret(settings: Settings) -> str:
         return _read_existing(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
-    # O_EXCL: two processes starting at once must not each write their own secret.
+    # Exclusive: two processes starting at once must not each write their own secret; the loser reads the
+    # winner's, which only appears under its name once complete (O_EXCL alone let it read a still-empty file).
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        atomic_write(path, value, mode=0o600, durable=True, exclusive=True)
     except FileExistsError:
         return _read_existing(path)
-    with os.fdopen(fd, 'w') as handle:
-        handle.write(value)
     return value
 
 

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+from services.core.errors import UserFacingError
 
-class PlatformError(Exception):
+
+class PlatformError(UserFacingError):
     """Base class. `user_message` is what to show a person; `trace_id` goes in support requests."""
 
     retryable: bool = False
@@ -14,7 +16,6 @@ class PlatformError(Exception):
     def __init__(self, user_message: str, *, trace_id: str | None = None, code: int | None = None,
                  status: int | None = None) -> None:
         super().__init__(user_message)
-        self.user_message = user_message
         self.trace_id = trace_id
         self.code = code
         self.status = status

@@ -9,12 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Gender = Literal['male', 'female']
 Language = Literal['en', 'zh', 'ja']
 
-# The twelve categories the creation flow uses, in the order a person meets them.
-LOOK_CATEGORIES = ('Age', 'Ethnicity', 'BodyType', 'HairColor', 'HairStyle', 'BreastSize', 'ButtSize')
-DETAIL_CATEGORIES = ('Voice', 'Personality', 'Occupation', 'Relationship', 'Fetish')
-FEMALE_ONLY_CATEGORIES = ('BreastSize', 'ButtSize')
-ALL_CATEGORIES = LOOK_CATEGORIES + DETAIL_CATEGORIES
-
 
 class _Wire(BaseModel):
     # Unknown fields from the platform are kept, not rejected: the contract (docs/platform-api.md) is partly assumed.

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import re
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,12 +18,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from services.platform.models import FEMALE_ONLY_CATEGORIES, LOOK_CATEGORIES, Gender, Language
+from services.core.storage import atomic_write, safe_filename
+from services.platform.models import Gender, Language
+from services.studio import catalogue
+from services.studio.catalogue import OPTIONAL_DETAILS as OPTIONAL_DETAILS  # pages import it from here still
 
 log = logging.getLogger(__name__)
 STEPS = ('look', 'photo', 'cover', 'details', 'create')
-OPTIONAL_DETAILS = ('personality', 'occupation', 'relationship', 'fetish')
-_SAFE = re.compile(r'[^A-Za-z0-9_.-]')
 KEEP_UNTOUCHED = 30 * 24 * 3600.0  # demo visitors get a new owner id each time; their drafts should not pile up
 
 
@@ -61,9 +59,7 @@ class Draft(BaseModel):
     updated_at: float = 0.0
 
     def look_categories(self) -> tuple[str, ...]:
-        if self.gender == 'female':
-            return LOOK_CATEGORIES
-        return tuple(c for c in LOOK_CATEGORIES if c not in FEMALE_ONLY_CATEGORIES)
+        return catalogue.look_categories(self.gender)
 
     def missing_look(self) -> list[str]:
         if self.gender is None:
@@ -130,7 +126,7 @@ class DraftStore:
         return self.save(owner_id)
 
     def _path(self, owner_id: str) -> Path:
-        return self.root / f'{_SAFE.sub("_", owner_id)[:120] or "_"}.json'
+        return self.root / f'{safe_filename(owner_id)}.json'
 
     def _load(self, owner_id: str) -> Draft:
         path = self._path(owner_id)
@@ -145,12 +141,5 @@ class DraftStore:
             return Draft()
 
     def _write(self, owner_id: str, data: dict[str, Any]) -> None:
-        path = self._path(owner_id)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix='.tmp-')
-        try:
-            with os.fdopen(fd, 'w') as handle:
-                json.dump(data, handle, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # Not durable (no fsync): saved on every change, from the event loop; a power loss costs the last edit.
+        atomic_write(self._path(owner_id), json.dumps(data, ensure_ascii=False))

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from services.core.errors import UserFacingError
+
 ACCEPTED_FORMATS = {'JPEG': 'image/jpeg', 'PNG': 'image/png', 'WEBP': 'image/webp'}
 ACCEPTED_LABEL = 'JPEG, PNG or WebP'
 # 40 megapixels is more than any phone camera; a larger header is almost certainly a bomb.
@@ -28,12 +30,8 @@ MAX_SIDE = 2048
 JPEG_QUALITY = 90
 
 
-class ImageRejected(ValueError):
+class ImageRejected(UserFacingError, ValueError):
     """The file cannot be used; `user_message` says why in words a person understands."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from pydantic import BaseModel, PrivateAttr
 
 from services.auth.sessions import Principal
 from services.core.audit import AuditLog
+from services.core.errors import UserFacingError
+from services.core.storage import open_sqlite
 from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError, PlatformError
 from services.platform.models import CoverRequest, CreateAgentRequest, wire
@@ -49,12 +51,8 @@ INTERRUPTED_MESSAGE = ('This generation was interrupted because the studio resta
                        'Regenerate to try again with the same choices.')
 
 
-class JobRefused(Exception):
+class JobRefused(UserFacingError):
     """A job cannot start; `user_message` says why."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 class Job(BaseModel):
@@ -133,12 +131,7 @@ class JobManager:
         self._listeners: dict[str, list[Callable[[], None]]] = {}
         self._closed = False
         data_dir.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(data_dir / 'jobs.sqlite3', check_same_thread=False, isolation_level=None)
-        self._db.execute('PRAGMA journal_mode=WAL')
-        # Writes happen on the event loop; with the default FULL every commit waits for an fsync (4-25 ms on
-        # this disk, measured by bench fig2), which stalls every page. NORMAL keeps WAL commits safe when the
-        # process dies; only an OS crash or power loss can drop the last few.
-        self._db.execute('PRAGMA synchronous=NORMAL')
+        self._db = open_sqlite(data_dir / 'jobs.sqlite3')
         self._db.execute('CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, '
                          'created_at REAL NOT NULL, data TEXT NOT NULL)')
         self._recover()

@@ -10,13 +10,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from services.core.errors import UserFacingError
+
 TYPICAL_SECONDS = (30, 300)
 
 
-class LimitExceeded(Exception):
+class LimitExceeded(UserFacingError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
-        self.user_message = message
         self.retry_after = retry_after
 
 

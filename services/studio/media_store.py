@@ -9,15 +9,14 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import os
 import re
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from PIL import Image
 
+from services.core.storage import atomic_write, safe_filename
 from services.studio.images import MAX_PIXELS
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,6 @@ PREVIEW_SUFFIX = '.preview.jpg'  # a '.' is never part of an item id, so this ca
 PREVIEW_WIDTH = 640
 PREVIEW_QUALITY = 85
 
-_SAFE = re.compile(r'[^A-Za-z0-9_.-]')
 _ID = re.compile(r'^[A-Za-z0-9_-]{1,80}$')
 
 
@@ -39,8 +37,7 @@ class CoverStore:
 
     def _folder(self, owner_id: str) -> Path:
         # Owner ids are slugs already; this keeps a crafted one from climbing out of the root.
-        name = _SAFE.sub('_', owner_id)[:120] or '_'
-        return self.root / name
+        return self.root / safe_filename(owner_id)
 
     def path(self, owner_id: str, item_id: str, suffix: str = '.png') -> Path:
         if not _ID.match(item_id):
@@ -51,14 +48,7 @@ class CoverStore:
         """Write atomically (blocking: call from a thread for large files)."""
         target = self.path(owner_id, item_id, suffix)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix='.tmp-')
-        try:
-            with os.fdopen(fd, 'wb') as handle:
-                handle.write(content)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, content)
         return target
 
     def save_cover(self, owner_id: str, item_id: str, png: bytes, preview: bytes | None) -> Path:

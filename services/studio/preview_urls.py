@@ -14,12 +14,16 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from services.core.errors import UserFacingError
+
 MEDIA_PREFIX = '/media'
 KINDS = ('cover', 'cover-preview', 'ref')  # cover-preview: the display-sized copy of a cover
 MAX_REMEMBERED = 10_000  # tokens kept for reuse; older ones are dropped first
 
 
-class PreviewDenied(Exception):
+class PreviewDenied(UserFacingError):
+    """An image link that may not be served; `reason` (= `user_message`) is the text of the HTTP answer."""
+
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status

@@ -26,9 +26,19 @@ UPSTREAM = {'PLATFORM_BASE_URL': 'https://api.example.com', 'PLATFORM_API_KEY': 
             'PLATFORM_API_SECRET': 'settings-secret-9f8e7d6c'}
 
 
+def test_database_url_defaults_to_sqlite_in_the_data_dir_and_is_validated(tmp_path: Path) -> None:
+    assert load_settings({'STUDIO_DATA_DIR': str(tmp_path)}).database_url == f'sqlite:///{tmp_path}/studio.sqlite3'
+    url = 'postgresql+psycopg://studio:pw-123456@db.internal:5432/studio'
+    assert load_settings({'STUDIO_DATABASE_URL': url}).database_url == url
+    with pytest.raises(SettingsError) as refused:
+        load_settings({'STUDIO_DATABASE_URL': 'mysql://studio:hunter2-secret@db/studio'})
+    assert 'STUDIO_DATABASE_URL' in str(refused.value) and 'hunter2-secret' not in str(refused.value)
+
+
 def test_defaults() -> None:
     settings = load_settings({})
-    assert settings == Settings(auth_modes=('demo', 'accounts'), api_secret=settings.api_secret)
+    assert settings == Settings(auth_modes=('demo', 'accounts'), api_secret=settings.api_secret,
+                                database_url=f'sqlite:///{Path("data").resolve()}/studio.sqlite3')
     assert settings.base_url == '' and settings.uses_sandbox and not settings.has_operator_credentials
     assert settings.user_id == 'studio-user'
     assert settings.paths == EndpointPaths()

@@ -12,7 +12,7 @@ from PIL import Image
 from sandbox import catalogue
 from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError
-from services.platform.models import ALL_CATEGORIES, FEMALE_ONLY_CATEGORIES
+from services.studio.catalogue import ALL_CATEGORIES, FEMALE_ONLY_CATEGORIES
 from tests.support.sandbox_server import RunningSandbox
 
 
