@@ -6,8 +6,9 @@ from nicegui import ui
 
 from pages.studio.review import ReviewSection
 from pages.studio.section import Section
-from services.studio.drafts import OPTIONAL_DETAILS
-from services.studio.labels import CATEGORY_TITLES, LANGUAGES
+from services.studio import catalogue
+from services.studio.catalogue import OPTIONAL_DETAILS
+from services.studio.rules import LANGUAGES
 from services.studio.studio import Studio
 
 
@@ -47,11 +48,11 @@ class DetailsStep(Section):
                         LANGUAGES, value=draft.language, on_change=lambda e: studio.set_detail('language', e.value)) \
                         .props('no-caps unelevated toggle-color=primary').mark('language')
                 for name in OPTIONAL_DETAILS:
-                    category = name.capitalize()
-                    choices = studio.choices(category)
+                    detail = catalogue.by_draft_field(name)
+                    choices = studio.choices(detail.code)
                     self.fields[name] = ui.select(
                         choices, value=getattr(draft, name) if getattr(draft, name) in choices else None,
-                        label=f'{CATEGORY_TITLES[category]} (optional)', clearable=True,
+                        label=f'{detail.title} (optional)', clearable=True,
                         on_change=lambda e, n=name: studio.set_detail(n, e.value)) \
                         .props('outlined options-dense').classes('w-full').mark(name)
             with ui.column().classes('gap-2 w-full'):

@@ -12,8 +12,9 @@ from components.error_box import error_box
 from components.tiles import TileGrid, choice_tile
 from pages.studio.section import Section
 from services.platform.models import Gender
-from services.studio.labels import CATEGORY_TITLES, LANGUAGES
+from services.studio import catalogue
 from services.studio.messages import describe
+from services.studio.rules import LANGUAGES
 from services.studio.studio import Studio
 
 GENDERS: tuple[Gender, ...] = get_args(Gender)
@@ -64,7 +65,7 @@ class LookStep(Section):
             options = studio.options.get(category, [])
             with ui.column().classes('w-full gap-2 mt-2'):
                 with ui.row().classes('items-baseline gap-2'):
-                    ui.label(CATEGORY_TITLES[category]).classes('text-base font-semibold')
+                    ui.label(catalogue.title(category)).classes('text-base font-semibold')
                     hint = ui.label('choose one').classes('text-xs text-amber-700')
                     hint.visible = not draft.look.get(category)
                     self.hints[category] = hint

@@ -13,14 +13,11 @@ from services.auth.sessions import Principal
 from services.platform.client import PlatformClient
 from services.platform.errors import PlatformError
 from services.platform.models import AgentListRequest, AgentPage, AgentRecord
+from services.studio import catalogue
 
 PAGE_SIZES = (12, 24, 48)
 # Shown on each card, in this order, when the record carries them.
 CARD_FIELDS = ('gender', 'age', 'ethnicity', 'bodyType', 'hairColor', 'hairStyle')
-FIELD_CATEGORIES = {'age': 'Age', 'ethnicity': 'Ethnicity', 'bodyType': 'BodyType', 'hairColor': 'HairColor',
-                    'hairStyle': 'HairStyle', 'breastSize': 'BreastSize', 'buttSize': 'ButtSize',
-                    'voiceId': 'Voice', 'personality': 'Personality', 'occupation': 'Occupation',
-                    'relationship': 'Relationship', 'fetish': 'Fetish'}
 
 
 class AgentList:
@@ -88,8 +85,8 @@ def main_attributes(record: AgentRecord) -> list[str]:
         value = record.gender if field == 'gender' else extra.get(field)
         if not value:
             continue
-        category = FIELD_CATEGORIES.get(field)
-        text = labels.get(category) if category else None
+        category = catalogue.by_wire_field(field)
+        text = labels.get(category.code) if category else None
         found.append(str(text or value).replace('_', ' ').capitalize() if field == 'gender' else str(text or value))
     return found
 

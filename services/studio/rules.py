@@ -8,11 +8,14 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from services.platform.models import CoverRequest, CreateAgentRequest, Options
-from services.studio.drafts import OPTIONAL_DETAILS, Draft
+from services.studio import catalogue
+from services.studio.catalogue import OPTIONAL_DETAILS
+from services.studio.drafts import Draft
 from services.studio.jobs import Job
-from services.studio.labels import CATEGORY_TITLES, LANGUAGES, wire_field
 from services.studio.messages import EXPIRED_COVER
 
+# The languages option labels can be shown in, which are also the languages an agent can speak.
+LANGUAGES = {'en': 'English', 'zh': '中文', 'ja': '日本語'}
 NONE_CHOSEN = '—'
 LOOK_CHANGED_NOTE = ('You changed the look after this cover was generated. The agent gets the look shown on the '
                      'cover; regenerate to use your new choices.')
@@ -33,12 +36,12 @@ def choices(options: Options, category: str) -> dict[str, str]:
 
 def missing_titles(draft: Draft) -> list[str]:
     """The look categories still to choose, as a sentence names them ('body type')."""
-    return [CATEGORY_TITLES.get(c, c).lower() for c in draft.missing_look()]
+    return [catalogue.title(c).lower() for c in draft.missing_look()]
 
 
 def look_summary(draft: Draft, options: Options) -> list[str]:
     """The chosen look, one short text per choice. Sizes share their labels ("Medium"), so they say what they are."""
-    return [(f'{CATEGORY_TITLES[c]}: ' if c in ('BreastSize', 'ButtSize') else '') + label(options, c, draft.look[c])
+    return [(f'{catalogue.title(c)}: ' if c in ('BreastSize', 'ButtSize') else '') + label(options, c, draft.look[c])
             for c in draft.look_categories() if draft.look.get(c)]
 
 
@@ -53,13 +56,13 @@ def clear_unavailable(draft: Draft, options: Options) -> list[str]:
         if category not in allowed or code not in codes(category):
             del draft.look[category]
             if category in allowed:
-                cleared.append(CATEGORY_TITLES[category].lower())
+                cleared.append(catalogue.title(category).lower())
     if draft.voice and draft.voice not in codes('Voice'):
         draft.voice = None
         cleared.append('voice')
     for name in OPTIONAL_DETAILS:
         value = getattr(draft, name)
-        if value and value not in codes(name.capitalize()):
+        if value and value not in codes(catalogue.by_draft_field(name).code):
             setattr(draft, name, None)
             cleared.append(name)
     return cleared
@@ -67,7 +70,7 @@ def clear_unavailable(draft: Draft, options: Options) -> list[str]:
 
 def cover_request(draft: Draft) -> CoverRequest:
     """What the platform is asked to paint. Raises ValidationError when the look is incomplete."""
-    fields = {wire_field(c): draft.look.get(c) for c in draft.look_categories()}
+    fields = {catalogue.wire_field(c): draft.look.get(c) for c in draft.look_categories()}
     ref_id = draft.ref.ref_image_id if draft.ref is not None else None
     return CoverRequest(gender=draft.gender, refImageId=ref_id, **fields)  # type: ignore[arg-type]
 
@@ -112,13 +115,14 @@ def review_rows(draft: Draft, options: Options) -> list[tuple[str, str]]:
     """Every choice with its label, in the order the steps ask for them."""
     rows = [('Gender', (draft.gender or NONE_CHOSEN).capitalize())]
     for category in draft.look_categories():
-        rows.append((CATEGORY_TITLES[category], label(options, category, draft.look.get(category))))
+        rows.append((catalogue.title(category), label(options, category, draft.look.get(category))))
     rows.append(('Reference photo', 'None' if draft.ref is None else
                  ('Face found' if draft.ref.has_face else 'No face (used anyway)')))
     rows += [('Name', draft.name.strip() or NONE_CHOSEN), ('Voice', label(options, 'Voice', draft.voice)),
              ('Language', LANGUAGES.get(draft.language, draft.language))]
     for name in OPTIONAL_DETAILS:
-        rows.append((CATEGORY_TITLES[name.capitalize()], label(options, name.capitalize(), getattr(draft, name))))
+        detail = catalogue.by_draft_field(name)
+        rows.append((detail.title, label(options, detail.code, getattr(draft, name))))
     return rows
 
 

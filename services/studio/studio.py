@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from services.auth.sessions import Principal
+from services.core.errors import UserFacingError
 from services.platform.client import PlatformClient
 from services.platform.errors import PlatformError
 from services.platform.models import CoverRequest, Gender, Options
 from services.studio import rules
-from services.studio.drafts import OPTIONAL_DETAILS, STEPS, Draft, DraftStore
+from services.studio.catalogue import OPTIONAL_DETAILS
+from services.studio.drafts import STEPS, Draft, DraftStore
 from services.studio.images import ACCEPTED_LABEL, ImageRejected
 from services.studio.jobs import Job, JobManager, JobRefused
-from services.studio.labels import LANGUAGES
 from services.studio.messages import describe
 from services.studio.options_cache import OptionsCache
 from services.studio.photos import check_photo, forget_photo
@@ -34,21 +35,16 @@ from services.studio.photos import check_photo, forget_photo
 Refusal = tuple[str, str | None]  # (what to tell the person, the platform's traceId if it said no)
 
 
-class NotReady(Exception):
+class NotReady(UserFacingError):
     """The studio cannot do that yet; `user_message` says why, `step` is where to fix it (if elsewhere)."""
 
     def __init__(self, user_message: str, *, step: str | None = None) -> None:
         super().__init__(user_message)
-        self.user_message = user_message
         self.step = step
 
 
-class InvalidChoices(Exception):
+class InvalidChoices(UserFacingError):
     """The choices would be refused by the platform (checked before asking it); `user_message` says why."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 @dataclass(frozen=True)
@@ -178,7 +174,7 @@ class Studio:
         return await self.load_options()
 
     async def choose_options_language(self, language: str) -> list[str]:
-        if language == self.draft.options_language or language not in LANGUAGES:
+        if language == self.draft.options_language or language not in rules.LANGUAGES:
             return []
         self.draft.options_language = language
         self._save()
