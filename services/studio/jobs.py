@@ -25,96 +25,36 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, PrivateAttr
+from typing import Any
 
 from services.auth.sessions import Principal
 from services.core.audit import AuditLog
-from services.core.errors import UserFacingError
 from services.core.storage import open_sqlite
 from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError, PlatformError
 from services.platform.models import CoverRequest, CreateAgentRequest, wire
 from services.studio.drafts import DraftStore
 from services.studio.images import ImageRejected, decode_data_url_to_png
+from services.studio.job import (
+    COVER_TTL,
+    EXPECTED_SECONDS,
+    EXPIRY_WARNING,
+    INTERRUPTED_MESSAGE,
+    KEEP_FINISHED,
+    Job,
+    JobKind,
+    JobRefused,
+    JobStatus,
+)
 from services.studio.limits import GenerationLimits
 from services.studio.media_store import PREVIEW_SUFFIX, CoverStore, preview_from_data_url
 from services.studio.messages import EXPIRED_COVER, describe
 
 log = logging.getLogger(__name__)
 
-JobKind = Literal['cover', 'create']
-JobStatus = Literal['running', 'done', 'failed', 'cancelled', 'interrupted']
-COVER_TTL = 30 * 60.0  # the platform keeps a coverId valid for 30 minutes
-EXPIRY_WARNING = 5 * 60.0  # flag a cover this long before it expires
-EXPECTED_SECONDS = (30, 300)
-KEEP_FINISHED = 24 * 3600.0  # older finished jobs (and their files) are dropped at start-up
-INTERRUPTED_MESSAGE = ('This generation was interrupted because the studio restarted before it finished. '
-                       'Regenerate to try again with the same choices.')
-
-
-class JobRefused(UserFacingError):
-    """A job cannot start; `user_message` says why."""
-
-
-class Job(BaseModel):
-    id: str
-    owner_id: str
-    actor: str  # the user id, for the audit log
-    kind: JobKind
-    status: JobStatus = 'running'
-    created_at: float
-    finished_at: float | None = None
-    request: dict[str, Any]  # the wire body (never any credential)
-    trace_id: str | None = None
-    # cover jobs
-    cover_id: str | None = None
-    expires_at: float | None = None
-    has_image: bool = False
-    used_for: str | None = None  # the agent this cover became (the platform takes a cover only once)
-    # create jobs
-    agent_id: str | None = None
-    agent_name: str | None = None
-    cover_url: str | None = None
-    source_cover_job: str | None = None
-    # failures
-    error_message: str | None = None
-    error_code: int | None = None
-    error_expired_cover: bool = False
-
-    _finished: asyncio.Event | None = PrivateAttr(default=None)
-
-    @property
-    def running(self) -> bool:
-        return self.status == 'running'
-
-    def elapsed(self, now: float | None = None) -> float:
-        end = self.finished_at if self.finished_at is not None else (now or time.time())
-        return max(0.0, end - self.created_at)
-
-    def seconds_left(self, now: float | None = None) -> float | None:
-        """Validity left of a finished cover; None when there is no cover."""
-        if self.kind != 'cover' or self.status != 'done' or self.expires_at is None:
-            return None
-        return self.expires_at - (now or time.time())
-
-    def usable(self, now: float | None = None) -> bool:
-        left = self.seconds_left(now)
-        return left is not None and left > 0 and bool(self.cover_id) and not self.used_for
-
-    def expiring_soon(self, now: float | None = None) -> bool:
-        left = self.seconds_left(now)
-        return left is not None and 0 < left <= EXPIRY_WARNING
-
-    def cover_request(self) -> CoverRequest:
-        return CoverRequest.model_validate(self.request)
-
-    async def wait(self) -> Job:
-        if self._finished is not None and self.running:
-            await self._finished.wait()
-        return self
-
+# The record's names, importable from the runner as before.
+__all__ = ['COVER_TTL', 'EXPECTED_SECONDS', 'EXPIRY_WARNING', 'INTERRUPTED_MESSAGE', 'KEEP_FINISHED', 'Job',
+           'JobKind', 'JobManager', 'JobRefused', 'JobStatus']
 
 class JobManager:
     def __init__(self, data_dir: Path, *, platform: PlatformClient, limits: GenerationLimits,
@@ -273,10 +213,7 @@ class JobManager:
             self._stopped(job)
             raise
         except Exception as error:
-            log.exception('cover job %s failed unexpectedly', job.id)
-            job.error_message = f'Something went wrong in the studio while generating ({type(error).__name__}).'
-            self._finish(job, 'failed')
-            self._record('cover.failed', job, f'job {job.id}: {type(error).__name__}')
+            self._crashed(job, error, 'generating', 'cover.failed')
         finally:
             release()
 
@@ -300,9 +237,7 @@ class JobManager:
             self._stopped(job)
             raise
         except Exception as error:
-            log.exception('create job %s failed unexpectedly', job.id)
-            job.error_message = f'Something went wrong in the studio while creating ({type(error).__name__}).'
-            self._finish(job, 'failed')
+            self._crashed(job, error, 'creating', 'agent.failed')
 
     def _update_draft(self, job: Job, *, clear: bool = False, **changes: Any) -> None:
         """Tell the owner's draft what the finished job means for it. A draft that cannot be written must not
@@ -346,6 +281,13 @@ class JobManager:
         job.trace_id = error.trace_id
         job.error_expired_cover = isinstance(error, BusinessError) and error.expired_cover
         self._finish(job, 'failed')
+
+    def _crashed(self, job: Job, error: Exception, doing: str, event: str) -> None:
+        """A bug of ours, not the platform's: the person is told so in words, the log gets the traceback."""
+        log.exception('%s job %s failed unexpectedly', job.kind, job.id)
+        job.error_message = f'Something went wrong in the studio while {doing} ({type(error).__name__}).'
+        self._finish(job, 'failed')
+        self._record(event, job, f'job {job.id}: {type(error).__name__}')
 
     def _stopped(self, job: Job) -> None:
         if job.id in self._cancel_requested:
