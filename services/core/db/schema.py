@@ -173,7 +173,7 @@ request_log = Table(
     Column('call_id', String(32), nullable=False),  # the attempts of one call share it
     Column('attempt', Integer, nullable=False),  # 1 for the first try, 2.. for retries
     Column('clock_offset', Double, nullable=False),  # seconds added to our clock for the signature (skew correction)
-    Column('resigned', Boolean, nullable=False),  # re-sent with a corrected clock after a 401 showed the skew
+    Column('resigned', Boolean, nullable=False),  # signed with a clock the call corrected after a 401 showed skew
     Column('detail', Json, nullable=False),  # URL, signed string, masked headers, elided bodies (RequestDetail)
     Index(None, 'owner_id', 'id'),  # a person's requests, newest first
 )
