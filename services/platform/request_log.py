@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
@@ -241,7 +242,7 @@ def _row_or_none(exchange: Exchange) -> dict[str, Any] | None:
 def row_for(exchange: Exchange) -> dict[str, Any]:
     """The table row for one exchange: nothing in it is the key, the secret or image data."""
     request, response, error = exchange.request, exchange.response, exchange.error
-    headers = list(request.headers.items()) if request is not None else []
+    headers = _as_sent(request.headers) if request is not None else []
     authorization = next((v for k, v in headers if k.lower() == 'authorization'), '')
     api_key = authorization.partition(' ')[2].strip()
     response_type = response.headers.get('content-type', '') if response is not None else ''
@@ -249,7 +250,7 @@ def row_for(exchange: Exchange) -> dict[str, Any]:
     detail = capture(request.method if request is not None else 'POST',
                      str(request.url) if request is not None else exchange.path, headers,
                      request.content if request is not None else b'', exchange.signed_string, api_key=api_key,
-                     response_headers=list(response.headers.items()) if response is not None else [],
+                     response_headers=_as_sent(response.headers) if response is not None else [],
                      response_content=response_content, response_type=response_type)
     # The kept text is the answer with its data URLs elided, still JSON and a fraction of a cover's megabytes.
     kept = detail.response_body
@@ -280,6 +281,11 @@ def row_for(exchange: Exchange) -> dict[str, Any]:
         'resigned': exchange.resigned,
         'detail': detail.to_json(),
     }
+
+
+def _as_sent(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """Header names in the case they went over the wire (httpx's items() lower-cases them)."""
+    return [(name.decode('latin-1'), value.decode('latin-1')) for name, value in headers.raw]
 
 
 def _envelope(content: bytes) -> tuple[int | None, str | None, str | None]:
