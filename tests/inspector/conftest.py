@@ -14,6 +14,7 @@ from services.platform.client import PlatformClient
 from services.platform.request_log import RequestLog
 from tests.inspector.support import KEY, SECRET
 from tests.platform.signing_echo_app import EchoPlatform, serve_echo
+from tests.support.postgres import postgres_server, postgres_url  # noqa: F401
 
 
 @pytest.fixture(scope='module')
@@ -35,8 +36,13 @@ def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f'sqlite:///{tmp_path}/studio.sqlite3')
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """SQLite, unless a test asks for PostgreSQL too (`@pytest.mark.parametrize('db', DATABASES, indirect=True)`)."""
+    if getattr(request, 'param', 'sqlite') == 'postgresql':
+        url = str(request.getfixturevalue('postgres_url'))
+    else:
+        url = f'sqlite:///{tmp_path}/studio.sqlite3'
+    database = Database(url)
     database.upgrade()
     yield database
     database.close()

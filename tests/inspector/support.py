@@ -16,6 +16,7 @@ from services.platform.request_log import RequestLog
 KEY = 'rl-key-4f1c9a2b7d6e5f40'
 SECRET = 'rl-secret-9d8c7b6a5f4e3d2c1b0a'
 PNG_BASE64_START = 'iVBORw0KGgo'  # how every PNG starts, base64-encoded
+DATABASES = ['sqlite', 'postgresql']  # for the queries, whose SQL differs between the two (ILIKE, JSONB, ...)
 
 
 def creds(owner: str = 'account-alice', user: str = 'alice') -> Credentials:

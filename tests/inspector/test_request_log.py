@@ -20,7 +20,7 @@ from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError, ProtocolError
 from services.platform.request_log import RequestLog, prune
 from services.platform.request_queries import RequestQuery
-from tests.inspector.support import KEY, PNG_BASE64_START, SECRET, creds, flushed, rows
+from tests.inspector.support import DATABASES, KEY, PNG_BASE64_START, SECRET, creds, flushed, rows
 from tests.platform.signing_echo_app import EchoPlatform, Reply
 from tests.platform.test_platform_client import COVER, COVER_PATH, OPTIONS
 
@@ -32,6 +32,7 @@ def database_files(folder: Path) -> bytes:
     return b''.join(path.read_bytes() for path in folder.glob('studio.sqlite3*'))
 
 
+@pytest.mark.parametrize('db', DATABASES, indirect=True)
 async def test_every_request_is_recorded_with_its_fields(client: PlatformClient, echo: EchoPlatform, log: RequestLog,
                                                          db: Database) -> None:
     await client.options(creds())
@@ -136,6 +137,7 @@ async def test_a_full_queue_drops_and_counts(echo: EchoPlatform, db: Database, m
     assert 1 <= len(rows(db)) <= 3
 
 
+@pytest.mark.parametrize('db', DATABASES, indirect=True)
 async def test_a_person_reads_only_their_own_requests(client: PlatformClient, log: RequestLog) -> None:
     await client.options(creds('account-alice', 'alice'))
     await client.list_agents(creds('account-bob', 'bob'))
@@ -160,6 +162,7 @@ async def test_a_person_reads_only_their_own_requests(client: PlatformClient, lo
     assert await log.endpoints('account-alice') == [OPTIONS]
 
 
+@pytest.mark.parametrize('db', DATABASES, indirect=True)
 async def test_errors_are_grouped_by_endpoint_and_message(client: PlatformClient, echo: EchoPlatform,
                                                           log: RequestLog) -> None:
     for _ in range(3):
@@ -181,6 +184,7 @@ async def test_errors_are_grouped_by_endpoint_and_message(client: PlatformClient
     assert total == 1
 
 
+@pytest.mark.parametrize('db', DATABASES, indirect=True)
 def test_retention_prunes_by_age_and_by_rows(db: Database) -> None:
     now = time.time()
     old = [{'at': now - 10 * 86400 + i, 'owner_id': 'o', 'user_id': 'u', 'method': 'POST', 'endpoint': OPTIONS,
