@@ -23,6 +23,9 @@ _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _DISPOSITION_FIELD = re.compile(r';\s*(name|filename)="((?:[^"\\]|\\.)*)"', re.IGNORECASE)
 # Headers httpx adds for the connection rather than the request; curl sets its own (see curl.py).
 TRANSPORT_HEADERS = frozenset({'host', 'content-length', 'connection', 'accept-encoding'})
+# Cookies are credentials of whoever set them (a load balancer, the embedded sandbox's session middleware); the
+# client's shared cookie jar sends them back. Kept by name only.
+COOKIE_HEADERS = frozenset({'cookie', 'set-cookie'})
 
 
 def mask_key(key: str) -> str:
@@ -39,13 +42,24 @@ def mask_headers(headers: Iterable[tuple[str, str]], api_key: str = '') -> dict[
     """The headers with the Authorization value masked (and the key scrubbed anywhere else it might appear)."""
     masked: dict[str, str] = {}
     for name, value in headers:
-        if name.lower() == 'authorization':
+        lowered = name.lower()
+        if lowered in ('authorization', 'proxy-authorization'):
             scheme, _, credential = value.partition(' ')
             value = f'{scheme} {mask_key(credential.strip())}' if credential else mask_key(scheme)
+        elif lowered in COOKIE_HEADERS:
+            value = _mask_cookies(value, attributes=lowered == 'set-cookie')
         elif api_key and api_key in value:
             value = value.replace(api_key, mask_key(api_key))
         masked[name] = scrub(value)
     return masked
+
+
+def _mask_cookies(value: str, *, attributes: bool) -> str:
+    """'a=1; b=2' -> 'a=…; b=…'; of a Set-Cookie only the first pair is the cookie, the rest (Path, ...) stays."""
+    pairs = [pair.strip() for pair in value.split(';')]
+    if attributes:
+        return '; '.join([pairs[0].partition('=')[0] + '=…', *pairs[1:]])
+    return '; '.join(pair.partition('=')[0] + '=…' for pair in pairs if pair)
 
 
 def elide_data_urls(text: str) -> str:

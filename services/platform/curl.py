@@ -6,14 +6,15 @@ and within five minutes of signing, the platform accepts it, which tests/inspect
 
 Left to curl: Host, Content-Length, Connection and Accept-Encoding, which curl sets itself (a copied Content-Length
 breaks as soon as anyone edits the body), and a multipart body's Content-Type, whose boundary curl makes up: a
-multipart request signs an empty body, so curl's own boundary signs the same.
+multipart request signs an empty body, so curl's own boundary signs the same. Left out: Cookie, which only the
+shared client's cookie jar added (it is kept masked, is no part of the contract and is not signed).
 """
 
 from __future__ import annotations
 
 import shlex
 
-from services.platform.capture import TRANSPORT_HEADERS, Part, RequestDetail
+from services.platform.capture import COOKIE_HEADERS, TRANSPORT_HEADERS, Part, RequestDetail
 
 REPLAY_NOTE = (
     'This command shows how a correct request looks; it cannot be sent again as it is. The API key in it is masked '
@@ -29,7 +30,7 @@ def to_curl(detail: RequestDetail) -> str:
     lines = [f'curl -X {detail.method} {shlex.quote(detail.url)}']
     for name, value in detail.request_headers.items():
         lowered = name.lower()
-        if lowered in TRANSPORT_HEADERS or (multipart and lowered == 'content-type'):
+        if lowered in TRANSPORT_HEADERS or lowered in COOKIE_HEADERS or (multipart and lowered == 'content-type'):
             continue
         lines.append(f'-H {shlex.quote(f"{_header_name(name)}: {value}")}')
     if multipart:

@@ -25,8 +25,11 @@ def test_the_key_is_masked_to_a_few_characters() -> None:
     assert mask_key(KEY) == 'ak_l…9f'
     assert mask_key('test-key') == 'te…'  # a short key shows less, never most of itself
     assert mask_key('abc') == '…'
-    headers = mask_headers([('Authorization', f'Bearer {KEY}'), ('X-Echo', f'sent {KEY} back')], KEY)
-    assert headers == {'Authorization': 'Bearer ak_l…9f', 'X-Echo': 'sent ak_l…9f back'}
+    headers = mask_headers([('Authorization', f'Bearer {KEY}'), ('X-Echo', f'sent {KEY} back'),
+                            ('Cookie', 'session=eyJzZWNyZXQ; lb=node-3')], KEY)
+    assert headers == {'Authorization': 'Bearer ak_l…9f', 'X-Echo': 'sent ak_l…9f back', 'Cookie': 'session=…; lb=…'}
+    answer = mask_headers([('set-cookie', 'session=eyJzZWNyZXQ; Path=/; HttpOnly')])
+    assert answer == {'set-cookie': 'session=…; Path=/; HttpOnly'}
 
 
 def test_data_urls_are_elided_and_the_text_stays_json() -> None:
@@ -59,9 +62,10 @@ def test_curl_for_json_sends_the_signed_bytes_with_the_key_masked() -> None:
                      [('host', 'api.example.com'), ('content-length', str(len(body))), ('accept', '*/*'),
                       ('content-type', 'application/json'), ('Authorization', f'Bearer {KEY}'),
                       ('X-Timestamp', '1742000000'), ('X-Signature', 'ab' * 32), ('X-Request-ID', 'r' * 32),
-                      ('X-User-ID', 'alice')], body, 'POST\n/v1/agent/create\n...', api_key=KEY)
+                      ('X-User-ID', 'alice'), ('Cookie', 'session=abc')], body, 'POST\n/v1/agent/create\n...',
+                     api_key=KEY)
     command = to_curl(detail)
-    assert KEY not in command and 'Bearer ak_l…9f' in command
+    assert KEY not in command and 'Bearer ak_l…9f' in command and 'session=' not in command
     words = shlex.split(command.replace('\\\n', ''))
     assert words[:4] == ['curl', '-X', 'POST', 'https://api.example.com/v1/agent/create']
     headers = [words[i + 1] for i, word in enumerate(words) if word == '-H']
