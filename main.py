@@ -9,17 +9,17 @@ middleware → each feature's pages (`setup()` per module). Nothing registers it
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 
 from nicegui import app, ui
 
-from pages import admin, agents, home, login, logout, media, studio
+from pages import admin, agents, home, login, logout, media, metrics, requests, studio
 from runtime import runtime
 from sandbox.embedded import mount_embedded_sandbox
 from services.cli.db import run as run_db_cli
 from services.cli.users import run as run_users_cli
+from services.core.logs import configure_logging, server_log_options
 from services.core.secret import install_log_redaction
 from services.core.settings import SettingsError, get_settings
 from services.core.storage_secret import resolve_storage_secret
@@ -34,7 +34,7 @@ def main() -> None:
         storage_secret = resolve_storage_secret(settings)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    configure_logging(settings.log_format)  # STUDIO_LOG_FORMAT=json: one JSON object per line
     install_log_redaction()
 
     try:
@@ -46,13 +46,14 @@ def main() -> None:
         sys.exit(f'Configuration error: {error}')
     app.on_shutdown(runtime.shutdown)
     runtime.access.setup(app)
-    for feature in (home, login, logout, studio, agents, media, admin):
+    for feature in (home, login, logout, studio, agents, media, admin, requests, metrics):
         feature.setup()
 
     # reconnect_timeout also sets socket.io's ping timeout (0.4x): at NiceGUI's default 3 s, one busy
     # second on a loaded 2-core host or a Wi-Fi hiccup in a demo room drops every open page.
     ui.run(host=settings.host, port=settings.port, title='Agent Studio', reload=False, show=False,
-           storage_secret=storage_secret, favicon='🎭', reconnect_timeout=10.0)
+           storage_secret=storage_secret, favicon='🎭', reconnect_timeout=10.0,
+           **server_log_options(settings.log_format))
 
 
 if __name__ in {'__main__', '__mp_main__'}:

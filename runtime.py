@@ -26,6 +26,7 @@ from services.core.loop import call_on_app_loop
 from services.core.settings import Settings
 from services.core.storage_secret import resolve_storage_secret
 from services.platform.client import Credentials, PlatformClient
+from services.platform.request_log import RequestLog
 from services.studio.drafts import DraftStore
 from services.studio.jobs import JobManager
 from services.studio.limits import GenerationLimits
@@ -43,6 +44,7 @@ class Runtime:
     settings: Settings
     db: Database
     platform: PlatformClient
+    requests: RequestLog  # every signed request, for the Requests page; also feeds the metrics
     # Credentials for tool accounts and the sandbox demo (never used for "bring your own key").
     operator_credentials: Credentials | None
     sandbox: EmbeddedSandbox | None
@@ -86,6 +88,7 @@ class Runtime:
         self.db.upgrade()
         base_url = sandbox.base_url if sandbox is not None else settings.base_url
         self.platform = PlatformClient.from_settings(settings, base_url=base_url)
+        self.requests = RequestLog.from_settings(self.db, settings).attach(self.platform)
         if sandbox is not None:
             self.operator_credentials = sandbox.credentials
         elif settings.has_operator_credentials:
@@ -127,6 +130,7 @@ class Runtime:
             return
         self.jobs.close()
         self.audit.close()
+        self.requests.close()  # writes what is queued while the database is still open
         self.db.close()
         self._configured = False
 

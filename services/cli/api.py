@@ -10,7 +10,8 @@
 Request fields are flags named by their JSON field in kebab-case (bodyType -> --body-type). The result is
 printed as JSON on stdout; errors go to stderr with an exit code per kind of failure (see EXIT_CODES).
 `--verbose` prints every signed request to stderr (method, URL, headers with the API key masked, the
-signed string) — what an integrator compares when a signature is refused. The secret is never printed.
+signed string) — what an integrator compares when a signature is refused. `--curl` prints each as a cURL command
+instead (the Requests page's Copy as cURL, services/platform/curl.py). The secret is never printed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ from pydantic import BaseModel, ValidationError
 from services.core.errors import UserFacingError
 from services.core.secret import mask
 from services.core.settings import Settings, SettingsError, load_settings
+from services.platform.capture import capture
 from services.platform.client import Credentials, PlatformClient, SignedRequestInfo
+from services.platform.curl import to_curl
 from services.platform.errors import (
     AuthenticationError,
     BusinessError,
@@ -155,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     # SUPPRESS, so `--verbose` works before and after the sub-command without one resetting the other.
     common.add_argument('-v', '--verbose', action='store_true', default=argparse.SUPPRESS,
                         help='print each signed request (API key masked, secret never) to stderr')
+    common.add_argument('--curl', action='store_true', default=argparse.SUPPRESS,
+                        help='print each signed request as a cURL command (API key masked) to stderr')
     common.add_argument('--user-id', default=argparse.SUPPRESS,
                         help='X-User-ID to call for (default: PLATFORM_USER_ID, else studio-user)')
 
@@ -268,6 +273,21 @@ class VerbosePrinter:
         print('\n'.join(lines), file=self.stream, flush=True)
 
 
+class CurlPrinter:
+    """Prints each signed request as the cURL command that sends the same bytes, the API key masked."""
+
+    def __init__(self, stream: TextIO, api_key: str) -> None:
+        self.stream = stream
+        self.api_key = api_key
+
+    def __call__(self, info: SignedRequestInfo) -> None:
+        detail = capture(info.method, info.url, info.headers.items(), info.body, info.signed_string,
+                         api_key=self.api_key)
+        print('# the signed request as cURL: put your API key in; it is refused 5 minutes after X-Timestamp, and '
+              'an X-Request-ID is accepted once', file=self.stream)
+        print(to_curl(detail), file=self.stream, flush=True)
+
+
 async def run_command(args: argparse.Namespace, client: PlatformClient, creds: Credentials) -> Any:
     command = args.command
     if command == 'options':
@@ -332,8 +352,18 @@ async def run(args: argparse.Namespace, env: typing.Mapping[str, str] | None, st
     user_id = getattr(args, 'user_id', None) or settings.user_id
     creds = Credentials(settings.api_key, settings.api_secret, user_id)
     client = PlatformClient.from_settings(settings)
+    printers: list[VerbosePrinter | CurlPrinter] = []
     if getattr(args, 'verbose', False):
-        client.on_signed = VerbosePrinter(stderr, settings.api_key)
+        printers.append(VerbosePrinter(stderr, settings.api_key))
+    if getattr(args, 'curl', False):
+        printers.append(CurlPrinter(stderr, settings.api_key))
+
+    def print_signed(info: SignedRequestInfo) -> None:
+        for printer in printers:
+            printer(info)
+
+    if printers:
+        client.on_signed = print_signed
     try:
         result = await run_command(args, client, creds)
     finally:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from services.core.logs import log_fields
 from services.core.secret import Secret, register_sensitive, scrub
 from services.core.settings import EndpointPaths, Settings
 from services.platform.errors import (
@@ -69,6 +71,9 @@ class Credentials:
     api_key: str
     api_secret: Secret
     user_id: str
+    # Who in the studio the call is made for (Principal.owner_id), so the request log files it under that person.
+    # Never sent: the platform knows the end user by user_id alone.
+    owner: str = ''
 
     def __post_init__(self) -> None:
         register_sensitive(self.api_key)  # the log filter scrubs the key as well as the secret
@@ -97,6 +102,30 @@ class SignedRequestInfo:
 
 
 @dataclass
+class Exchange:
+    """One signed request and what came of it, as `PlatformClient.observers` hear of it (request log, metrics).
+
+    `request` is the request as sent, Authorization header and all: observers mask the key before keeping anything.
+    The secret is never in it (only the signature it made). `error` is the PlatformError raised, or CancelledError
+    when the caller gave up waiting (a cancelled cover)."""
+
+    call_id: str  # shared by the attempts of one call (retries, a re-signing after clock skew)
+    path: str
+    user_id: str
+    owner: str
+    attempt: int
+    resigned: bool  # signed with a clock this call corrected, after a 401 showed that the clocks disagree
+    clock_offset: float  # seconds added to our clock for this signature
+    started_at: float  # epoch seconds
+    duration: float = 0.0  # seconds until the answer was read, or the failure
+    request: httpx.Request | None = None  # None when it failed before signing
+    signed_string: str = ''
+    response: httpx.Response | None = None
+    result: Result | None = None
+    error: BaseException | None = None
+
+
+@dataclass
 class PlatformClient:
     base_url: str
     paths: EndpointPaths = field(default_factory=EndpointPaths)
@@ -105,6 +134,8 @@ class PlatformClient:
     connect_timeout: float = 10.0
     transport: httpx.AsyncBaseTransport | None = None
     on_signed: Callable[[SignedRequestInfo], None] | None = None
+    # Told of every request once it is answered or has failed; they run on the event loop, so they only queue work.
+    observers: list[Callable[[Exchange], None]] = field(default_factory=list)
     clock_offset: float = 0.0  # server time minus our time, learnt from a 401's envelope
     _http: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
@@ -173,13 +204,21 @@ class PlatformClient:
 
     async def _call(self, creds: Credentials, path: str, *, json: dict[str, Any] | None = None,
                     files: dict[str, Any] | None = None, slow: bool = False, idempotent: bool = False) -> Result:
+        # Every log line of the call (retries, clock skew) names the endpoint and the person it was for.
+        with log_fields(endpoint=path, person=creds.owner or creds.user_id):
+            return await self._call_with_retries(creds, path, json=json, files=files, slow=slow, idempotent=idempotent)
+
+    async def _call_with_retries(self, creds: Credentials, path: str, *, json: dict[str, Any] | None,
+                                 files: dict[str, Any] | None, slow: bool, idempotent: bool) -> Result:
         tries = RETRY_TRIES if idempotent else 1
         skew_retry_left = True
         attempt = 0
+        call_id = uuid.uuid4().hex
         while True:
             attempt += 1
             try:
-                return await self._send_once(creds, path, json=json, files=files, slow=slow)
+                return await self._observed(creds, path, call_id, attempt, not skew_retry_left, json=json,
+                                            files=files, slow=slow)
             except AuthenticationError as error:
                 # The only safe automatic retry for every endpoint: the platform refused before doing work.
                 if skew_retry_left and self._learn_clock_skew(error):
@@ -194,16 +233,39 @@ class PlatformClient:
                 log.warning('%s failed (%s); retry %d of %d in %.1fs', path, error, attempt, tries - 1, delay)
                 await asyncio.sleep(delay)
 
+    async def _observed(self, creds: Credentials, path: str, call_id: str, attempt: int, resigned: bool, *,
+                        json: dict[str, Any] | None, files: dict[str, Any] | None, slow: bool) -> Result:
+        """One request, and every observer told what came of it: the one place each request's outcome is seen."""
+        exchange = Exchange(call_id, path, creds.user_id, creds.owner, attempt, resigned, self.clock_offset,
+                            time.time())
+        started = time.perf_counter()
+        try:
+            exchange.result = await self._send_once(creds, path, json=json, files=files, slow=slow, exchange=exchange)
+            return exchange.result
+        except BaseException as error:
+            exchange.error = error
+            raise
+        finally:
+            exchange.duration = time.perf_counter() - started
+            for observer in self.observers:
+                try:  # the request log or the metrics failing must never fail the call itself
+                    observer(exchange)
+                except Exception:
+                    log.exception('request observer %r failed', observer)
+
     async def _send_once(self, creds: Credentials, path: str, *, json: dict[str, Any] | None,
-                         files: dict[str, Any] | None, slow: bool) -> Result:
+                         files: dict[str, Any] | None, slow: bool, exchange: Exchange | None = None) -> Result:
         auth = PlatformAuth(creds.api_key, creds.api_secret, creds.user_id, path_prefix=self._prefix,
-                            clock=lambda: time.time() + self.clock_offset, on_signed=self._report_signed)
+                            clock=lambda: time.time() + self.clock_offset,
+                            on_signed=lambda request, base: self._report_signed(request, base, exchange))
         budget = self.slow_timeout if slow else self.timeout
         timeout = httpx.Timeout(budget, connect=min(self.connect_timeout, budget))
         url = self.base_url + path
         try:
             request = self.http.build_request('POST', url, json=json, files=files, timeout=timeout)
             response = await self.http.send(request, auth=auth)
+            if exchange is not None:
+                exchange.response = response
         except httpx.TimeoutException:
             raise UpstreamTimeout(f'The platform did not answer within {budget:g} seconds. It may be busy; '
                                   f'try again in a minute.') from None
@@ -220,7 +282,9 @@ class PlatformClient:
             return await asyncio.to_thread(self._read_envelope, response)
         return self._read_envelope(response)
 
-    def _report_signed(self, request: httpx.Request, signed_string: str) -> None:
+    def _report_signed(self, request: httpx.Request, signed_string: str, exchange: Exchange | None = None) -> None:
+        if exchange is not None:
+            exchange.request, exchange.signed_string = request, signed_string
         if self.on_signed is not None:
             self.on_signed(SignedRequestInfo(request.method, str(request.url), dict(request.headers), signed_string,
                                              request.content))
