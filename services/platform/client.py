@@ -19,8 +19,10 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from services.core.chat_settings import ChatSettings
 from services.core.secret import Secret, register_sensitive, scrub
 from services.core.settings import EndpointPaths, Settings
+from services.platform.chat_models import ChatImage, ChatImageRequest, ChatRequest, Conversation, ConversationRequest
 from services.platform.errors import (
     AuthenticationError,
     BusinessError,
@@ -47,6 +49,7 @@ from services.platform.models import (
     wire,
 )
 from services.platform.signing import PlatformAuth
+from services.platform.streaming import ReplyStream
 
 log = logging.getLogger(__name__)
 M = TypeVar('M', bound=BaseModel)
@@ -106,6 +109,7 @@ class PlatformClient:
     transport: httpx.AsyncBaseTransport | None = None
     on_signed: Callable[[SignedRequestInfo], None] | None = None
     clock_offset: float = 0.0  # server time minus our time, learnt from a 401's envelope
+    chat: ChatSettings = field(default_factory=ChatSettings)  # conversation paths, stream shape and clocks
     _http: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -117,7 +121,7 @@ class PlatformClient:
                       transport: httpx.AsyncBaseTransport | None = None) -> PlatformClient:
         return cls(base_url=base_url or settings.base_url, paths=settings.paths, timeout=settings.timeout,
                    slow_timeout=settings.slow_timeout, connect_timeout=settings.connect_timeout,
-                   transport=transport)
+                   transport=transport, chat=settings.chat)
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -169,17 +173,40 @@ class PlatformClient:
         result = await self._call(creds, self.paths.list, json=body, idempotent=True)
         return self._model(AgentPage, result, 'agent list')
 
+    # --- conversations (docs/platform-api.md: conversation, stream, image) --------------------------------
+
+    async def create_conversation(self, creds: Credentials, agent_id: str) -> tuple[Conversation, str | None]:
+        # Not retried: each call makes a conversation, and a second one would orphan the first.
+        result = await self._call(creds, self.chat.conversation_path, json=wire(ConversationRequest(agentId=agent_id)))
+        return self._model(Conversation, result, 'conversation start'), result.trace_id
+
+    def chat_stream(self, creds: Credentials, request: ChatRequest) -> ReplyStream:
+        """The streamed reply to one message: `async with client.chat_stream(...) as reply: async for piece in reply`.
+        See services/platform/streaming.py for its clocks and why it is never retried once sent."""
+        return ReplyStream(self, creds, request)
+
+    async def chat_image(self, creds: Credentials, request: ChatImageRequest) -> tuple[ChatImage, str | None]:
+        # Never retried: 30-90 s of paid generation.
+        result = await self._call(creds, self.chat.image_path, json=wire(request), budget=self.chat.image_timeout)
+        return self._model(ChatImage, result, 'chat picture'), result.trace_id
+
+    def signer(self, creds: Credentials) -> PlatformAuth:
+        """The request signature for `creds`, with the corrected clock; every call, streamed or not, uses it."""
+        return PlatformAuth(creds.api_key, creds.api_secret, creds.user_id, path_prefix=self._prefix,
+                            clock=lambda: time.time() + self.clock_offset, on_signed=self._report_signed)
+
     # --- the envelope, retries and clock skew -----------------------------------------------------------
 
     async def _call(self, creds: Credentials, path: str, *, json: dict[str, Any] | None = None,
-                    files: dict[str, Any] | None = None, slow: bool = False, idempotent: bool = False) -> Result:
+                    files: dict[str, Any] | None = None, slow: bool = False, idempotent: bool = False,
+                    budget: float | None = None) -> Result:
         tries = RETRY_TRIES if idempotent else 1
         skew_retry_left = True
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._send_once(creds, path, json=json, files=files, slow=slow)
+                return await self._send_once(creds, path, json=json, files=files, slow=slow, budget=budget)
             except AuthenticationError as error:
                 # The only safe automatic retry for every endpoint: the platform refused before doing work.
                 if skew_retry_left and self._learn_clock_skew(error):
@@ -195,10 +222,9 @@ class PlatformClient:
                 await asyncio.sleep(delay)
 
     async def _send_once(self, creds: Credentials, path: str, *, json: dict[str, Any] | None,
-                         files: dict[str, Any] | None, slow: bool) -> Result:
-        auth = PlatformAuth(creds.api_key, creds.api_secret, creds.user_id, path_prefix=self._prefix,
-                            clock=lambda: time.time() + self.clock_offset, on_signed=self._report_signed)
-        budget = self.slow_timeout if slow else self.timeout
+                         files: dict[str, Any] | None, slow: bool, budget: float | None = None) -> Result:
+        auth = self.signer(creds)
+        budget = budget or (self.slow_timeout if slow else self.timeout)
         timeout = httpx.Timeout(budget, connect=min(self.connect_timeout, budget))
         url = self.base_url + path
         try:
