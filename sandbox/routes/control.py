@@ -52,12 +52,25 @@ async def faults_control(request: Request) -> Response:
 
 
 async def latency_control(request: Request) -> Response:
+    """{"latency": "5-12"} for covers; also "chatPace" (seconds between reply pieces), "imageLatency" (chat
+    pictures) and "streamFormat" ('sse', 'ndjson' or 'json'), each optional."""
     _loopback_only(request)
-    config = controller_of(request).config
+    sandbox = controller_of(request)
+    config, chat = sandbox.config, sandbox.chat
     if request.method == 'POST':
         try:
             spec = json.loads(await request.body() or b'{}')
-            config.latency = parse_latency(str(spec.get('latency', '')), var='latency')
-        except (ValueError, SettingsError, AttributeError) as error:
+            if 'latency' in spec or not ({'chatPace', 'imageLatency', 'streamFormat'} & set(spec)):
+                config.latency = parse_latency(str(spec.get('latency', '')), var='latency')
+            if 'chatPace' in spec:
+                chat.pace = parse_latency(str(spec['chatPace']), var='chatPace')
+            if 'imageLatency' in spec:
+                chat.image_latency = parse_latency(str(spec['imageLatency']), var='imageLatency')
+            if 'streamFormat' in spec:
+                if spec['streamFormat'] not in ('sse', 'ndjson', 'json'):
+                    raise ValueError("streamFormat must be 'sse', 'ndjson' or 'json'")
+                chat.stream_format = spec['streamFormat']
+        except (ValueError, SettingsError, AttributeError, TypeError) as error:
             return JSONResponse({'error': str(error)}, status_code=400)
-    return JSONResponse({'latency': list(config.latency)})
+    return JSONResponse({'latency': list(config.latency), 'chatPace': list(chat.pace),
+                         'imageLatency': list(chat.image_latency), 'streamFormat': chat.stream_format})
