@@ -58,6 +58,7 @@ def create_sandbox_app(config: SandboxConfig) -> Starlette:
         Route('/cdn/official/{agent_id}.png', cdn.official_cover, methods=['GET', 'HEAD']),
         Route('/_sandbox/faults', control.faults_control, methods=['GET', 'POST', 'DELETE']),
         Route('/_sandbox/latency', control.latency_control, methods=['GET', 'POST']),
+        Route('/_sandbox/chat', control.chat_control, methods=['GET', 'POST']),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     app.state.sandbox = SandboxController(config)

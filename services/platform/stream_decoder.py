@@ -86,11 +86,11 @@ class ReplyDecoder:
             if self.kind == 'sse' and line.strip():
                 self.truncated = True
             events += self._line(line)
-        if self.kind == 'sse':
+        if self.kind == 'sse' and not self.ended:
             if self._data or self._event:
                 self.truncated = True
                 events += self._dispatch()
-        elif self._pending:
+        elif self._pending and not self.ended:
             events += self._document()
         return events
 
@@ -114,6 +114,8 @@ class ReplyDecoder:
         return events
 
     def _line(self, line: str) -> list[StreamEvent]:
+        if self.ended:
+            return []  # whatever follows the end is not part of the reply
         if self.kind is None:
             if not line.strip():
                 return []
@@ -162,7 +164,7 @@ class ReplyDecoder:
                     events.append(Piece(data))  # plain text in data: is a reply too
             else:
                 events += self._interpret(parsed)
-        if event in END_NAMES or data.strip() == '[DONE]':
+        if (event in END_NAMES or data.strip() == '[DONE]') and not self.ended:
             events.append(self._end())
         return events
 
