@@ -141,7 +141,8 @@ class ChatView:
         if message.role == 'picture':
             done = message.status == 'done'
             clock = picture_bubble(card.name, avatar, message, picture_url(self.owner, message.id) if done else None,
-                                   picture_url(self.owner, message.id, full=True) if done else None)
+                                   picture_url(self.owner, message.id, full=True) if done else None,
+                                   on_load=lambda: self._follow(force=True))
             if clock is not None:
                 self.picture_clocks.append((clock, float(message.data.get('startedAt') or message.created_at)))
             if message.status in ('failed', 'interrupted', 'stopped'):
