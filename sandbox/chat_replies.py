@@ -93,7 +93,8 @@ def write_reply(agent: Mapping[str, Any], history: Sequence[Turn], text: str, *,
     if text.rstrip().endswith(('?', '？')):
         parts.append(rng.choice(QUESTION[language]))
     if not GREETINGS.match(text):
-        parts.append(rng.choice(ECHO[language]).format(said=_short(text), reaction=rng.choice(REACTIONS[language])))
+        said = _short(text).rstrip('?？.。!！')  # the template has its own punctuation
+        parts.append(rng.choice(ECHO[language]).format(said=said, reaction=rng.choice(REACTIONS[language])))
     occupation = agent.get('occupation')
     if occupation and rng.random() < 0.5:
         job = catalogue.label_of('Occupation', str(occupation), language) or str(occupation)

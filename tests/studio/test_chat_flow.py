@@ -110,7 +110,7 @@ async def test_say_hello_streams_a_reply_that_is_kept(env: StudioEnv, user: User
     assert len(growing) >= 3 and all(final.startswith(s) for s in growing), seen
     say(user, 'Do you like cats?')
     await reply_done(user, 2)
-    assert 'Do you like cats?' in texts(user, 'chat-agent-text')[-1]
+    assert '"Do you like cats"' in texts(user, 'chat-agent-text')[-1]
     # One platform conversation for the whole exchange, and the platform saw both turns on it.
     conversation = await runtime.chat.store.active('account-alice', agent_id)
     assert conversation is not None
