@@ -129,6 +129,7 @@ class ChatService:
         self._live: dict[str, LiveReply] = {}  # conversation key -> its reply being written
         self._opening: dict[Topic, asyncio.Lock] = {}
         self._orphan_checks: dict[Topic, asyncio.TimerHandle] = {}
+        self._saving: set[asyncio.Task[None]] = set()  # strong references to saves outliving their reply
 
     # --- conversations --------------------------------------------------------------------------------
 
@@ -216,9 +217,21 @@ class ChatService:
         self._live[conversation.id] = live
         live.task = asyncio.get_running_loop().create_task(self._write(principal, conversation, live, text),
                                                            name=f'chat-reply-{message.id}')
-        live.task.add_done_callback(lambda _: self._live.pop(conversation.id, None)
-                                    if self._live.get(conversation.id) is live else None)
+        live.task.add_done_callback(lambda _: self._reply_ended(live))
         self._emit(topic, ChatEvent('changed'))
+
+    def _reply_ended(self, live: LiveReply) -> None:
+        if self._live.get(live.conversation) is live:
+            del self._live[live.conversation]
+        message = live.message
+        if message.status == 'streaming':  # cancelled before it ever ran: its own except/finally never did
+            reason = live.stop_reason or 'shutdown'
+            message.status = 'interrupted' if reason == 'shutdown' else 'stopped'
+            message.data['error'] = STOP_WORDS[reason]
+            saving = asyncio.get_running_loop().create_task(self._save_last(live.topic[0], message))
+            self._saving.add(saving)
+            saving.add_done_callback(lambda task: (self._saving.discard(task),
+                                                   self._emit(live.topic, ChatEvent('changed'))))
 
     async def _write(self, principal: Principal, conversation: Conversation, live: LiveReply, text: str) -> None:
         message = live.message
@@ -361,3 +374,5 @@ class ChatService:
             handle.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self._saving:
+            await asyncio.gather(*self._saving, return_exceptions=True)

@@ -46,6 +46,7 @@ class ChatPictureJobs:
         self._platform = platform
         self._notify = notify  # (owner id, agent id): tell that person's pages showing the agent
         self._jobs: dict[str, PictureJob] = {}  # strong references: a task must not be collected
+        self._saving: set[asyncio.Task[None]] = set()
 
     async def start(self, principal: Principal, conversation: Conversation, text: str, *,
                     language: str = 'en') -> Message:
@@ -68,9 +69,19 @@ class ChatPictureJobs:
         self._jobs[message.id] = job
         job.task = asyncio.get_running_loop().create_task(self._draw(principal, conversation, job, language),
                                                           name=f'chat-picture-{message.id}')
-        job.task.add_done_callback(lambda _: self._jobs.pop(message.id, None))
+        job.task.add_done_callback(lambda _: self._ended(job))
         self._notify(principal.owner_id, conversation.agent_id)
         return message
+
+    def _ended(self, job: PictureJob) -> None:
+        self._jobs.pop(job.message.id, None)
+        if job.message.status == 'running':  # cancelled before it ever ran: its own except/finally never did
+            job.message.status = 'stopped' if job.cancel_requested else 'interrupted'
+            job.message.data['error'] = 'Cancelled.' if job.cancel_requested else INTERRUPTED_PICTURE
+            saving = asyncio.get_running_loop().create_task(self._save(job, None, None))
+            self._saving.add(saving)
+            saving.add_done_callback(lambda task: (self._saving.discard(task),
+                                                   self._notify(job.owner_id, job.agent_id)))
 
     def running(self, owner_id: str) -> int:
         return sum(1 for job in self._jobs.values() if job.owner_id == owner_id)
@@ -145,3 +156,5 @@ class ChatPictureJobs:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self._saving:
+            await asyncio.gather(*self._saving, return_exceptions=True)
