@@ -230,8 +230,12 @@ class ChatService:
             message.data['error'] = STOP_WORDS[reason]
             saving = asyncio.get_running_loop().create_task(self._save_last(live.topic[0], message))
             self._saving.add(saving)
-            saving.add_done_callback(lambda task: (self._saving.discard(task),
-                                                   self._emit(live.topic, ChatEvent('changed'))))
+
+            def saved(task: asyncio.Task[None]) -> None:
+                self._saving.discard(task)
+                self._emit(live.topic, ChatEvent('changed'))
+
+            saving.add_done_callback(saved)
 
     async def _write(self, principal: Principal, conversation: Conversation, live: LiveReply, text: str) -> None:
         message = live.message

@@ -80,8 +80,12 @@ class ChatPictureJobs:
             job.message.data['error'] = 'Cancelled.' if job.cancel_requested else INTERRUPTED_PICTURE
             saving = asyncio.get_running_loop().create_task(self._save(job, None, None))
             self._saving.add(saving)
-            saving.add_done_callback(lambda task: (self._saving.discard(task),
-                                                   self._notify(job.owner_id, job.agent_id)))
+
+            def saved(task: asyncio.Task[None]) -> None:
+                self._saving.discard(task)
+                self._notify(job.owner_id, job.agent_id)
+
+            saving.add_done_callback(saved)
 
     def running(self, owner_id: str) -> int:
         return sum(1 for job in self._jobs.values() if job.owner_id == owner_id)
