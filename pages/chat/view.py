@@ -165,7 +165,7 @@ class ChatView:
             self.input = ui.input(placeholder='Write a message').props('outlined dense maxlength=2000') \
                 .classes('grow').mark('chat-input')
             self.input.on('keydown.enter', self.send)
-            self.send_button = ui.button(icon='send', on_click=self.send).props('unelevated round') \
+            self.send_button = ui.button(icon='send', on_click=self.send).props('unelevated round aria-label=Send') \
                 .tooltip('Send').mark('chat-send')
             self.stop_button = ui.button('Stop', icon='stop', on_click=self.stop) \
                 .props('outline no-caps color=negative').mark('chat-stop')

@@ -196,7 +196,9 @@ class ReplyStream:
         else:
             wait = min(self._left(self._settings.first_byte_timeout), self._left(self._settings.total_timeout))
         try:
-            chunk = await asyncio.wait_for(self._chunks.__anext__(), max(wait, 0.001))
+            # asyncio.timeout, not wait_for: no task per chunk (a reply is hundreds of chunks, 50 replies at once).
+            async with asyncio.timeout(max(wait, 0.001)):
+                chunk = await self._chunks.__anext__()
         except StopAsyncIteration:
             self._take(self._decoder.close())
             self._finish()
