@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from services.platform.client import Credentials, PlatformClient
 from services.platform.models import CoverRequest, CreateAgentRequest, CreatedAgent
 
-LOOK = dict(gender='female', age='26-35', ethnicity='east_asian', bodyType='curvy', breastSize='medium',
-            buttSize='large', hairColor='blonde', hairStyle='long_wavy')
+LOOK = CoverRequest(gender='female', age='26-35', ethnicity='east_asian', bodyType='curvy', breastSize='medium',
+                    buttSize='large', hairColor='blonde', hairStyle='long_wavy')
 
 
 async def make_agent(client: PlatformClient, creds: Credentials, name: str = 'Mia', **extra: str) -> CreatedAgent:
     """A custom agent (cover first, then creation), with the details a reply is written from."""
     details = {'personality': 'playful', 'occupation': 'nurse', 'relationship': 'friend', **extra}
-    cover, _ = await client.generate_cover(creds, CoverRequest(**LOOK))
-    agent, _ = await client.create_agent(creds, CreateAgentRequest(**LOOK, coverId=cover.coverId, name=name,
-                                                                   voiceId='voice_f_warm', **details))
+    cover, _ = await client.generate_cover(creds, LOOK)
+    fields: dict[str, Any] = {**LOOK.model_dump(exclude_none=True), **details}
+    agent, _ = await client.create_agent(creds, CreateAgentRequest(**fields, coverId=cover.coverId, name=name,
+                                                                   voiceId='voice_f_warm'))
     return agent
 
 
