@@ -278,3 +278,19 @@ async def test_a_fault_when_starting_and_when_drawing(env: StudioEnv, user: User
     await see(user, content='create the agent again')
     click(user, 'error-action')  # Ask again
     await see(user, 'chat-picture-image')
+
+
+async def test_chat_from_the_agents_card_and_details(env: StudioEnv, user: User) -> None:
+    agent_id = await new_agent(env)
+    await open_studio(user)
+    await user.open('/agents')
+    await see(user, 'agent-chat')
+    click(user, 'agent-chat')
+    await see(user, 'chat-agent-name')
+    await ready(user)
+    await user.open('/agents')
+    await see(user, f'agent-{agent_id}')
+    click(user, f'agent-{agent_id}')
+    await see(user, 'details-chat')
+    click(user, 'details-chat')
+    await see(user, 'chat-agent-name')
