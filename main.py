@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from nicegui import app, ui
 
-from pages import admin, agents, home, login, logout, media, metrics, requests, studio
+from pages import admin, agents, chat, home, login, logout, media, metrics, requests, studio
 from runtime import runtime
 from sandbox.embedded import mount_embedded_sandbox
 from services.cli.db import run as run_db_cli
@@ -46,7 +46,7 @@ def main() -> None:
         sys.exit(f'Configuration error: {error}')
     app.on_shutdown(runtime.shutdown)
     runtime.access.setup(app)
-    for feature in (home, login, logout, studio, agents, media, admin, requests, metrics):
+    for feature in (home, login, logout, studio, agents, chat, media, admin, requests, metrics):
         feature.setup()
 
     # reconnect_timeout also sets socket.io's ping timeout (0.4x): at NiceGUI's default 3 s, one busy

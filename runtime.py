@@ -27,6 +27,10 @@ from services.core.settings import Settings
 from services.core.storage_secret import resolve_storage_secret
 from services.platform.client import Credentials, PlatformClient
 from services.platform.request_log import RequestLog
+from services.studio.chat import ChatService
+from services.studio.chat_agents import AgentDirectory
+from services.studio.chat_pictures import ChatPictureJobs
+from services.studio.chat_store import ChatStore
 from services.studio.drafts import DraftStore
 from services.studio.jobs import JobManager
 from services.studio.limits import GenerationLimits
@@ -58,6 +62,8 @@ class Runtime:
     sessions: SessionStore
     auth: SignIn
     access: AccessControl
+    chat: ChatService  # conversations with agents, replies streamed to the pages showing them
+    chat_pictures: ChatPictureJobs
 
     def __init__(self) -> None:
         self._configured = False
@@ -110,6 +116,11 @@ class Runtime:
                            platform=self.platform, operator=self.operator_credentials)
         self.access = AccessControl(self.auth, self.sessions)
         self.sessions.on_end(self._drop_own_key_work)
+        chat_store = ChatStore(self.db)
+        chat_store.interrupt_unfinished()  # replies and pictures a stopped process left "in progress"
+        self.chat = ChatService(chat_store, self.platform, AgentDirectory(self.platform))
+        self.chat_pictures = ChatPictureJobs(chat_store, self.platform, notify=self.chat.notify,
+                                             max_per_person=settings.chat.max_pictures_per_user)
         self._configured = True
 
     def _drop_own_key_work(self, session: Session, reason: str) -> None:
@@ -122,6 +133,8 @@ class Runtime:
 
     async def shutdown(self) -> None:
         if self._configured:
+            await self.chat.close()  # replies and pictures in progress are saved as interrupted
+            await self.chat_pictures.close()
             await self.platform.aclose()
 
     def close(self) -> None:

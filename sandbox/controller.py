@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from . import cover_art
 from .auth import ReplayGuard
+from .chat_store import ChatState
 from .config import SandboxConfig
 from .faults import Faults
 from .store import SandboxStore
@@ -35,9 +36,11 @@ class SandboxController:
         self._next_purge = 0.0
         self.official_dir = config.data_dir / 'official'
         self.official_dir.mkdir(parents=True, exist_ok=True)
+        self.chat = ChatState(config.data_dir, pace=config.chat_pace, image_latency=config.image_latency)
 
     def close(self) -> None:
         self.store.close()
+        self.chat.close()
 
     def public_base(self, request: Request) -> str:
         if self.config.public_url is not None:

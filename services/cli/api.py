@@ -6,6 +6,7 @@
     python -m services.cli cover --gender female --age 18-25 --ethnicity Asian --body-type Slim \\
         --breast-size Medium --butt-size Medium --hair-color Black --hair-style Long --out cover.png
     python -m services.cli --verbose list --page-number 1 --page-size 20 --type custom
+    python -m services.cli conversation --agent-id AGENT    (then chat and chat-image: services/cli/chat.py)
 
 Request fields are flags named by their JSON field in kebab-case (bodyType -> --body-type). The result is
 printed as JSON on stdout; errors go to stderr with an exit code per kind of failure (see EXIT_CODES).
@@ -34,6 +35,7 @@ from typing import Any, TextIO
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ValidationError
 
+from services.cli import chat as chat_cli
 from services.core.errors import UserFacingError
 from services.core.secret import mask
 from services.core.settings import Settings, SettingsError, load_settings
@@ -191,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser('list', parents=[common], help='list agents')
     add_model_flags(listing, AgentListRequest)
+    chat_cli.add_commands(commands, common)
     return parser
 
 
@@ -236,16 +239,23 @@ def check_writable(path: Path) -> None:
         raise CliError(f'--out {path}: not writable', EXIT_LOCAL_FILE)
 
 
+def write_image(path: Path, image: bytes, hint: str) -> None:
+    try:
+        path.write_bytes(image)
+    except OSError as error:
+        raise CliError(f'cannot write {path}: {error.strerror or error} ({hint})', EXIT_LOCAL_FILE) from None
+
+
 def decode_data_url(data_url: str) -> tuple[bytes, str]:
     """'data:image/png;base64,...' -> (bytes, 'image/png')."""
     header, sep, payload = data_url.partition(',')
     if not sep or not header.startswith('data:') or not header.endswith(';base64'):
-        raise CliError('the cover imageData is not a base64 data: URL, so it cannot be written to a file',
+        raise CliError('the image data is not a base64 data: URL, so it cannot be written to a file',
                        EXIT_PROTOCOL)
     try:
         return base64.b64decode(payload, validate=True), header[5:].removesuffix(';base64') or 'image/png'
     except (binascii.Error, ValueError):
-        raise CliError('the cover imageData is not valid base64', EXIT_PROTOCOL) from None
+        raise CliError('the image data is not valid base64', EXIT_PROTOCOL) from None
 
 
 class VerbosePrinter:
@@ -308,11 +318,7 @@ async def run_command(args: argparse.Namespace, client: PlatformClient, creds: C
         output: dict[str, Any] = {'coverId': cover.coverId, 'traceId': trace_id}
         if args.out is not None:
             image, image_type = decode_data_url(cover.imageData)
-            try:
-                args.out.write_bytes(image)
-            except OSError as error:
-                raise CliError(f'cannot write {args.out}: {error.strerror or error} (coverId {cover.coverId} '
-                               'stays valid for 30 minutes)', EXIT_LOCAL_FILE) from None
+            write_image(args.out, image, f'coverId {cover.coverId} stays valid for 30 minutes')
             output.update(imageFile=str(args.out), imageType=image_type, imageBytes=len(image))
         if args.full:
             output['imageData'] = cover.imageData
@@ -365,10 +371,14 @@ async def run(args: argparse.Namespace, env: typing.Mapping[str, str] | None, st
     if printers:
         client.on_signed = print_signed
     try:
-        result = await run_command(args, client, creds)
+        if args.command in chat_cli.COMMANDS:
+            result = await chat_cli.run(args, client, creds, stdout)
+        else:
+            result = await run_command(args, client, creds)
     finally:
         await client.aclose()
-    print(json.dumps(result, ensure_ascii=False, indent=2), file=stdout)
+    if result is not None:  # None: the command printed as it went (chat)
+        print(json.dumps(result, ensure_ascii=False, indent=2), file=stdout)
     return EXIT_OK
 
 

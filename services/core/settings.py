@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.core.chat_settings import ChatSettings, load_chat_settings
 from services.core.db.url import DatabaseUrlError, database_url
 from services.core.errors import UserFacingError
 from services.core.secret import Secret
@@ -70,6 +71,9 @@ class Settings:
     sandbox_latency: str = '5-12'
     sandbox_keys: tuple[tuple[str, Secret], ...] = ()
     sandbox_faults: str = ''
+
+    # Conversations: endpoint paths, stream timeouts and the stream's assumed shape (services/core/chat_settings.py).
+    chat: ChatSettings = field(default_factory=ChatSettings)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -192,6 +196,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sandbox_latency=latency,
         sandbox_keys=sandbox_keys,
         sandbox_faults=text('SANDBOX_FAULTS', ''),
+        chat=load_chat_settings(env),
     )
 
 

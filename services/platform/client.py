@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from services.core.chat_settings import ChatSettings
 from services.core.logs import log_fields
 from services.core.secret import Secret, register_sensitive, scrub
 from services.core.settings import EndpointPaths, Settings
+from services.platform.chat_models import ChatImage, ChatImageRequest, ChatRequest, Conversation, ConversationRequest
 from services.platform.errors import (
     AuthenticationError,
     BusinessError,
@@ -32,6 +34,7 @@ from services.platform.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from services.platform.exchange import Exchange, Result, SignedRequestInfo
 from services.platform.models import (
     AgentListRequest,
     AgentPage,
@@ -49,8 +52,12 @@ from services.platform.models import (
     wire,
 )
 from services.platform.signing import PlatformAuth
+from services.platform.streaming import ReplyStream
 
 log = logging.getLogger(__name__)
+# The request records live in services/platform/exchange.py; importable from the client as before.
+__all__ = ['Credentials', 'Exchange', 'PlatformClient', 'Result', 'SignedRequestInfo']
+
 M = TypeVar('M', bound=BaseModel)
 
 RETRY_TRIES = 3
@@ -83,49 +90,6 @@ class Credentials:
 
 
 @dataclass
-class Result:
-    """An envelope's data with its traceId, for the audit log and support requests."""
-
-    data: Any
-    trace_id: str | None
-
-
-@dataclass
-class SignedRequestInfo:
-    """What --verbose prints: the request as signed (the Authorization value is masked by the printer)."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    signed_string: str
-    body: bytes = b''  # the bytes sent (for multipart, the encoded form)
-
-
-@dataclass
-class Exchange:
-    """One signed request and what came of it, as `PlatformClient.observers` hear of it (request log, metrics).
-
-    `request` is the request as sent, Authorization header and all: observers mask the key before keeping anything.
-    The secret is never in it (only the signature it made). `error` is the PlatformError raised, or CancelledError
-    when the caller gave up waiting (a cancelled cover)."""
-
-    call_id: str  # shared by the attempts of one call (retries, a re-signing after clock skew)
-    path: str
-    user_id: str
-    owner: str
-    attempt: int
-    resigned: bool  # signed with a clock this call corrected, after a 401 showed that the clocks disagree
-    clock_offset: float  # seconds added to our clock for this signature
-    started_at: float  # epoch seconds
-    duration: float = 0.0  # seconds until the answer was read, or the failure
-    request: httpx.Request | None = None  # None when it failed before signing
-    signed_string: str = ''
-    response: httpx.Response | None = None
-    result: Result | None = None
-    error: BaseException | None = None
-
-
-@dataclass
 class PlatformClient:
     base_url: str
     paths: EndpointPaths = field(default_factory=EndpointPaths)
@@ -137,6 +101,7 @@ class PlatformClient:
     # Told of every request once it is answered or has failed; they run on the event loop, so they only queue work.
     observers: list[Callable[[Exchange], None]] = field(default_factory=list)
     clock_offset: float = 0.0  # server time minus our time, learnt from a 401's envelope
+    chat: ChatSettings = field(default_factory=ChatSettings)  # conversation paths, stream shape and clocks
     _http: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -148,7 +113,7 @@ class PlatformClient:
                       transport: httpx.AsyncBaseTransport | None = None) -> PlatformClient:
         return cls(base_url=base_url or settings.base_url, paths=settings.paths, timeout=settings.timeout,
                    slow_timeout=settings.slow_timeout, connect_timeout=settings.connect_timeout,
-                   transport=transport)
+                   transport=transport, chat=settings.chat)
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -200,16 +165,43 @@ class PlatformClient:
         result = await self._call(creds, self.paths.list, json=body, idempotent=True)
         return self._model(AgentPage, result, 'agent list')
 
+    # --- conversations (docs/platform-api.md: conversation, stream, image) --------------------------------
+
+    async def create_conversation(self, creds: Credentials, agent_id: str) -> tuple[Conversation, str | None]:
+        # Not retried: each call makes a conversation, and a second one would orphan the first.
+        result = await self._call(creds, self.chat.conversation_path, json=wire(ConversationRequest(agentId=agent_id)))
+        return self._model(Conversation, result, 'conversation start'), result.trace_id
+
+    def chat_stream(self, creds: Credentials, request: ChatRequest) -> ReplyStream:
+        """The streamed reply to one message: `async with client.chat_stream(...) as reply: async for piece in reply`.
+        See services/platform/streaming.py for its clocks and why it is never retried once sent."""
+        return ReplyStream(self, creds, request)
+
+    async def chat_image(self, creds: Credentials, request: ChatImageRequest) -> tuple[ChatImage, str | None]:
+        # Never retried: 30-90 s of paid generation.
+        result = await self._call(creds, self.chat.image_path, json=wire(request), budget=self.chat.image_timeout)
+        return self._model(ChatImage, result, 'chat picture'), result.trace_id
+
+    def signer(self, creds: Credentials, exchange: Exchange | None = None) -> PlatformAuth:
+        """The request signature for `creds`, with the corrected clock; every call, streamed or not, uses it.
+        `exchange`, when given, is the request log's record of this request, which learns the signed string."""
+        return PlatformAuth(creds.api_key, creds.api_secret, creds.user_id, path_prefix=self._prefix,
+                            clock=lambda: time.time() + self.clock_offset,
+                            on_signed=lambda request, base: self._report_signed(request, base, exchange))
+
     # --- the envelope, retries and clock skew -----------------------------------------------------------
 
     async def _call(self, creds: Credentials, path: str, *, json: dict[str, Any] | None = None,
-                    files: dict[str, Any] | None = None, slow: bool = False, idempotent: bool = False) -> Result:
+                    files: dict[str, Any] | None = None, slow: bool = False, idempotent: bool = False,
+                    budget: float | None = None) -> Result:
         # Every log line of the call (retries, clock skew) names the endpoint and the person it was for.
         with log_fields(endpoint=path, person=creds.owner or creds.user_id):
-            return await self._call_with_retries(creds, path, json=json, files=files, slow=slow, idempotent=idempotent)
+            return await self._call_with_retries(creds, path, json=json, files=files, slow=slow, idempotent=idempotent,
+                                                 budget=budget)
 
     async def _call_with_retries(self, creds: Credentials, path: str, *, json: dict[str, Any] | None,
-                                 files: dict[str, Any] | None, slow: bool, idempotent: bool) -> Result:
+                                 files: dict[str, Any] | None, slow: bool, idempotent: bool,
+                                 budget: float | None) -> Result:
         tries = RETRY_TRIES if idempotent else 1
         skew_retry_left = True
         attempt = 0
@@ -218,7 +210,7 @@ class PlatformClient:
             attempt += 1
             try:
                 return await self._observed(creds, path, call_id, attempt, not skew_retry_left, json=json,
-                                            files=files, slow=slow)
+                                            files=files, slow=slow, budget=budget)
             except AuthenticationError as error:
                 # The only safe automatic retry for every endpoint: the platform refused before doing work.
                 if skew_retry_left and self._learn_clock_skew(error):
@@ -234,13 +226,15 @@ class PlatformClient:
                 await asyncio.sleep(delay)
 
     async def _observed(self, creds: Credentials, path: str, call_id: str, attempt: int, resigned: bool, *,
-                        json: dict[str, Any] | None, files: dict[str, Any] | None, slow: bool) -> Result:
+                        json: dict[str, Any] | None, files: dict[str, Any] | None, slow: bool,
+                        budget: float | None) -> Result:
         """One request, and every observer told what came of it: the one place each request's outcome is seen."""
         exchange = Exchange(call_id, path, creds.user_id, creds.owner, attempt, resigned, self.clock_offset,
                             time.time())
         started = time.perf_counter()
         try:
-            exchange.result = await self._send_once(creds, path, json=json, files=files, slow=slow, exchange=exchange)
+            exchange.result = await self._send_once(creds, path, json=json, files=files, slow=slow, budget=budget,
+                                                    exchange=exchange)
             return exchange.result
         except BaseException as error:
             exchange.error = error
@@ -254,11 +248,10 @@ class PlatformClient:
                     log.exception('request observer %r failed', observer)
 
     async def _send_once(self, creds: Credentials, path: str, *, json: dict[str, Any] | None,
-                         files: dict[str, Any] | None, slow: bool, exchange: Exchange | None = None) -> Result:
-        auth = PlatformAuth(creds.api_key, creds.api_secret, creds.user_id, path_prefix=self._prefix,
-                            clock=lambda: time.time() + self.clock_offset,
-                            on_signed=lambda request, base: self._report_signed(request, base, exchange))
-        budget = self.slow_timeout if slow else self.timeout
+                         files: dict[str, Any] | None, slow: bool, budget: float | None = None,
+                         exchange: Exchange | None = None) -> Result:
+        auth = self.signer(creds, exchange)
+        budget = budget or (self.slow_timeout if slow else self.timeout)
         timeout = httpx.Timeout(budget, connect=min(self.connect_timeout, budget))
         url = self.base_url + path
         try:

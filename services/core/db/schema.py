@@ -178,4 +178,48 @@ request_log = Table(
     Index(None, 'owner_id', 'id'),  # a person's requests, newest first
 )
 
-TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, images, changes, request_log)
+
+conversations = Table(
+    'conversations', metadata,
+    # A person's conversation with an agent (services/studio/chat_store.py). `conversation_id` is the platform's,
+    # reused for every message, as the platform asks; `active` is False once "New conversation" replaced it.
+    Column('id', String(64), primary_key=True),
+    Column('owner_id', String(OWNER), nullable=False),
+    Column('agent_id', String(100), nullable=False),
+    Column('conversation_id', String(100), nullable=False),
+    Column('active', Boolean, nullable=False, default=True),
+    Column('agent', Json, nullable=False),  # the agent as last seen (name, cover, opening line): drawn at once
+    Column('created_at', Double, nullable=False),
+    Column('updated_at', Double, nullable=False),
+    Index(None, 'owner_id', 'agent_id', 'active'),  # the conversation a page opens
+)
+
+chat_messages = Table(
+    'chat_messages', metadata,
+    # What was said: the person's messages, the agent's replies (with their state: streaming, done, stopped,
+    # failed, interrupted) and chat pictures (running until drawn). Always read with the owner, never without.
+    Column('id', String(64), primary_key=True),
+    Column('conversation', String(64), nullable=False),  # conversations.id
+    Column('owner_id', String(OWNER), nullable=False),
+    Column('seq', Integer, nullable=False),  # order within the conversation
+    Column('role', String(16), nullable=False),  # 'user', 'agent' or 'picture'
+    Column('status', String(16), nullable=False, index=True),  # unfinished ones are interrupted at start-up
+    Column('text', Text, nullable=False),
+    Column('data', Json, nullable=False),  # error words, trace id, what a picture was asked to show
+    Column('created_at', Double, nullable=False),
+    Column('updated_at', Double, nullable=False),
+    Index(None, 'conversation', 'seq', unique=True),
+)
+
+chat_pictures = Table(
+    'chat_pictures', metadata,
+    # A drawn chat picture (the platform's PNG, checked) and its display-sized JPEG, served only to its owner.
+    Column('message_id', String(64), primary_key=True),  # chat_messages.id
+    Column('owner_id', String(OWNER), nullable=False, index=True),
+    Column('content', LargeBinary, nullable=False),
+    Column('preview', LargeBinary, nullable=True),
+    Column('created_at', Double, nullable=False),
+)
+
+TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, images, changes, conversations, chat_messages,
+          chat_pictures, request_log)
