@@ -1,7 +1,8 @@
 """Agent Studio.
 
 `python main.py` starts the web app (on its embedded sandbox unless PLATFORM_BASE_URL is set);
-`python main.py users ...` manages tool accounts; `python main.py db upgrade|current` migrates the database.
+`python main.py users ...` manages tool accounts; `python main.py db upgrade|current` migrates the database;
+any other word prints the commands and exits non-zero (services/cli/commands.py).
 
 Everything is wired here, once, in this order: settings → the runtime's services (runtime.py) → the access
 middleware → each feature's pages (`setup()` per module). Nothing registers itself on import.
@@ -11,24 +12,26 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from pathlib import Path
 
 from nicegui import app, ui
 
 from pages import admin, agents, create, home, login, logout, media
 from runtime import runtime
 from sandbox.embedded import mount_embedded_sandbox
-from services.cli.db import run as run_db_cli
-from services.cli.users import run as run_users_cli
+from services.cli.commands import dispatch
 from services.core.secret import install_log_redaction
 from services.core.settings import SettingsError, get_settings
 from services.core.storage_secret import resolve_storage_secret
 
 
 def main() -> None:
-    commands: dict[str, Callable[[list[str]], int]] = {'users': run_users_cli, 'db': run_db_cli}
-    if len(sys.argv) > 1 and sys.argv[1] in commands:
-        sys.exit(commands[sys.argv[1]](sys.argv[2:]))
+    # The command line is ours only when this file is the program: NiceGUI's test fixtures run it inside pytest,
+    # whose own arguments are no command of ours.
+    is_program = bool(sys.argv) and Path(sys.argv[0]).resolve() == Path(__file__).resolve()
+    exit_code = dispatch(sys.argv[1:]) if is_program else None
+    if exit_code is not None:
+        sys.exit(exit_code)
     try:
         settings = get_settings()
         storage_secret = resolve_storage_secret(settings)
