@@ -1,14 +1,13 @@
 """/_sandbox/faults and /_sandbox/latency: change faults and latency of a running sandbox over HTTP.
 
-Accepted from this machine only (and not through a proxy), unless fault control is off: then 404.
+Accepted only from a program on this machine (guard.py says what that means), unless fault control is off:
+then 404.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -16,24 +15,11 @@ from services.core.settings import SettingsError, parse_latency
 
 from ..controller import controller_of
 from ..faults import FaultSpecError
-
-
-def _loopback_only(request: Request) -> None:
-    if not controller_of(request).config.allow_fault_control:
-        raise HTTPException(404)
-    host = request.client.host if request.client else ''
-    try:
-        local = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        local = host == 'localhost'
-    # A reverse proxy on the same machine also connects from loopback; its forwarding headers give it away.
-    proxied = any(h in request.headers for h in ('forwarded', 'x-forwarded-for', 'x-real-ip'))
-    if not local or proxied:
-        raise HTTPException(403, 'fault control is only accepted from this machine')
+from .guard import require_control_request
 
 
 async def faults_control(request: Request) -> Response:
-    _loopback_only(request)
+    require_control_request(request)
     faults = controller_of(request).faults
     if request.method == 'DELETE':
         faults.clear(request.query_params.get('endpoint') or None)
@@ -52,7 +38,7 @@ async def faults_control(request: Request) -> Response:
 
 
 async def latency_control(request: Request) -> Response:
-    _loopback_only(request)
+    require_control_request(request)
     config = controller_of(request).config
     if request.method == 'POST':
         try:
