@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from services.core.errors import UserFacingError
+from services.core.pixels import to_rgb
 
 ACCEPTED_FORMATS = {'JPEG': 'image/jpeg', 'PNG': 'image/png', 'WEBP': 'image/webp'}
 ACCEPTED_LABEL = 'JPEG, PNG or WebP'
@@ -60,9 +61,10 @@ def process_upload(data: bytes, filename: str, *, max_bytes: int) -> ProcessedIm
                             'Try exporting it again.') from error
     source_format = image.format or 'unknown'
     rotated = _orientation(image) not in (None, 1)
-    upright = ImageOps.exif_transpose(image)
-    upright.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    rgb = _flatten(upright)
+    # To RGB before shrinking: 16-bit and transparent images keep their look (services/core/pixels.py), and the
+    # resampling then always works on full colour (a palette image would otherwise be shrunk pixel-dropping).
+    rgb = to_rgb(ImageOps.exif_transpose(image))
+    rgb.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     rgb.save(out, format='JPEG', quality=JPEG_QUALITY, optimize=True)
     stem = (filename.rsplit('.', 1)[0] if filename else 'photo').strip() or 'photo'
@@ -122,16 +124,6 @@ def _orientation(image: Image.Image) -> int | None:
         return image.getexif().get(0x0112)
     except (OSError, ValueError):
         return None
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    """RGB on white: transparent PNGs would otherwise turn black in JPEG."""
-    if image.mode in ('RGBA', 'LA') or (image.mode == 'P' and 'transparency' in image.info):
-        rgba = image.convert('RGBA')
-        background = Image.new('RGB', rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel('A'))
-        return background
-    return image.convert('RGB')
 
 
 def _megabytes(size: int) -> str:
