@@ -18,11 +18,15 @@ from nicegui import app, ui
 
 from pages import admin, agents, create, home, login, logout, media
 from runtime import runtime
+from sandbox.embedded import MAX_BODY_BYTES as SANDBOX_MAX_BODY
+from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from sandbox.embedded import mount_embedded_sandbox
 from services.cli.commands import dispatch
+from services.core.body_limit import BodyLimit
 from services.core.secret import install_log_redaction
 from services.core.settings import SettingsError, get_settings
 from services.core.storage_secret import resolve_storage_secret
+from services.studio.upload_rules import body_limits
 
 
 def main() -> None:
@@ -49,6 +53,9 @@ def main() -> None:
         sys.exit(f'Configuration error: {error}')
     app.on_shutdown(runtime.shutdown)
     runtime.access.setup(app)
+    # Added last, so it runs first: an oversized body is refused before any other middleware or route sees it.
+    app.add_middleware(BodyLimit, limit_for=body_limits(settings.max_upload_bytes,
+                                                        own_limits={f'{SANDBOX_MOUNT}/': SANDBOX_MAX_BODY}))
     for feature in (home, login, logout, create, agents, media, admin):
         feature.setup()
 

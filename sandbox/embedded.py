@@ -15,8 +15,13 @@ from services.platform.client import Credentials
 from .app import create_sandbox_app
 from .config import SandboxConfig, load_or_create_demo_key
 from .controller import SandboxController
+from .endpoint import MULTIPART_OVERHEAD
+from .request_io import DRAIN_LIMIT
 
 MOUNT_PATH = '/sandbox'
+# The sandbox answers an oversized upload itself, as the platform would, as long as it reads the body (it drains
+# and drops up to DRAIN_LIMIT): the app's body limit for the mount starts above that.
+MAX_BODY_BYTES = DRAIN_LIMIT + MULTIPART_OVERHEAD
 LISTEN_ANYWHERE = ('', '0.0.0.0', '::', 'localhost', '127.0.0.1')
 
 

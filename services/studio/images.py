@@ -21,6 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from services.core.errors import UserFacingError
 from services.core.pixels import to_rgb
+from services.studio.upload_rules import too_large_message
 
 ACCEPTED_FORMATS = {'JPEG': 'image/jpeg', 'PNG': 'image/png', 'WEBP': 'image/webp'}
 ACCEPTED_LABEL = 'JPEG, PNG or WebP'
@@ -51,8 +52,7 @@ def process_upload(data: bytes, filename: str, *, max_bytes: int) -> ProcessedIm
     if not data:
         raise ImageRejected('The file is empty. Choose a photo (JPEG, PNG or WebP).')
     if len(data) > max_bytes:
-        raise ImageRejected(f'The file is {_megabytes(len(data))}; the limit is {_megabytes(max_bytes)}. '
-                            f'Choose a smaller photo or export it at a lower resolution.')
+        raise ImageRejected(too_large_message(len(data), max_bytes))
     image = _open_checked(data)
     try:
         image.load()
@@ -124,7 +124,3 @@ def _orientation(image: Image.Image) -> int | None:
         return image.getexif().get(0x0112)
     except (OSError, ValueError):
         return None
-
-
-def _megabytes(size: int) -> str:
-    return f'{size / (1024 * 1024):.1f} MB'
