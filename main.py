@@ -29,11 +29,17 @@ from services.core.storage_secret import resolve_storage_secret
 from services.studio.upload_rules import body_limits
 
 
+def _own_arguments() -> list[str]:
+    """sys.argv[1:] when this file is the program, else []: NiceGUI's test fixtures run it with runpy inside
+    pytest, which points sys.argv[0] at this file but leaves pytest's own arguments after it. The command line
+    as typed (sys.orig_argv) names this file only when it really is the program."""
+    script_at = len(sys.orig_argv) - len(sys.argv)
+    script = sys.orig_argv[script_at] if 0 <= script_at < len(sys.orig_argv) else ''
+    return sys.argv[1:] if script and Path(script).resolve() == Path(__file__).resolve() else []
+
+
 def main() -> None:
-    # The command line is ours only when this file is the program: NiceGUI's test fixtures run it inside pytest,
-    # whose own arguments are no command of ours.
-    is_program = bool(sys.argv) and Path(sys.argv[0]).resolve() == Path(__file__).resolve()
-    exit_code = dispatch(sys.argv[1:]) if is_program else None
+    exit_code = dispatch(_own_arguments())
     if exit_code is not None:
         sys.exit(exit_code)
     try:

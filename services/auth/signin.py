@@ -15,6 +15,7 @@ import secrets
 from nicegui import app
 
 from services.auth.accounts import AccountStore
+from services.auth.names import canonical_name, platform_user_id
 from services.auth.sessions import SESSION_KEY, Principal, Session, SessionStore, owner_id_for
 from services.auth.throttle import FailureThrottle, TooManyAttempts
 from services.core.audit import SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, AuditLog
@@ -84,7 +85,7 @@ class SignIn:
     async def sign_in_account(self, name: str, password: str, *, address: str = '') -> Session:
         """Tool account + the operator's credentials; the username travels as X-User-ID."""
         self._require_mode('accounts')
-        name = name.strip()
+        name = canonical_name(name)
         if not name or not password:
             raise SignInError('Enter your username and password.', kind='invalid')
         operator = self.operator
@@ -100,9 +101,11 @@ class SignIn:
             self._audit(SIGN_IN_FAILED, _printable(name), f'tool account: wrong username or password{_from(address)}')
             raise SignInError(WRONG_ACCOUNT)
         self.throttle.succeeded(name_key)
-        principal = Principal(owner_id=owner_id_for('account', account.name), user_id=account.name,
+        # The platform sees an ASCII id (the name itself when it is ASCII); display_name is the account's name.
+        user_id = platform_user_id(account.name)
+        principal = Principal(owner_id=owner_id_for('account', user_id), user_id=user_id,
                               display_name=account.name, mode='account',
-                              credentials=Credentials(operator.api_key, operator.api_secret, account.name),
+                              credentials=Credentials(operator.api_key, operator.api_secret, user_id),
                               is_admin=account.is_admin)
         session = self.sessions.create(principal, account_stamp=account.stamp)
         self._audit(SIGN_IN, principal.user_id, f'tool account{" (admin)" if account.is_admin else ""}{_from(address)}')
@@ -175,7 +178,7 @@ class SignIn:
         if session is None:
             return 'not signed in'
         if session.principal.mode == 'account':
-            account = self.accounts.get(session.principal.user_id)
+            account = self.accounts.get(session.principal.display_name)  # the account name, not its X-User-ID
             if account is None:
                 return 'the account was removed'
             if account.stamp != session.account_stamp:
