@@ -25,6 +25,7 @@ from components.theme import frame
 from components.tiles import TileGrid, choice_tile
 from runtime import runtime
 from services.auth.sessions import Principal
+from services.core.text import BIDI_REFUSED, bidi_controls_in, bidi_problem
 from services.platform.errors import PlatformError
 from services.platform.models import CoverRequest, CreateAgentRequest, Option, Options
 from services.studio.drafts import OPTIONAL_DETAILS, STEPS, Draft, RefPhoto
@@ -615,7 +616,8 @@ class StudioView:
                 ui.label('Name and personality').classes('text-lg font-semibold')
                 ui.input('Name', value=draft.name, on_change=self._name_changed,
                          validation={'A name is required': lambda v: bool((v or '').strip()),
-                                     'At most 40 characters': lambda v: len((v or '').strip()) <= 40}) \
+                                     'At most 40 characters': lambda v: len((v or '').strip()) <= 40,
+                                     BIDI_REFUSED: lambda v: not bidi_controls_in(v or '')}) \
                     .props('outlined counter maxlength=40').classes('w-full').mark('name')
                 voices = self._choices('Voice')
                 if not draft.gender:
@@ -703,6 +705,8 @@ class StudioView:
             found.append(EXPIRED_COVER)
         if not draft.name.strip():
             found.append('Give your character a name.')
+        elif problem := bidi_problem(draft.name, 'The character name'):
+            found.append(problem)
         if not draft.voice:
             found.append('Choose a voice.')
         return found

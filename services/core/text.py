@@ -11,6 +11,8 @@ from __future__ import annotations
 
 # U+202A-U+202E: LRE, RLE, PDF, LRO, RLO (embeddings and overrides); U+2066-U+2069: LRI, RLI, FSI, PDI (isolates).
 BIDI_CONTROLS = frozenset(chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+# The short form, for a field's inline validation message.
+BIDI_REFUSED = 'No text-direction control characters (U+202A-U+202E, U+2066-U+2069)'
 
 
 def bidi_controls_in(text: str) -> list[str]:
