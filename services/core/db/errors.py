@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from services.core.errors import UserFacingError
 from services.core.secret import scrub
 
 Reason = Literal['unreachable', 'busy']
@@ -21,7 +22,7 @@ _USER_MESSAGES: dict[Reason, str] = {
 _RETRY_AFTER: dict[Reason, float] = {'unreachable': 30.0, 'busy': 5.0}
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(UserFacingError):
     """The database could not be used just now (down, unreachable, locked past the busy timeout).
 
     Nothing of the failed call was committed. The `Database` that raised it stays usable: once the server answers
@@ -31,6 +32,9 @@ class DatabaseUnavailable(Exception):
         self.reason: Reason = reason
         self.database = database  # safe_url(): the password is already masked
         self.detail = scrub(detail)  # a driver message could quote a registered secret; none reaches a log
-        self.user_message = _USER_MESSAGES[reason]
         self.retry_after = _RETRY_AFTER[reason]
-        super().__init__(f'database {database} {reason}: {self.detail}')
+        super().__init__(_USER_MESSAGES[reason])
+
+    def __str__(self) -> str:
+        # The operator's version, for the log; `user_message` is what a person sees.
+        return f'database {self.database} {self.reason}: {self.detail}'
