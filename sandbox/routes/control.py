@@ -1,4 +1,5 @@
-"""/_sandbox/faults and /_sandbox/latency: change faults and latency of a running sandbox over HTTP.
+"""/_sandbox/faults, /_sandbox/latency and /_sandbox/keys: change faults and latency of a running sandbox, and issue
+and revoke API keys (one per demo visitor), over HTTP.
 
 Accepted only from a program on this machine (guard.py says what that means), unless fault control is off:
 then 404.
@@ -6,6 +7,7 @@ then 404.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.requests import Request
@@ -47,3 +49,28 @@ async def latency_control(request: Request) -> Response:
         except (ValueError, SettingsError, AttributeError) as error:
             return JSONResponse({'error': str(error)}, status_code=400)
     return JSONResponse({'latency': list(config.latency)})
+
+
+async def keys_control(request: Request) -> Response:
+    """POST: issue a key of its own (body `{"label": "..."}`), answered once with its secret. GET: the issued keys,
+    without secrets. DELETE ?apiKey=...: revoke an issued key and delete everything made with it."""
+    require_control_request(request)
+    sandbox = controller_of(request)
+    if request.method == 'POST':
+        try:
+            spec = json.loads(await request.body() or b'{}')
+            label = str(spec.get('label', '')) if isinstance(spec, dict) else ''
+        except ValueError as error:
+            return JSONResponse({'error': f'send a JSON object {{"label": "..."}} ({error})'}, status_code=400)
+        key = await asyncio.to_thread(sandbox.issue_key, label)
+        return JSONResponse({'apiKey': key.api_key, 'apiSecret': key.secret, 'label': key.label}, status_code=201,
+                            headers={'Cache-Control': 'no-store'})
+    if request.method == 'DELETE':
+        api_key = request.query_params.get('apiKey', '')
+        deleted = await asyncio.to_thread(sandbox.revoke_key, api_key)
+        if deleted is None:
+            return JSONResponse({'error': 'no such issued key (keys given at start cannot be revoked here)'},
+                                status_code=404)
+        return JSONResponse({'revoked': api_key, 'deleted': deleted})
+    return JSONResponse({'keys': [{'apiKey': key.api_key, 'label': key.label, 'createdAt': key.created_at}
+                                  for key in sandbox.issued.all()]})

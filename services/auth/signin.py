@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import secrets
+from collections.abc import Callable
 
 from nicegui import app
 
@@ -28,6 +29,8 @@ from services.platform.errors import AuthenticationError, PlatformError, Transpo
 log = logging.getLogger(__name__)
 
 WRONG_ACCOUNT = 'Wrong username or password.'
+# Issues a sandbox key of its own for one demo visitor (their user id) -> (key, secret).
+DemoKeyIssuer = Callable[[str], tuple[str, Secret]]
 USER_ID_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$')
 MAX_KEY_LENGTH = 512
 
@@ -44,13 +47,15 @@ class SignIn:
     """Signing in and out, and checking that a session may still be used, for one configuration."""
 
     def __init__(self, settings: Settings, *, accounts: AccountStore, sessions: SessionStore, audit: AuditLog,
-                 platform: PlatformClient, operator: Credentials | None) -> None:
+                 platform: PlatformClient, operator: Credentials | None,
+                 demo_keys: DemoKeyIssuer | None = None) -> None:
         self.settings = settings
         self.accounts = accounts
         self.sessions = sessions
         self.audit = audit
         self.platform = platform
-        self.operator = operator  # tool accounts and the demo sign with these; None when not configured
+        self.operator = operator  # tool accounts sign with these; None when not configured
+        self.demo_keys = demo_keys  # the embedded sandbox's, when the app runs on one
         self.throttle = FailureThrottle()
 
     def current_session(self) -> Session | None:
@@ -153,15 +158,16 @@ class SignIn:
         return session
 
     def sign_in_demo(self, *, address: str = '') -> Session:
-        """One click on the embedded sandbox: a fresh demo user id per visitor, the sandbox's own credentials."""
+        """One click on the embedded sandbox: a fresh demo user id and a sandbox key of its own per visitor, so a
+        visitor sees only what they made, and neither other visitors nor tool accounts see any of it."""
         self._require_mode('demo')
-        operator = self.operator
-        if not self.settings.uses_sandbox or operator is None:
+        if not self.settings.uses_sandbox or self.demo_keys is None:
             raise SignInError('The demo is only available when the studio runs on its embedded sandbox.',
                               kind='unavailable')
         user_id = f'demo-{secrets.token_hex(4)}'
+        api_key, api_secret = self.demo_keys(user_id)
         principal = Principal(owner_id=owner_id_for('demo', user_id), user_id=user_id, display_name='Demo visitor',
-                              mode='demo', credentials=Credentials(operator.api_key, operator.api_secret, user_id))
+                              mode='demo', credentials=Credentials(api_key, api_secret, user_id))
         session = self.sessions.create(principal)
         self._audit(SIGN_IN, principal.user_id, f'sandbox demo{_from(address)}')
         return session

@@ -53,8 +53,12 @@ async def test_one_click_enters_as_a_fresh_demo_user_on_the_sandbox(user: User,
         assert session.principal.mode == 'demo'
         assert session.principal.user_id.startswith('demo-')
         assert session.principal.credentials.user_id == session.principal.user_id  # sent as X-User-ID
-        assert session.principal.credentials.api_key == runtime.operator_credentials.api_key  # the sandbox's
+        # A sandbox key of its own, accepted by the embedded sandbox, and never the tool accounts' key.
+        assert session.principal.credentials.api_key != runtime.operator_credentials.api_key
+        assert runtime.sandbox is not None
+        assert session.principal.credentials.api_key in runtime.sandbox.controller.config.keys
     assert first.principal.owner_id != second.principal.owner_id
+    assert first.principal.credentials.api_key != second.principal.credentials.api_key
     assert [e.event for e in runtime.audit.entries()] == ['auth.sign_in', 'auth.sign_in']
 
 
