@@ -21,10 +21,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from services.core.errors import UserFacingError
 from services.core.pixels import to_rgb
-from services.studio.upload_rules import too_large_message
+from services.studio.upload_rules import ACCEPTED_LABEL, format_refusal, kind_of_bytes, too_large_message
 
 ACCEPTED_FORMATS = {'JPEG': 'image/jpeg', 'PNG': 'image/png', 'WEBP': 'image/webp'}
-ACCEPTED_LABEL = 'JPEG, PNG or WebP'
 # 40 megapixels is more than any phone camera; a larger header is almost certainly a bomb.
 MAX_PIXELS = 40_000_000
 # The platform only needs a face-sized reference; a smaller upload is faster for everyone.
@@ -105,11 +104,13 @@ def _open_checked(data: bytes, accepted: dict[str, str] | None = ACCEPTED_FORMAT
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected('The image has far too many pixels to be a photo. Choose a normal photo.') from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        if (kind := kind_of_bytes(data)) is not None:
+            raise ImageRejected(format_refusal(kind)) from None  # HEIC: Pillow cannot open it, but it is a photo
         raise ImageRejected(f'This file is not an image we can read. Choose a photo in {ACCEPTED_LABEL} format.') \
             from None
     if accepted is not None and image.format not in accepted:
-        raise ImageRejected(f'{image.format or "This"} images are not supported. Choose a photo in '
-                            f'{ACCEPTED_LABEL} format.')
+        kind = kind_of_bytes(data, image.format) or 'other'
+        raise ImageRejected(format_refusal(kind, f'{image.format} images' if image.format else ''))
     width, height = image.size
     if width < 1 or height < 1 or width * height > MAX_PIXELS:
         raise ImageRejected(f'The image is {width}×{height} pixels, too many to be a photo '
