@@ -95,7 +95,7 @@ def _demo_form(target: str) -> None:
 
     async def enter() -> None:
         async def action() -> Session:
-            return runtime.auth.sign_in_demo(address=ui.context.client.ip)
+            return await runtime.auth.sign_in_demo(address=ui.context.client.ip)
 
         await _attempt(button, message, action, target)
 

@@ -6,6 +6,7 @@ generated once and kept under the data directory.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,14 +36,14 @@ class EmbeddedSandbox:
     def __repr__(self) -> str:
         return f'EmbeddedSandbox(base_url={self.base_url!r})'
 
-    def issue_key(self, label: str) -> tuple[str, Secret]:
+    async def issue_key(self, label: str) -> tuple[str, Secret]:
         """A key of its own for one demo visitor (`label`: their user id), accepted at once."""
-        key = self.controller.issue_key(label)
+        key = await asyncio.to_thread(self.controller.issue_key, label)
         return key.api_key, Secret(key.secret)
 
-    def revoke_key(self, api_key: str) -> dict[str, int] | None:
+    async def revoke_key(self, api_key: str) -> dict[str, int] | None:
         """Stop accepting a visitor's key and delete all that was made with it (None: not a visitor's key)."""
-        return self.controller.revoke_key(api_key)
+        return await asyncio.to_thread(self.controller.revoke_key, api_key)
 
 
 def mount_embedded_sandbox(app: Any, settings: Settings) -> EmbeddedSandbox:

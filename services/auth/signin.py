@@ -11,7 +11,7 @@ import asyncio
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from nicegui import app
 
@@ -29,8 +29,9 @@ from services.platform.errors import AuthenticationError, PlatformError, Transpo
 log = logging.getLogger(__name__)
 
 WRONG_ACCOUNT = 'Wrong username or password.'
-# Issues a sandbox key of its own for one demo visitor (their user id) -> (key, secret).
-DemoKeyIssuer = Callable[[str], tuple[str, Secret]]
+# Issues a sandbox key of its own for one demo visitor (their user id) -> (key, secret): the embedded sandbox's
+# EmbeddedSandbox.issue_key, or a standalone sandbox's /_sandbox/keys (sandbox/control_client.py).
+DemoKeyIssuer = Callable[[str], Awaitable[tuple[str, Secret]]]
 USER_ID_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$')
 MAX_KEY_LENGTH = 512
 
@@ -157,7 +158,7 @@ class SignIn:
         self._audit(SIGN_IN, principal.user_id, f'own API key{_from(address)}')
         return session
 
-    def sign_in_demo(self, *, address: str = '') -> Session:
+    async def sign_in_demo(self, *, address: str = '') -> Session:
         """One click on the embedded sandbox: a fresh demo user id and a sandbox key of its own per visitor, so a
         visitor sees only what they made, and neither other visitors nor tool accounts see any of it."""
         self._require_mode('demo')
@@ -165,7 +166,12 @@ class SignIn:
             raise SignInError('The demo is only available when the studio runs on its embedded sandbox.',
                               kind='unavailable')
         user_id = f'demo-{secrets.token_hex(4)}'
-        api_key, api_secret = self.demo_keys(user_id)
+        try:
+            api_key, api_secret = await self.demo_keys(user_id)
+        except Exception as error:
+            log.warning('demo: no sandbox key could be issued: %s', error)
+            raise SignInError('The sandbox could not open a demo for you just now. Try again in a moment.',
+                              kind='unreachable') from None
         principal = Principal(owner_id=owner_id_for('demo', user_id), user_id=user_id, display_name='Demo visitor',
                               mode='demo', credentials=Credentials(api_key, api_secret, user_id))
         session = self.sessions.create(principal)

@@ -72,3 +72,20 @@ async def test_only_the_configured_ways_in_are_offered(user: User) -> None:
     await user.should_see(marker='demo-enter')
     await user.should_see(marker='login-username')
     await user.should_not_see(marker='byok-key')
+
+
+async def test_no_shared_key_when_no_key_of_its_own_can_be_had(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(label: str) -> tuple[str, object]:
+        raise OSError('disk full')
+
+    monkeypatch.setattr(runtime.auth, 'demo_keys', broken)
+    await user.open('/login')
+    user.find(marker='demo-enter').click()
+    await user.should_see('The sandbox could not open a demo for you just now', retries=50)
+    assert runtime.sessions.count() == 0  # never signed in on the shared key instead
+
+
+async def test_the_sign_in_page_says_what_a_visitor_keeps(user: User) -> None:
+    await user.open('/login')
+    await user.should_see(marker='demo-terms')
+    await user.should_see('a sandbox key of your own: only you see the characters you make')

@@ -11,6 +11,7 @@ import pytest
 
 from sandbox.app import create_sandbox_app
 from sandbox.config import SandboxConfig
+from sandbox.control_client import SandboxKeys, SandboxKeysError
 from sandbox.keys import KEY_PREFIX
 from sandbox.routes.guard import CONTROL_HEADERS
 from services.platform.client import Credentials, PlatformClient
@@ -122,3 +123,18 @@ async def test_the_keys_route_issues_lists_and_revokes(sandbox: RunningSandbox,
         refused = await http.post(url, content='{"label": "x"}', headers={'Content-Type': 'text/plain'})
         assert refused.status_code == 403
     assert sandbox.controller.issued.all() == []
+
+
+async def test_the_http_client_issues_and_revokes(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
+    keys = SandboxKeys(sandbox.base_url)
+    try:
+        api_key, secret = await keys.issue_key('demo-ana')
+        creds = Credentials(api_key, secret, 'demo-ana')
+        await make_agent(sandbox_client, creds, 'Ana')
+        assert await keys.revoke_key(api_key) == {'agents': 1, 'covers': 1, 'refImages': 1}
+        assert await keys.revoke_key(api_key) is None
+        sandbox.controller.config.allow_fault_control = False  # control off: no keys to be had
+        with pytest.raises(SandboxKeysError, match='HTTP 404'):
+            await keys.issue_key('demo-ben')
+    finally:
+        await keys.aclose()
