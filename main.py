@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nicegui import app, ui
 
-from pages import admin, agents, create, home, login, logout, media
+from pages import admin, agents, home, login, logout, media, studio
 from runtime import runtime
 from sandbox.embedded import MAX_BODY_BYTES as SANDBOX_MAX_BODY
 from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
@@ -62,7 +62,7 @@ def main() -> None:
     # Added last, so it runs first: an oversized body is refused before any other middleware or route sees it.
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.max_upload_bytes,
                                                         own_limits={f'{SANDBOX_MOUNT}/': SANDBOX_MAX_BODY}))
-    for feature in (home, login, logout, create, agents, media, admin):
+    for feature in (home, login, logout, studio, agents, media, admin):
         feature.setup()
 
     # reconnect_timeout also sets socket.io's ping timeout (0.4x): at NiceGUI's default 3 s, one busy
