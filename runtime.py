@@ -49,7 +49,7 @@ class Runtime:
     db: Database
     platform: PlatformClient
     requests: RequestLog  # every signed request, for the Requests page; also feeds the metrics
-    # Credentials for tool accounts and the sandbox demo (never used for "bring your own key").
+    # Credentials for tool accounts (never for "bring your own key"; each demo visitor gets a sandbox key of its own).
     operator_credentials: Credentials | None
     sandbox: EmbeddedSandbox | None
     audit: AuditLog
@@ -113,7 +113,8 @@ class Runtime:
         operator_keys = {settings.api_key, *([self.operator_credentials.api_key] if self.operator_credentials else [])}
         self.sessions = SessionStore(keep_sensitive=frozenset(key for key in operator_keys if key))
         self.auth = SignIn(settings, accounts=self.accounts, sessions=self.sessions, audit=self.audit,
-                           platform=self.platform, operator=self.operator_credentials)
+                           platform=self.platform, operator=self.operator_credentials,
+                           demo_keys=sandbox.issue_key if sandbox is not None else None)
         self.access = AccessControl(self.auth, self.sessions)
         self.sessions.on_end(self._drop_own_key_work)
         chat_store = ChatStore(self.db)

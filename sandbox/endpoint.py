@@ -77,9 +77,9 @@ def api(endpoint: str, *, multipart: bool = False) -> Callable[[Handler], View]:
             except SandboxError as error:
                 return error_response(error)
             except ClientDisconnect:
-                # The caller gave up (a cancelled cover) before its body arrived: no one to answer, nothing broken.
-                log.info('sandbox: %s: the client went away before its request was read', endpoint)
-                return Response(status_code=400)
+                # The client hung up before its body was read (a cancelled cover): nothing failed here.
+                log.info('sandbox: %s: the client hung up before sending its request', endpoint)
+                return Response(status_code=499)
             except Exception:
                 log.exception('sandbox: %s failed', endpoint)
                 return envelope_response(INTERNAL, 'Internal sandbox error; see the sandbox log')

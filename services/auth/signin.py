@@ -11,10 +11,12 @@ import asyncio
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 
 from nicegui import app
 
 from services.auth.accounts import AccountStore
+from services.auth.names import canonical_name, platform_user_id
 from services.auth.sessions import SESSION_KEY, Principal, Session, SessionStore, owner_id_for
 from services.auth.throttle import FailureThrottle, TooManyAttempts
 from services.core import metrics
@@ -28,6 +30,9 @@ from services.platform.errors import AuthenticationError, PlatformError, Transpo
 log = logging.getLogger(__name__)
 
 WRONG_ACCOUNT = 'Wrong username or password.'
+# Issues a sandbox key of its own for one demo visitor (their user id) -> (key, secret): the embedded sandbox's
+# EmbeddedSandbox.issue_key, or a standalone sandbox's /_sandbox/keys (sandbox/control_client.py).
+DemoKeyIssuer = Callable[[str], Awaitable[tuple[str, Secret]]]
 USER_ID_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$')
 MAX_KEY_LENGTH = 512
 
@@ -44,13 +49,15 @@ class SignIn:
     """Signing in and out, and checking that a session may still be used, for one configuration."""
 
     def __init__(self, settings: Settings, *, accounts: AccountStore, sessions: SessionStore, audit: AuditLog,
-                 platform: PlatformClient, operator: Credentials | None) -> None:
+                 platform: PlatformClient, operator: Credentials | None,
+                 demo_keys: DemoKeyIssuer | None = None) -> None:
         self.settings = settings
         self.accounts = accounts
         self.sessions = sessions
         self.audit = audit
         self.platform = platform
-        self.operator = operator  # tool accounts and the demo sign with these; None when not configured
+        self.operator = operator  # tool accounts sign with these; None when not configured
+        self.demo_keys = demo_keys  # the embedded sandbox's, when the app runs on one
         self.throttle = FailureThrottle()
 
     def current_session(self) -> Session | None:
@@ -86,7 +93,7 @@ class SignIn:
     async def sign_in_account(self, name: str, password: str, *, address: str = '') -> Session:
         """Tool account + the operator's credentials; the username travels as X-User-ID."""
         self._require_mode('accounts')
-        name = name.strip()
+        name = canonical_name(name)
         if not name or not password:
             raise SignInError('Enter your username and password.', kind='invalid')
         operator = self.operator
@@ -102,9 +109,11 @@ class SignIn:
             self._audit(SIGN_IN_FAILED, _printable(name), f'tool account: wrong username or password{_from(address)}')
             raise SignInError(WRONG_ACCOUNT)
         self.throttle.succeeded(name_key)
-        principal = Principal(owner_id=owner_id_for('account', account.name), user_id=account.name,
+        # The platform sees an ASCII id (the name itself when it is ASCII); display_name is the account's name.
+        user_id = platform_user_id(account.name)
+        principal = Principal(owner_id=owner_id_for('account', user_id), user_id=user_id,
                               display_name=account.name, mode='account',
-                              credentials=Credentials(operator.api_key, operator.api_secret, account.name),
+                              credentials=Credentials(operator.api_key, operator.api_secret, user_id),
                               is_admin=account.is_admin)
         session = self.sessions.create(principal, account_stamp=account.stamp)
         self._audit(SIGN_IN, principal.user_id, f'tool account{" (admin)" if account.is_admin else ""}{_from(address)}')
@@ -151,16 +160,22 @@ class SignIn:
         self._audit(SIGN_IN, principal.user_id, f'own API key{_from(address)}')
         return session
 
-    def sign_in_demo(self, *, address: str = '') -> Session:
-        """One click on the embedded sandbox: a fresh demo user id per visitor, the sandbox's own credentials."""
+    async def sign_in_demo(self, *, address: str = '') -> Session:
+        """One click on the embedded sandbox: a fresh demo user id and a sandbox key of its own per visitor, so a
+        visitor sees only what they made, and neither other visitors nor tool accounts see any of it."""
         self._require_mode('demo')
-        operator = self.operator
-        if not self.settings.uses_sandbox or operator is None:
+        if not self.settings.uses_sandbox or self.demo_keys is None:
             raise SignInError('The demo is only available when the studio runs on its embedded sandbox.',
                               kind='unavailable')
         user_id = f'demo-{secrets.token_hex(4)}'
+        try:
+            api_key, api_secret = await self.demo_keys(user_id)
+        except Exception as error:
+            log.warning('demo: no sandbox key could be issued: %s', error)
+            raise SignInError('The sandbox could not open a demo for you just now. Try again in a moment.',
+                              kind='unreachable') from None
         principal = Principal(owner_id=owner_id_for('demo', user_id), user_id=user_id, display_name='Demo visitor',
-                              mode='demo', credentials=Credentials(operator.api_key, operator.api_secret, user_id))
+                              mode='demo', credentials=Credentials(api_key, api_secret, user_id))
         session = self.sessions.create(principal)
         self._audit(SIGN_IN, principal.user_id, f'sandbox demo{_from(address)}')
         return session
@@ -177,7 +192,7 @@ class SignIn:
         if session is None:
             return 'not signed in'
         if session.principal.mode == 'account':
-            account = self.accounts.get(session.principal.user_id)
+            account = self.accounts.get(session.principal.display_name)  # the account name, not its X-User-ID
             if account is None:
                 return 'the account was removed'
             if account.stamp != session.account_stamp:
