@@ -15,13 +15,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from services.core.chat_settings import ChatSettings, load_chat_settings
+from services.core.config_values import SettingsError, parse_latency
 from services.core.db.url import DatabaseUrlError, database_url
-from services.core.errors import UserFacingError
 from services.core.secret import Secret
 
-
-class SettingsError(UserFacingError, ValueError):
-    """A configuration value is missing or malformed; the message, for the operator, names the variable."""
+# SettingsError and parse_latency live in services/core/config_values.py; importable from here as before.
+__all__ = ['EndpointPaths', 'Settings', 'SettingsError', 'get_settings', 'load_settings', 'parse_key_pairs',
+           'parse_latency']
 
 
 @dataclass(frozen=True)
@@ -198,19 +198,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sandbox_faults=text('SANDBOX_FAULTS', ''),
         chat=load_chat_settings(env),
     )
-
-
-def parse_latency(raw: str, *, var: str = 'latency') -> tuple[float, float]:
-    """'0', '2.5' or '5-12' (seconds) -> (low, high)."""
-    try:
-        low, _, high = raw.partition('-')
-        lo = float(low)
-        hi = float(high) if high else lo
-    except ValueError:
-        raise SettingsError(f'{var} must be seconds, fixed ("3") or a range ("5-12"), got {raw!r}') from None
-    if lo < 0 or hi < lo:
-        raise SettingsError(f'{var} must be a non-negative range with low <= high, got {raw!r}')
-    return lo, hi
 
 
 def parse_key_pairs(raw: str, *, var: str = 'keys') -> tuple[tuple[str, Secret], ...]:

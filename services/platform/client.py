@@ -8,6 +8,7 @@ request exactly as it is sent.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -353,8 +354,6 @@ def _readable(snippet: str) -> str:
 
 
 def _is_json(content: bytes) -> bool:
-    import json
-
     try:
         json.loads(content)
     except ValueError:
