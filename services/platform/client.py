@@ -229,10 +229,8 @@ class PlatformClient:
     async def _observed(self, creds: Credentials, path: str, call_id: str, attempt: int, resigned: bool, *,
                         json: dict[str, Any] | None, files: dict[str, Any] | None, slow: bool,
                         budget: float | None) -> Result:
-        """One request, and every observer told what came of it: the one place each request's outcome is seen."""
-        exchange = Exchange(call_id, path, creds.user_id, creds.owner, attempt, resigned, self.clock_offset,
-                            time.time())
-        started = time.perf_counter()
+        """One request, and every observer told what came of it."""
+        exchange = self.exchange(creds, path, call_id, attempt, resigned)
         try:
             exchange.result = await self._send_once(creds, path, json=json, files=files, slow=slow, budget=budget,
                                                     exchange=exchange)
@@ -241,12 +239,21 @@ class PlatformClient:
             exchange.error = error
             raise
         finally:
-            exchange.duration = time.perf_counter() - started
-            for observer in self.observers:
-                try:  # the request log or the metrics failing must never fail the call itself
-                    observer(exchange)
-                except Exception:
-                    log.exception('request observer %r failed', observer)
+            self.report(exchange)
+
+    def exchange(self, creds: Credentials, path: str, call_id: str, attempt: int = 1,
+                 resigned: bool = False) -> Exchange:
+        """The record of one request about to be signed and sent (streamed replies make theirs too)."""
+        return Exchange(call_id, path, creds.user_id, creds.owner, attempt, resigned, self.clock_offset, time.time())
+
+    def report(self, exchange: Exchange) -> None:
+        """Tell every observer what came of a request: the one place each request's outcome is reported."""
+        exchange.duration = time.perf_counter() - exchange.began
+        for observer in self.observers:
+            try:  # the request log or the metrics failing must never fail the call itself
+                observer(exchange)
+            except Exception:
+                log.exception('request observer %r failed', observer)
 
     async def _send_once(self, creds: Credentials, path: str, *, json: dict[str, Any] | None,
                          files: dict[str, Any] | None, slow: bool, budget: float | None = None,
