@@ -26,7 +26,7 @@ from services.platform.models import CoverRequest, Gender, Options
 from services.studio import rules
 from services.studio.catalogue import OPTIONAL_DETAILS
 from services.studio.drafts import STEPS, Draft, DraftStore
-from services.studio.images import ACCEPTED_LABEL, ImageRejected
+from services.studio.images import ImageRejected
 from services.studio.jobs import Job, JobManager, JobRefused
 from services.studio.messages import describe
 from services.studio.options_cache import OptionsCache
@@ -234,10 +234,10 @@ class Studio:
     def upload_limit_mb(self) -> float:
         return self.max_upload_bytes / (1024 * 1024)
 
-    def photo_refused(self) -> None:
-        """The browser refused the file before sending it (too large, or not an image type)."""
-        self.photo_error = (f'That file is larger than {self.upload_limit_mb:g} MB or not a {ACCEPTED_LABEL} '
-                            f'image. Choose another photo.', None)
+    def photo_refused(self, message: str) -> None:
+        """The file was refused before it reached the photo checks: by the browser's picker (too large, GIF, HEIC,
+        ...) or by the server's body limit; `message` says which (components/photo_picker.py)."""
+        self.photo_error = (message, None)
         self._changed()
 
     def skip_photo(self) -> None:
