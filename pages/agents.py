@@ -9,6 +9,7 @@ from typing import Any
 
 from nicegui import background_tasks, ui
 
+from components.bidi import name_label
 from components.error_box import error_box
 from components.signed_out import signed_out_notice
 from components.theme import frame
@@ -105,7 +106,7 @@ class AgentsView:
                 with ui.element('div').classes('w-full aspect-[3/4] bg-slate-100 flex items-center justify-center'):
                     ui.icon('person', size='3rem').classes('text-slate-300')
             with ui.column().classes('p-3 gap-1 w-full'):
-                ui.label(record.name).classes('font-semibold text-base truncate w-full').mark('agent-name')
+                name_label(record.name).classes('font-semibold text-base truncate w-full').mark('agent-name')
                 with ui.row().classes('gap-1'):
                     for text in main_attributes(record)[:4]:
                         ui.label(text).classes('text-[11px] bg-violet-50 text-violet-800 rounded px-1.5 py-0.5')
@@ -119,7 +120,7 @@ class AgentsView:
                 if record.coverUrl:
                     ui.image(record.coverUrl).classes('w-28 sm:w-40 rounded-lg shrink-0').props('fit=contain')
                 with ui.column().classes('gap-1 min-w-0 grow'):
-                    ui.label(record.name).classes('text-2xl font-bold')
+                    name_label(record.name).classes('text-2xl font-bold')
                     ui.label(', '.join(main_attributes(record))).classes('text-sm text-slate-600')
                     opening = (record.model_extra or {}).get('openingLine')
                     if isinstance(opening, str) and opening:
