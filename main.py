@@ -10,19 +10,19 @@ middleware → each feature's pages (`setup()` per module). Nothing registers it
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 from nicegui import app, ui
 
-from pages import admin, agents, home, login, logout, media, studio
+from pages import admin, agents, chat, home, login, logout, media, metrics, requests, studio
 from runtime import runtime
 from sandbox.embedded import MAX_BODY_BYTES as SANDBOX_MAX_BODY
 from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from sandbox.embedded import mount_embedded_sandbox
 from services.cli.commands import dispatch
 from services.core.body_limit import BodyLimit
+from services.core.logs import configure_logging, server_log_options
 from services.core.secret import install_log_redaction
 from services.core.settings import SettingsError, get_settings
 from services.core.storage_secret import resolve_storage_secret
@@ -47,7 +47,7 @@ def main() -> None:
         storage_secret = resolve_storage_secret(settings)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    configure_logging(settings.log_format)  # STUDIO_LOG_FORMAT=json: one JSON object per line
     install_log_redaction()
 
     try:
@@ -62,13 +62,14 @@ def main() -> None:
     # Added last, so it runs first: an oversized body is refused before any other middleware or route sees it.
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.max_upload_bytes,
                                                         own_limits={f'{SANDBOX_MOUNT}/': SANDBOX_MAX_BODY}))
-    for feature in (home, login, logout, studio, agents, media, admin):
+    for feature in (home, login, logout, studio, agents, chat, media, admin, requests, metrics):
         feature.setup()
 
     # reconnect_timeout also sets socket.io's ping timeout (0.4x): at NiceGUI's default 3 s, one busy
     # second on a loaded 2-core host or a Wi-Fi hiccup in a demo room drops every open page.
     ui.run(host=settings.host, port=settings.port, title='Agent Studio', reload=False, show=False,
-           storage_secret=storage_secret, favicon='🎭', reconnect_timeout=10.0)
+           storage_secret=storage_secret, favicon='🎭', reconnect_timeout=10.0,
+           **server_log_options(settings.log_format))
 
 
 if __name__ in {'__main__', '__mp_main__'}:

@@ -26,6 +26,11 @@ from services.core.loop import call_on_app_loop
 from services.core.settings import Settings
 from services.core.storage_secret import resolve_storage_secret
 from services.platform.client import Credentials, PlatformClient
+from services.platform.request_log import RequestLog
+from services.studio.chat import ChatService
+from services.studio.chat_agents import AgentDirectory
+from services.studio.chat_pictures import ChatPictureJobs
+from services.studio.chat_store import ChatStore
 from services.studio.drafts import DraftStore
 from services.studio.jobs import JobManager
 from services.studio.limits import GenerationLimits
@@ -43,6 +48,7 @@ class Runtime:
     settings: Settings
     db: Database
     platform: PlatformClient
+    requests: RequestLog  # every signed request, for the Requests page; also feeds the metrics
     # Credentials for tool accounts (never for "bring your own key"; each demo visitor gets a sandbox key of its own).
     operator_credentials: Credentials | None
     sandbox: EmbeddedSandbox | None
@@ -56,6 +62,8 @@ class Runtime:
     sessions: SessionStore
     auth: SignIn
     access: AccessControl
+    chat: ChatService  # conversations with agents, replies streamed to the pages showing them
+    chat_pictures: ChatPictureJobs
 
     def __init__(self) -> None:
         self._configured = False
@@ -86,6 +94,7 @@ class Runtime:
         self.db.upgrade()
         base_url = sandbox.base_url if sandbox is not None else settings.base_url
         self.platform = PlatformClient.from_settings(settings, base_url=base_url)
+        self.requests = RequestLog.from_settings(self.db, settings).attach(self.platform)
         if sandbox is not None:
             self.operator_credentials = sandbox.credentials
         elif settings.has_operator_credentials:
@@ -108,6 +117,11 @@ class Runtime:
                            demo_keys=sandbox.issue_key if sandbox is not None else None)
         self.access = AccessControl(self.auth, self.sessions)
         self.sessions.on_end(self._drop_own_key_work)
+        chat_store = ChatStore(self.db)
+        chat_store.interrupt_unfinished()  # replies and pictures a stopped process left "in progress"
+        self.chat = ChatService(chat_store, self.platform, AgentDirectory(self.platform))
+        self.chat_pictures = ChatPictureJobs(chat_store, self.platform, notify=self.chat.notify,
+                                             max_per_person=settings.chat.max_pictures_per_user)
         self._configured = True
 
     def _drop_own_key_work(self, session: Session, reason: str) -> None:
@@ -120,6 +134,8 @@ class Runtime:
 
     async def shutdown(self) -> None:
         if self._configured:
+            await self.chat.close()  # replies and pictures in progress are saved as interrupted
+            await self.chat_pictures.close()
             await self.platform.aclose()
 
     def close(self) -> None:
@@ -128,6 +144,7 @@ class Runtime:
             return
         self.jobs.close()
         self.audit.close()
+        self.requests.close()  # writes what is queued while the database is still open
         self.db.close()
         self._configured = False
 

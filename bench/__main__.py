@@ -33,6 +33,8 @@ FIGURES: dict[str, str] = {
     'fig4': 'bench.fig4_preview',
     'fig5': 'bench.fig5_page_weight',
     'fig6': 'bench.fig6_memory_per_page',
+    'fig7': 'bench.fig7_chat_first_piece',
+    'fig8': 'bench.fig8_many_streams',
 }
 FIGURE_TIMEOUT = 240.0  # seconds; the whole run must stay under 15 minutes on 2 cores
 RESULTS_JSON = ROOT / 'bench' / 'results.json'
@@ -76,7 +78,7 @@ def run_isolated(name: str, quick: bool) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(prog='python -m bench', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--only', help='comma-separated figures (fig1..fig6)')
+    parser.add_argument('--only', help='comma-separated figures (fig1..fig8)')
     parser.add_argument('--quick', action='store_true', help='shorter runs, to try the harness')
     parser.add_argument('--figure', help=argparse.SUPPRESS)  # internal: measure one figure in this process
     parser.add_argument('--out', help=argparse.SUPPRESS)

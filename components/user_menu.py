@@ -54,6 +54,7 @@ def user_menu() -> None:
                         ui.label('You are on the sandbox: nothing here reaches the real platform.') \
                             .classes('text-xs text-orange-9').mark('sandbox-note')
                 ui.separator()
+                ui.menu_item('Requests', on_click=lambda: ui.navigate.to('/requests')).mark('requests-link')
                 if principal.is_admin:
                     ui.menu_item('Audit log', on_click=lambda: ui.navigate.to('/admin')).mark('admin-link')
                 ui.menu_item('Sign out', on_click=sign_out_here).mark('sign-out')

@@ -13,6 +13,7 @@ from components.bidi import name_label
 from components.error_box import error_box
 from components.signed_out import signed_out_notice
 from components.theme import frame
+from pages.chat import chat_url
 from runtime import runtime
 from services.auth.sessions import Principal
 from services.platform.models import AgentRecord
@@ -113,6 +114,10 @@ class AgentsView:
                 created = created_text(record.createdAt)
                 if created:
                     ui.label(created).classes('text-xs text-slate-500')
+                # The wrapper stops the click there: the card's own click (the details) must not fire as well.
+                with ui.element('div').classes('mt-1').on('click.stop', js_handler='() => {}'):
+                    ui.button('Chat', icon='chat', on_click=lambda r=record: ui.navigate.to(chat_url(r.agentId))) \
+                        .props('outline dense no-caps').mark('agent-chat')
 
     def _details(self, record: AgentRecord) -> None:
         with ui.dialog() as dialog, ui.card().classes('w-full max-w-2xl p-0 gap-0').mark('agent-details'):
@@ -125,6 +130,8 @@ class AgentsView:
                     opening = (record.model_extra or {}).get('openingLine')
                     if isinstance(opening, str) and opening:
                         ui.label(f'“{opening}”').classes('text-sm italic text-slate-700 mt-2')
+                    ui.button('Chat', icon='chat', on_click=lambda: ui.navigate.to(chat_url(record.agentId))) \
+                        .props('unelevated no-caps').classes('self-start mt-2').mark('details-chat')
                 ui.button(icon='close', on_click=dialog.close).props('flat round dense')
             ui.separator()
             with ui.scroll_area().classes('w-full h-[50vh] sm:h-80'):

@@ -15,6 +15,7 @@ from services.core.secret import Secret
 
 from . import cover_art
 from .auth import ReplayGuard
+from .chat_store import ChatState
 from .config import SandboxConfig
 from .faults import Faults
 from .keys import KEY_PREFIX, IssuedKey, IssuedKeys
@@ -41,9 +42,11 @@ class SandboxController:
         self._next_purge = 0.0
         self.official_dir = config.data_dir / 'official'
         self.official_dir.mkdir(parents=True, exist_ok=True)
+        self.chat = ChatState(config.data_dir, pace=config.chat_pace, image_latency=config.image_latency)
 
     def close(self) -> None:
         self.store.close()
+        self.chat.close()
 
     def issue_key(self, label: str) -> IssuedKey:
         """A new key of its own for `label` (a demo visitor): sees nothing any other key made."""

@@ -162,6 +162,13 @@ class SandboxStore:
                               json.dumps(profile, ensure_ascii=False), created))
         return AgentRow(agent_id, user_id, name, cover_id, fields, profile, created)
 
+    def agent(self, api_key: str, agent_id: str) -> AgentRow | None:
+        """One agent of this key (another key's agent is not found, exactly like an unknown one)."""
+        with self._lock:
+            r = self._db.execute('SELECT id, user_id, name, cover_id, fields, profile, created_at FROM agents '
+                                 'WHERE id = ? AND api_key = ?', (agent_id, api_key)).fetchone()
+        return AgentRow(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6]) if r else None
+
     def list_agents(self, api_key: str, offset: int, limit: int) -> tuple[list[AgentRow], int]:
         with self._lock:
             total = self._db.execute('SELECT COUNT(*) FROM agents WHERE api_key = ?', (api_key,)).fetchone()[0]

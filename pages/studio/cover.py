@@ -62,28 +62,28 @@ class CoverStep(Section):
         try:
             self.studio.generate_cover()
         except NotReady as refusal:
-            ui.notify(refusal.user_message, type='warning')
+            self.notify(refusal.user_message, type='warning')
             if refusal.step is not None:
                 self.studio.go_to(refusal.step)
         except InvalidChoices as error:
-            ui.notify(error.user_message, type='negative')
+            self.notify(error.user_message, type='negative')
         except LimitExceeded as error:
-            ui.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
+            self.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
         else:
-            ui.notify(GENERATING, type='info')
+            self.notify(GENERATING, type='info')
 
     def regenerate(self, job_id: str) -> None:
         try:
             job = self.studio.regenerate(job_id)
         except LimitExceeded as error:
-            ui.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
+            self.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
             return
         if job is not None:
-            ui.notify(GENERATING, type='info')
+            self.notify(GENERATING, type='info')
 
     def cancel(self, job_id: str) -> None:
         if self.studio.cancel_cover(job_id):
-            ui.notify('Generation cancelled.')
+            self.notify('Generation cancelled.')
 
     # --- drawing ------------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from nicegui import ui
 
 from components.bidi import isolated
 from components.error_box import error_box
+from pages.chat import chat_url
 from pages.studio.review import ReviewSection
 from pages.studio.section import Section
 from runtime import runtime
@@ -74,6 +75,10 @@ class CreateStep(Section):
                         ui.label('Agent id').classes('text-xs text-slate-500')
                         ui.label(job.agent_id or '').classes('font-mono text-sm').mark('created-id')
                     with ui.row().classes('gap-2 mt-2'):
+                        if job.agent_id:  # the documented flow's last step: a conversation with the new agent
+                            ui.button('Say hello', icon='waving_hand',
+                                      on_click=lambda a=job.agent_id: ui.navigate.to(chat_url(a, hello=True))) \
+                                .props('unelevated no-caps color=secondary').mark('say-hello')
                         ui.button('See your agents', icon='groups', on_click=lambda: ui.navigate.to('/agents')) \
                             .props('unelevated no-caps').mark('to-agents')
                         ui.button('Create another', icon='add', on_click=studio.start_over) \

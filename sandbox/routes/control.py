@@ -1,5 +1,5 @@
-"""/_sandbox/faults, /_sandbox/latency and /_sandbox/keys: change faults and latency of a running sandbox, and issue
-and revoke API keys (one per demo visitor), over HTTP.
+"""/_sandbox/faults, /_sandbox/latency, /_sandbox/chat and /_sandbox/keys: change faults, latencies and
+the chat stream of a running sandbox, and issue and revoke API keys (one per demo visitor), over HTTP.
 
 Accepted only from a program on this machine (guard.py says what that means), unless fault control is off:
 then 404.
@@ -49,6 +49,29 @@ async def latency_control(request: Request) -> Response:
         except (ValueError, SettingsError, AttributeError) as error:
             return JSONResponse({'error': str(error)}, status_code=400)
     return JSONResponse({'latency': list(config.latency)})
+
+
+async def chat_control(request: Request) -> Response:
+    """/_sandbox/chat: {"pace": "0.05-0.1"} seconds between reply pieces, {"imageLatency": "30-90"} for chat
+    pictures, {"streamFormat": "sse" | "ndjson" | "json"}; each optional. GET shows them."""
+    require_control_request(request)
+    chat = controller_of(request).chat
+    if request.method == 'POST':
+        try:
+            spec = json.loads(await request.body() or b'{}')
+            if not isinstance(spec, dict):
+                raise ValueError('send a JSON object {"pace", "imageLatency", "streamFormat"}')
+            pace = parse_latency(str(spec['pace']), var='pace') if 'pace' in spec else chat.pace
+            image = parse_latency(str(spec['imageLatency']), var='imageLatency') if 'imageLatency' in spec \
+                else chat.image_latency
+            shape = spec.get('streamFormat', chat.stream_format)
+            if shape not in ('sse', 'ndjson', 'json'):
+                raise ValueError("streamFormat must be 'sse', 'ndjson' or 'json'")
+        except (ValueError, SettingsError) as error:
+            return JSONResponse({'error': str(error)}, status_code=400)
+        chat.pace, chat.image_latency, chat.stream_format = pace, image, shape
+    return JSONResponse({'pace': list(chat.pace), 'imageLatency': list(chat.image_latency),
+                         'streamFormat': chat.stream_format})
 
 
 async def keys_control(request: Request) -> Response:

@@ -19,6 +19,7 @@ from services.auth.accounts import AccountStore
 from services.auth.names import canonical_name, platform_user_id
 from services.auth.sessions import SESSION_KEY, Principal, Session, SessionStore, owner_id_for
 from services.auth.throttle import FailureThrottle, TooManyAttempts
+from services.core import metrics
 from services.core.audit import SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, AuditLog
 from services.core.errors import UserFacingError
 from services.core.secret import Secret
@@ -81,6 +82,7 @@ class SignIn:
 
     def _audit(self, event: str, actor: str, detail: str, trace_id: str | None = None) -> None:
         self.audit.record(event, actor=actor, detail=detail, trace_id=trace_id)
+        metrics.sign_in_event(event)  # every sign-in, and every refused one, is audited here
 
     def _throttle_check(self, *keys: str) -> None:
         try:
@@ -133,8 +135,8 @@ class SignIn:
                               'digit.', kind='invalid')
         address_key = f'address:{address}' if address else ''
         self._throttle_check(address_key)
-        credentials = Credentials(api_key, Secret(api_secret), user_id)
         owner_id = owner_id_for('byok', user_id, api_key)
+        credentials = Credentials(api_key, Secret(api_secret), user_id, owner=owner_id)
         try:
             await self.platform.options(credentials)
         except AuthenticationError as error:
