@@ -128,7 +128,7 @@ class ChatView:
                     ui.label('Starting the conversation…')
                 return
             if card.opening_line:
-                agent_bubble(card.name, avatar, card.opening_line).mark('chat-opening')
+                agent_bubble(card.name, avatar, card.opening_line, reply=False).mark('chat-opening')
             elif not self.messages:
                 ui.label(f'Say hello to {card.name}.').classes('text-sm text-slate-500 self-center py-6')
             for message in self.messages:
