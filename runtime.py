@@ -20,6 +20,7 @@ from services.auth.access import AccessControl
 from services.auth.accounts import AccountStore
 from services.auth.sessions import Session, SessionStore
 from services.auth.signin import SignIn
+from services.core import metrics
 from services.core.audit import AuditLog
 from services.core.db import Database
 from services.core.loop import call_on_app_loop
@@ -106,6 +107,7 @@ class Runtime:
         self.drafts = DraftStore(self.data_dir / 'drafts')
         self.jobs = JobManager(self.data_dir, platform=self.platform, limits=self.limits, audit=self.audit,
                                drafts=self.drafts)
+        metrics.count_running_jobs(self.jobs.running_counts)  # studio_jobs_running, counted at each scrape
         self.options = OptionsCache(self.platform.options, settings.options_cache_seconds)
         self.previews = PreviewSigner(storage_secret or resolve_storage_secret(settings),
                                       settings.preview_url_seconds)

@@ -83,8 +83,12 @@ async def test_a_full_studio_flow_is_logged_call_by_call_with_nothing_secret(env
     await upload(user, 'astronaut.png')
     await see(user, 'face-found')
     click(user, 'next-cover')
+    env.sandbox.controller.config.latency = (1.0, 1.0)  # long enough to count the cover while it runs
     click(user, 'generate-cover')
+    await see(user, 'cover-running')
+    assert value(await scrape(user), 'studio_jobs_running', kind='cover') == 1
     await see(user, 'cover-preview')
+    env.sandbox.controller.config.latency = (0.0, 0.0)
     click(user, 'next-details')
     type_into(user, 'name', 'Mia')
     select_value(user, 'voice', 'voice_f_warm')
@@ -138,6 +142,8 @@ async def test_a_full_studio_flow_is_logged_call_by_call_with_nothing_secret(env
     assert moved('studio_platform_request_duration_seconds_count', endpoint='/v1/agent/cover') == 1
     assert moved('studio_sign_ins_total', outcome='ok') == 1
     assert value(after, 'studio_jobs_running', kind='cover') == 0
+    assert moved('studio_jobs_finished_total', kind='cover', outcome='done') == 1
+    assert moved('studio_jobs_finished_total', kind='create', outcome='done') == 1
     assert value(after, 'studio_event_loop_lag_seconds_count') > 0
     assert value(after, 'process_resident_memory_bytes') > 0
 
@@ -187,10 +193,16 @@ async def test_a_person_sees_only_their_own_requests_and_an_administrator_everyo
 
 async def test_an_error_box_links_to_its_request(env: StudioEnv, user: User) -> None:
     env.sandbox.controller.faults.set('cover', '10500', times=1)
+    before = await scrape(user)
     await open_studio(user)
     await choose_look(user, 'female', FEMALE_LOOK)
     click(user, 'generate-cover')
     await see(user, content='The cover could not be generated')
+    after = await scrape(user)
+    assert value(after, 'studio_jobs_finished_total', kind='cover', outcome='failed') == \
+        value(before, 'studio_jobs_finished_total', kind='cover', outcome='failed') + 1
+    assert value(after, 'studio_platform_requests_total', endpoint='/v1/agent/cover', outcome='business') == \
+        value(before, 'studio_platform_requests_total', endpoint='/v1/agent/cover', outcome='business') + 1
     failed = runtime.jobs.jobs_for(OWNER, 'cover')[0]
     assert failed.trace_id and failed.trace_id in texts(user, 'trace-id')
     (link,) = [e for e in user.find(marker='error-request-link').elements if isinstance(e, ui.link)]
