@@ -26,7 +26,7 @@ from services.core.db import Database, DatabaseUnavailable, advisory_lock, datab
 from services.core.db import changes as outbox
 from tests.support.postgres import PostgresServer, postgres_server, postgres_url, private_postgres  # noqa: F401
 
-HEAD = '0001'
+HEAD = '0201'  # the lead re-chains revisions on merge
 TABLE_NAMES = {table.name for table in schema.TABLES}
 
 
