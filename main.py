@@ -18,6 +18,7 @@ from nicegui import app, ui
 from pages import admin, agents, home, login, logout, media, studio
 from runtime import runtime
 from sandbox.embedded import mount_embedded_sandbox
+from services.cli.cards import run as run_export_cards
 from services.cli.db import run as run_db_cli
 from services.cli.users import run as run_users_cli
 from services.core.secret import install_log_redaction
@@ -26,7 +27,8 @@ from services.core.storage_secret import resolve_storage_secret
 
 
 def main() -> None:
-    commands: dict[str, Callable[[list[str]], int]] = {'users': run_users_cli, 'db': run_db_cli}
+    commands: dict[str, Callable[[list[str]], int]] = {'users': run_users_cli, 'db': run_db_cli,
+                                                         'export-cards': run_export_cards}
     if len(sys.argv) > 1 and sys.argv[1] in commands:
         sys.exit(commands[sys.argv[1]](sys.argv[2:]))
     try:

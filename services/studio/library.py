@@ -60,10 +60,10 @@ class AgentRecords:
                           derived_from, time.time() if now is None else now)
 
     async def makers(self, agent_ids: Iterable[str]) -> dict[str, Maker]:
-        return await self._db.run(_makers, list(agent_ids))
+        return await self._db.run(makers_of, list(agent_ids))
 
     def makers_sync(self, agent_ids: Iterable[str]) -> dict[str, Maker]:
-        return self._db.read_sync(_makers, list(agent_ids))
+        return self._db.read_sync(makers_of, list(agent_ids))
 
 
 def _upsert(conn: Connection, agent_id: str, owner_id: str, user_id: str, display_name: str,
@@ -75,7 +75,7 @@ def _upsert(conn: Connection, agent_id: str, owner_id: str, user_id: str, displa
                                                created_at=created_at))
 
 
-def _makers(conn: Connection, agent_ids: list[str]) -> dict[str, Maker]:
+def makers_of(conn: Connection, agent_ids: list[str]) -> dict[str, Maker]:
     found: dict[str, Maker] = {}
     for start in range(0, len(agent_ids), 500):  # stay under every database's bound-parameter limit
         chunk = agent_ids[start:start + 500]
