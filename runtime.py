@@ -28,6 +28,7 @@ from services.core.storage_secret import resolve_storage_secret
 from services.platform.client import Credentials, PlatformClient
 from services.studio.drafts import DraftStore
 from services.studio.jobs import JobManager
+from services.studio.library import AgentRecords, CreationRecorder, Library
 from services.studio.limits import GenerationLimits
 from services.studio.options_cache import OptionsCache
 from services.studio.preview_urls import PreviewSigner
@@ -51,6 +52,8 @@ class Runtime:
     drafts: DraftStore
     jobs: JobManager
     options: OptionsCache
+    library: Library  # every agent of a key, searchable, with who made which
+    recorder: CreationRecorder
     previews: PreviewSigner
     accounts: AccountStore
     sessions: SessionStore
@@ -97,6 +100,8 @@ class Runtime:
         self.drafts = DraftStore(self.data_dir / 'drafts')
         self.jobs = JobManager(self.data_dir, platform=self.platform, limits=self.limits, audit=self.audit,
                                drafts=self.drafts)
+        self.library = Library(self.platform, AgentRecords(self.db))
+        self.recorder = CreationRecorder(self.jobs, self.library)
         self.options = OptionsCache(self.platform.options, settings.options_cache_seconds)
         self.previews = PreviewSigner(storage_secret or resolve_storage_secret(settings),
                                       settings.preview_url_seconds)

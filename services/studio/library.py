@@ -12,6 +12,7 @@ written when the studio creates an agent. Agents made elsewhere have no row and 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,12 +27,14 @@ from services.core.db import Database
 from services.core.db.schema import agent_records
 from services.platform.client import Credentials, PlatformClient
 from services.platform.models import AgentListRequest, AgentRecord
+from services.studio.jobs import JobManager
 
 PAGE_SIZE = 100  # the largest page the list accepts
 MAX_PAGES = 10  # 1000 agents: a bounded read even for a key with very many
 SNAPSHOT_SECONDS = 60.0
 Sort = Literal['newest', 'oldest', 'name']
 UNKNOWN = 'unknown'  # the maker of an agent made outside Agent Studio
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -246,3 +249,37 @@ def created_at(agent: AgentRecord) -> datetime | None:
 def default_maker(principal: Principal, makers: dict[str, Maker]) -> str | None:
     """'Made by me' for a person who has made agents, else everyone on the key."""
     return principal.owner_id if any(m.owner_id == principal.owner_id for m in makers.values()) else None
+
+
+class CreationRecorder:
+    """Records who made an agent when the studio's create job for it succeeds, whether or not a tab is still open:
+    `watch` subscribes to the person's jobs until that job ends. The variant a person started from is held here
+    until then (the draft does not carry it yet; it should, once drafts live in the database)."""
+
+    def __init__(self, jobs: JobManager, library: Library) -> None:
+        self._jobs = jobs
+        self._library = library
+        self.derived_from: dict[str, str] = {}  # owner id -> the agentId their current draft is a variant of
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def watch(self, principal: Principal, job_id: str) -> None:
+        def check() -> None:
+            job = self._jobs.get(principal.owner_id, job_id)
+            if job is None or job.running:
+                return
+            stop()
+            if job.status == 'done' and job.agent_id:
+                source = self.derived_from.pop(principal.owner_id, None)
+                task = asyncio.get_running_loop().create_task(self._record(principal, job.agent_id, source))
+                self._tasks.add(task)  # held, so it is not collected half-way
+                task.add_done_callback(self._tasks.discard)
+
+        stop = self._jobs.subscribe(principal.owner_id, check)
+        check()
+
+    async def _record(self, principal: Principal, agent_id: str, source: str | None) -> None:
+        try:
+            await self._library.records.record(agent_id, principal, derived_from=source)
+        except Exception:  # the agent exists either way; the library then shows its maker as unknown
+            log.exception('could not record who made agent %s', agent_id)
+        self._library.invalidate(principal.credentials.api_key)

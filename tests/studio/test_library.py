@@ -14,7 +14,7 @@ from services.core.db import Database
 from services.core.secret import Secret
 from services.platform.client import Credentials
 from services.platform.models import AgentListRequest, AgentPage, AgentRecord
-from services.studio.library import UNKNOWN, AgentRecords, Library, Query, default_maker
+from services.studio.library import UNKNOWN, AgentRecords, CreationRecorder, Library, Query, default_maker
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 VOICES = ('voice_f_soft', 'voice_m_deep', 'voice_f_bright')
@@ -101,6 +101,38 @@ def test_bounded_read_says_it_may_be_incomplete(world: tuple[Library, FakePlatfo
         assert (await small.find(PEOPLE[1], Query(text='kai new'))).items == []  # cached
         small.invalidate('key-1')  # what a creation does
         assert [f.agent.agentId for f in (await small.find(PEOPLE[1], Query(text='kai new'))).items] == ['agent-new']
+
+    asyncio.run(go())
+    db.close()
+
+
+class FakeJobs:
+    def __init__(self) -> None:
+        self.job = type('J', (), {'running': True, 'status': 'running', 'agent_id': None})()
+        self.listeners: list[Any] = []
+
+    def get(self, owner_id: str, job_id: str) -> Any:
+        return self.job
+
+    def subscribe(self, owner_id: str, callback: Any) -> Any:
+        self.listeners.append(callback)
+        return lambda: self.listeners.remove(callback)
+
+
+def test_a_finished_create_job_records_its_maker_and_source(world: tuple[Library, FakePlatform, Database]) -> None:
+    library, _, db = world
+    jobs = FakeJobs()
+    recorder = CreationRecorder(jobs, library)  # type: ignore[arg-type]
+
+    async def go() -> None:
+        recorder.derived_from[PEOPLE[2].owner_id] = 'agent-001'
+        recorder.watch(PEOPLE[2], 'job-1')
+        assert len(jobs.listeners) == 1
+        jobs.job.running, jobs.job.status, jobs.job.agent_id = False, 'done', 'agent-329'
+        jobs.listeners[0]()
+        await asyncio.sleep(0.5)
+        made = (await library.records.makers(['agent-329']))['agent-329']
+        assert made.owner_id == PEOPLE[2].owner_id and made.derived_from == 'agent-001' and jobs.listeners == []
 
     asyncio.run(go())
     db.close()
