@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import sys
 from collections.abc import Mapping
@@ -29,11 +28,10 @@ from services.platform.client import Credentials, PlatformClient
 from services.platform.models import AgentListRequest, AgentRecord
 from services.studio.cards import card_json, card_png
 from services.studio.library import Maker, makers_of
+from services.studio.library_actions import fetch_cover_png
 
 EXIT_SOME_FAILED = 1
-MAX_COVER_BYTES = 20 * 1024 * 1024
 PAGE = 100
-Image.MAX_IMAGE_PIXELS = 64_000_000  # a cover is about 1 megapixel; refuse a decompression bomb from a bad URL
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,25 +53,6 @@ async def all_agents(client: PlatformClient, creds: Credentials, language: str) 
         if len(page.records) < PAGE or len(found) >= page.total:
             return list(found.values())
         number += 1
-
-
-async def cover_png(http: httpx.AsyncClient, url: str | None) -> bytes:
-    """The cover as PNG bytes (converted when the CDN serves JPEG or WebP); a blank square when there is none."""
-    if not url:
-        raise ValueError('the agent has no cover URL')
-    async with http.stream('GET', url) as answer:
-        answer.raise_for_status()
-        body = bytearray()
-        async for piece in answer.aiter_bytes():
-            body += piece
-            if len(body) > MAX_COVER_BYTES:
-                raise ValueError('the cover is larger than 20 MB')
-    if bytes(body[:8]) == b'\x89PNG\r\n\x1a\n':
-        return bytes(body)
-    with Image.open(io.BytesIO(bytes(body))) as image:
-        out = io.BytesIO()
-        image.convert('RGB').save(out, 'PNG')
-        return out.getvalue()
 
 
 def _progress(stream: TextIO, done: int, total: int) -> None:
@@ -115,7 +94,7 @@ async def export(args: argparse.Namespace, env: Mapping[str, str], stdout: TextI
                     maker = makers.get(agent.agentId)
                     try:
                         atomic_write(js, card_json(agent, maker))
-                        atomic_write(png, card_png(await cover_png(http, agent.coverUrl), agent, maker))
+                        atomic_write(png, card_png(await fetch_cover_png(http, agent.coverUrl), agent, maker))
                         written += 1
                     except (httpx.HTTPError, ValueError, OSError, Image.DecompressionBombError) as error:
                         failed.append((agent.agentId, str(error) or type(error).__name__))
