@@ -23,7 +23,7 @@ from services.platform.errors import PlatformError
 from services.platform.models import AgentRecord
 from services.studio.agents import PAGE_SIZES, created_text, main_attributes
 from services.studio.cards import MAX_CARD_BYTES, read_card
-from services.studio.library import UNKNOWN, Query, Result, attribute, default_maker
+from services.studio.library import UNKNOWN, Query, Result, default_maker
 from services.studio.library_actions import cards_zip, start_draft
 from services.studio.messages import describe
 
@@ -54,6 +54,7 @@ class AgentsView:
         self.page_number = 1
         self.page_size = PAGE_SIZES[0]
         self.selected: set[str] = set()
+        self._choices: tuple[object, ...] | None = None  # what the find bar offers, redrawn when it changes
 
     def build(self) -> None:
         with ui.row().classes('w-full items-end justify-between gap-3'):
@@ -95,7 +96,10 @@ class AgentsView:
         finally:
             self.loading = False
         self.page_number = 1
-        self.find_bar.refresh()
+        choices = (tuple(self.result.makers.items()), tuple(self.result.voices)) if self.result else None
+        if choices != self._choices:  # not on every search: a redrawn search box would lose the typing
+            self._choices = choices
+            self.find_bar.refresh()
         self.listing.refresh()
 
     @ui.refreshable_method
@@ -117,9 +121,7 @@ class AgentsView:
             ui.select({'': 'Any language', 'en': 'English', 'zh': 'Chinese', 'ja': 'Japanese'},
                       value=query.language or '', on_change=lambda e: self._set(language=e.value or None)) \
                 .props('dense outlined').classes('w-36')
-            heard = {str(v) for f in (self.result.items if self.result else [])
-                      if (v := attribute(f.agent, 'voiceId', 'voice'))}
-            voices = sorted(heard | ({query.voice} if query.voice else set()))
+            voices = self.result.voices if self.result else []
             ui.select({'': 'Any voice', **{v: v for v in voices}}, value=query.voice or '',
                       on_change=lambda e: self._set(voice=e.value or None)).props('dense outlined').classes('w-40')
             ui.select({'': 'Any time', '1': 'Last day', '7': 'Last 7 days', '30': 'Last 30 days'}, value='',

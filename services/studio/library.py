@@ -122,6 +122,7 @@ class Result:
     scanned: int
     total: int
     makers: dict[str, str] = field(default_factory=dict)  # owner id -> display name, for the filter's choices
+    voices: list[str] = field(default_factory=list)  # every voice on the key, for the filter's choices
 
 
 class Library:
@@ -211,7 +212,8 @@ def search(shot: Snapshot, makers: dict[str, Maker], query: Query) -> Result:
         items.append(Found(agent, maker))
     _sort(items, query.sort)
     names = {m.owner_id: m.display_name for m in makers.values()}
-    return Result(items, not shot.complete, len(shot.records), shot.total, names)
+    voices = sorted({str(v) for a in shot.records if (v := attribute(a, 'voiceId', 'voice'))})
+    return Result(items, not shot.complete, len(shot.records), shot.total, names, voices)
 
 
 def _sort(items: list[Found], order: Sort) -> None:
