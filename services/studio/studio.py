@@ -59,7 +59,8 @@ class CoverBoard:
 
 class Studio:
     def __init__(self, principal: Principal, *, drafts: DraftStore, jobs: JobManager, options: OptionsCache,
-                 platform: PlatformClient, max_upload_bytes: int, on_change: Callable[[], None] | None = None) -> None:
+                 platform: PlatformClient, max_upload_bytes: int, on_change: Callable[[], None] | None = None,
+                 on_create: Callable[[Principal, Job], None] | None = None) -> None:
         self.principal = principal
         self.owner = principal.owner_id
         self._drafts = drafts
@@ -68,6 +69,7 @@ class Studio:
         self._platform = platform
         self.max_upload_bytes = max_upload_bytes
         self.on_change = on_change
+        self.on_create = on_create  # the library records who made the agent (services/studio/library.py)
         self.draft: Draft = drafts.get(self.owner)  # the same object in every tab of this person
         self.options: Options = {}
         self.options_for: tuple[str | None, str] | None = None  # (gender, language) of `options`
@@ -370,6 +372,8 @@ class Studio:
         else:
             self.create_error = None
             self.draft.create_job = job.id
+            if self.on_create is not None:
+                self.on_create(self.principal, job)
             self._save()
             self._changed()
             return job
