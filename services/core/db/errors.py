@@ -1,14 +1,15 @@
 """What a database failure looks like to the rest of the app: one exception with a message a person can act on.
 
-main has no shared `UserFacingError` yet; this follows the convention its user-facing errors already share
-(`LimitExceeded`, `JobRefused`): a `user_message` attribute a page shows as it is. `str()` is the operator's
-version, for the log: which database (password masked) and what the driver said.
+A `UserFacingError` like every error with words for a person: a page catches that one class and shows
+`user_message` as it is. `str()` is the operator's version, for the log: which database (password masked) and what
+the driver said.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+from services.core.errors import UserFacingError
 from services.core.secret import scrub
 
 Reason = Literal['unreachable', 'busy']
@@ -21,16 +22,17 @@ _USER_MESSAGES: dict[Reason, str] = {
 _RETRY_AFTER: dict[Reason, float] = {'unreachable': 30.0, 'busy': 5.0}
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(UserFacingError):
     """The database could not be used just now (down, unreachable, locked past the busy timeout).
 
     Nothing of the failed call was committed. The `Database` that raised it stays usable: once the server answers
     again the next call opens a fresh connection, so callers simply let the person try again."""
 
     def __init__(self, reason: Reason, *, database: str, detail: str) -> None:
+        super().__init__(_USER_MESSAGES[reason])
         self.reason: Reason = reason
         self.database = database  # safe_url(): the password is already masked
         self.detail = scrub(detail)  # a driver message could quote a registered secret; none reaches a log
-        self.user_message = _USER_MESSAGES[reason]
         self.retry_after = _RETRY_AFTER[reason]
-        super().__init__(f'database {database} {reason}: {self.detail}')
+        # The operator's version for str() and the log (UserFacingError's own would be the person's words).
+        self.args = (f'database {database} {reason}: {self.detail}',)
