@@ -19,11 +19,11 @@ def test_current_upgrade_current(tmp_path: Path) -> None:
     code, out, _ = _run('--data-dir', str(tmp_path), 'current')
     assert code == 0 and 'empty (no schema yet); run: python main.py db upgrade' in out
     code, out, _ = _run('--data-dir', str(tmp_path), 'upgrade')
-    assert code == 0 and 'from an empty database to revision 0001' in out and 'studio.sqlite3' in out
+    assert code == 0 and 'from an empty database to revision 0002' in out and 'studio.sqlite3' in out
     code, out, _ = _run('--data-dir', str(tmp_path), 'upgrade')
-    assert code == 0 and 'at revision 0001 already, the newest' in out
+    assert code == 0 and 'at revision 0002 already, the newest' in out
     code, out, _ = _run('--data-dir', str(tmp_path), 'current')
-    assert code == 0 and 'at revision 0001, the newest' in out
+    assert code == 0 and 'at revision 0002, the newest' in out
 
 
 def test_url_from_the_environment(tmp_path: Path) -> None:

@@ -76,6 +76,10 @@ sessions = Table(
     # A person's own key and secret, only ever stored sealed (encrypted with a key derived from the storage
     # secret) by the sessions store; NULL for tool accounts and the demo, which sign with the operator's key.
     Column('sealed_credentials', LargeBinary, nullable=True),
+    # An ended session keeps its row (without credentials) for a while, so a browser that comes back with its id
+    # is told why it has to sign in again ('expired', 'signed out', 'ended by an administrator', ...).
+    Column('ended_at', Double, nullable=True, index=True),
+    Column('end_reason', String(64), nullable=True),
 )
 
 drafts = Table(
@@ -148,6 +152,8 @@ changes = Table(
     Column('topic', String(32), nullable=False),  # 'jobs', 'drafts', 'sessions', ...
     Column('key', String(200), nullable=False),  # usually an owner id
     Column('at', Double, nullable=False, index=True),  # old rows are purged
+    # The process that made the change: it has told its own pages already, so it skips its own rows.
+    Column('origin', String(120), nullable=True),
 )
 
 TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, images, changes)
