@@ -28,6 +28,7 @@ import functools
 import hashlib
 import logging
 import math
+import os
 import sqlite3
 import threading
 import time
@@ -88,6 +89,7 @@ class Database:
         if self.dialect == 'sqlite':
             path = Path(parsed.database or '')
             path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
             self.engine: Engine = create_engine(
                 parsed, **pool, connect_args={'timeout': busy_timeout, 'check_same_thread': False})
             event.listen(self.engine, 'connect', self._sqlite_connect)
@@ -246,6 +248,15 @@ class Database:
             cursor.execute('PRAGMA synchronous=NORMAL')
         finally:
             cursor.close()
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file readable by its owner only: it holds password digests and people's drafts and
+    photos. SQLite gives its -wal and -shm files the database file's permissions, so they follow."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _set_wal(cursor: Any, patience: float) -> None:
