@@ -7,22 +7,36 @@ runtime → studio and auth → platform → core.
 
 Module-level state is shared by all users in NiceGUI, which is exactly what is wanted here (one connection
 pool, one job table, one audit log); nothing per-user is kept on this object.
+
+Several instances may share one database. Each process has an `origin` (its STUDIO_INSTANCE_ID plus a random part,
+so it never mistakes another process's changes for its own), one WriteBehind for the writes the event loop does not
+wait for, and one ChangeNotifier that turns other instances' changes (sessions ended, accounts changed, ...) into
+the same in-process calls a local change makes. `start()` (on app start-up) starts what runs in the background.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from sandbox.embedded import EmbeddedSandbox
+from services.auth import accounts as accounts_module
+from services.auth import sessions as sessions_module
 from services.auth.access import AccessControl
 from services.auth.accounts import AccountStore
 from services.auth.sessions import Session, SessionStore
 from services.auth.signin import SignIn
 from services.core.audit import AuditLog
-from services.core.db import Database
+from services.core.db import Database, DatabaseUnavailable
+from services.core.db.changes import Change
+from services.core.db.notifier import ChangeNotifier
+from services.core.db.writer import WriteBehind
 from services.core.loop import call_on_app_loop
+from services.core.sealing import Sealer
 from services.core.settings import Settings
 from services.core.storage_secret import resolve_storage_secret
 from services.platform.client import Credentials, PlatformClient
@@ -36,12 +50,20 @@ log = logging.getLogger(__name__)
 
 __all__ = ['SANDBOX_MOUNT', 'Runtime', 'runtime']
 
+# Fallbacks behind the change notifier: reload the accounts now and then in case a change was missed, and let any
+# instance expire idle sessions and drop old ended ones.
+ACCOUNTS_REFRESH_SECONDS = 30.0
+SESSIONS_PURGE_SECONDS = 600.0
+
 
 class Runtime:
     """Typed holder of the process-wide services. Attributes exist once `configure` has run."""
 
     settings: Settings
     db: Database
+    origin: str  # names this process in the changes it publishes
+    writer: WriteBehind
+    notifier: ChangeNotifier
     platform: PlatformClient
     # Credentials for tool accounts and the sandbox demo (never used for "bring your own key").
     operator_credentials: Credentials | None
@@ -59,6 +81,7 @@ class Runtime:
 
     def __init__(self) -> None:
         self._configured = False
+        self._background: list[asyncio.Task[None]] = []
 
     @property
     def uses_sandbox(self) -> bool:
@@ -84,6 +107,10 @@ class Runtime:
         # Migrations run before anything reads the database; several instances starting at once migrate once.
         self.db = Database(settings.database_url)
         self.db.upgrade()
+        self.origin = f'{settings.instance_id}/{secrets.token_hex(4)}'
+        self.writer = WriteBehind(self.db)
+        self.notifier = ChangeNotifier(self.db, origin=self.origin)
+        storage_secret = storage_secret or resolve_storage_secret(settings)
         base_url = sandbox.base_url if sandbox is not None else settings.base_url
         self.platform = PlatformClient.from_settings(settings, base_url=base_url)
         if sandbox is not None:
@@ -92,22 +119,55 @@ class Runtime:
             self.operator_credentials = Credentials(settings.api_key, settings.api_secret, settings.user_id)
         else:
             self.operator_credentials = None
-        self.audit = AuditLog(self.data_dir / 'audit.sqlite3')
+        self.audit = AuditLog(self.db, self.writer)
+        self.audit.import_legacy(self.data_dir)
         self.limits = GenerationLimits(settings.max_covers_per_user, settings.max_covers_total)
         self.drafts = DraftStore(self.data_dir / 'drafts')
         self.jobs = JobManager(self.data_dir, platform=self.platform, limits=self.limits, audit=self.audit,
                                drafts=self.drafts)
         self.options = OptionsCache(self.platform.options, settings.options_cache_seconds)
-        self.previews = PreviewSigner(storage_secret or resolve_storage_secret(settings),
-                                      settings.preview_url_seconds)
-        self.accounts = AccountStore(self.data_dir)
+        self.previews = PreviewSigner(storage_secret, settings.preview_url_seconds)
+        self.accounts = AccountStore(self.db, snapshot=True, origin=self.origin)
+        self.accounts.import_legacy(self.data_dir)
         operator_keys = {settings.api_key, *([self.operator_credentials.api_key] if self.operator_credentials else [])}
-        self.sessions = SessionStore(keep_sensitive=frozenset(key for key in operator_keys if key))
+        self.sessions = SessionStore(self.db, self.writer, sealer=Sealer(storage_secret, 'sessions'),
+                                     operator=self.operator_credentials, origin=self.origin,
+                                     keep_sensitive=frozenset(key for key in operator_keys if key))
         self.auth = SignIn(settings, accounts=self.accounts, sessions=self.sessions, audit=self.audit,
                            platform=self.platform, operator=self.operator_credentials)
         self.access = AccessControl(self.auth, self.sessions)
         self.sessions.on_end(self._drop_own_key_work)
+        self.notifier.subscribe(sessions_module.TOPIC, self.sessions.on_change)
+        self.notifier.subscribe(accounts_module.TOPIC, self._accounts_changed)
         self._configured = True
+
+    async def start(self) -> None:
+        """What runs in the background of a started app (NiceGUI's on_startup): the change notifier and the
+        fallbacks behind it."""
+        await self.notifier.start()
+        self._background = [asyncio.create_task(self._every(ACCOUNTS_REFRESH_SECONDS, self._refresh_accounts),
+                                                name='accounts refresh'),
+                            asyncio.create_task(self._every(SESSIONS_PURGE_SECONDS, self.sessions.purge),
+                                                name='sessions purge')]
+
+    async def _every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await work()
+            except DatabaseUnavailable:
+                pass  # logged where it happened; the next round tries again
+            except Exception:
+                log.exception('background work %s failed', getattr(work, '__qualname__', work))
+
+    async def _accounts_changed(self, change: Change) -> None:
+        """An account was added, removed or got a new password (the CLI, another instance): reload the accounts
+        and end the sessions that change ended, now rather than at the next sweep."""
+        await self._refresh_accounts()
+
+    async def _refresh_accounts(self) -> None:
+        await self.accounts.refresh()
+        self.access.sweep()
 
     def _drop_own_key_work(self, session: Session, reason: str) -> None:
         """A person's own key is forgotten on sign-out, so their covers still generating with it are cancelled
@@ -118,15 +178,22 @@ class Runtime:
         call_on_app_loop(self.jobs.cancel_running, principal.owner_id, 'cover')
 
     async def shutdown(self) -> None:
-        if self._configured:
-            await self.platform.aclose()
+        if not self._configured:
+            return
+        for task in self._background:
+            task.cancel()
+        self._background = []
+        await self.notifier.stop()
+        await self.platform.aclose()
+        await self.writer.drain(10.0)  # what the loop handed off (sessions ended, audit entries) reaches the table
 
     def close(self) -> None:
-        """Close what a configuration opened (the job and audit databases); the client closes in shutdown()."""
+        """Close what a configuration opened (jobs, the queued writes, the database); the client closes in
+        shutdown()."""
         if not self._configured:
             return
         self.jobs.close()
-        self.audit.close()
+        self.writer.close()
         self.db.close()
         self._configured = False
 

@@ -18,6 +18,8 @@ import httpx
 
 from bench.common import Figure, LoopLag, bench_principal, median, rss_mb, sandbox_upstream, settled_rss_mb
 from services.core.audit import AuditLog
+from services.core.db import Database, database_url
+from services.core.db.writer import WriteBehind
 from services.platform.client import PlatformClient
 from services.platform.models import CoverRequest
 from services.studio.jobs import Job, JobManager
@@ -95,7 +97,11 @@ async def _measure(base_url: str, data_dir: Path, runs: int, count: int) -> list
     client = PlatformClient(base_url=base_url)
     # Raised for the benchmark: 200 distinct people at once exceeds the default server-wide limit of 50.
     limits = GenerationLimits(per_user=2, total=count + 50)
-    audit = AuditLog(data_dir / 'audit.sqlite3')  # the app records every finished generation
+    # The app records every finished generation, in its database, through the writes it does not wait for.
+    db = Database(database_url(None, data_dir))
+    db.upgrade()
+    writer = WriteBehind(db)
+    audit = AuditLog(db, writer)
     jobs = JobManager(data_dir, platform=client, limits=limits, audit=audit)
     try:
         request = await _look(client)
@@ -108,7 +114,8 @@ async def _measure(base_url: str, data_dir: Path, runs: int, count: int) -> list
         return [await _one_run(run, count, jobs, request) for run in range(runs)]
     finally:
         jobs.close()
-        audit.close()
+        writer.close()
+        db.close()
         await client.aclose()
 
 

@@ -1,27 +1,61 @@
 """Server-side sessions: who a browser is signed in as, and the credentials they sign with.
 
-The browser holds only an opaque session id (in NiceGUI's server-side `app.storage.user`, keyed by
-NiceGUI's signed browser-id cookie). Credentials live in this process's memory and nowhere else.
+The browser holds only an opaque session id (in NiceGUI's `app.storage.user`, keyed by its signed browser-id
+cookie). The `sessions` table keeps every session under a SHA-256 of that id, never the id itself, so any instance
+serves any session and a restart keeps people signed in. A person's own key and secret are stored only sealed
+(services/core/sealing.py); tool accounts and demo visitors sign with the operator's credentials, which are never
+stored: they are filled in again when a session is loaded.
+
+Why an in-memory view in front of the table: page code asks `get(sid)` / `peek(sid)` synchronously on the event
+loop (who is asking, on every request and UI event), where no query may run. Each instance therefore keeps the
+sessions its own browsers use in memory, and
+- `await load(sid)` (the access middleware, before any page code of the request runs) fetches a session from the
+  table when it is not in memory yet or looks idle by this instance's clock (another instance may have seen it
+  since), and learns why a session ended;
+- writes (created, ended, last seen) change the memory at once and are queued on the WriteBehind, in order, so a
+  database that is briefly away delays them instead of losing them; `last_seen` is written at most every
+  TOUCH_EVERY seconds per session;
+- every end is published to the outbox, so every instance hears of it within a second (`on_change`, called by
+  the ChangeNotifier) and sends that session's tabs to the sign-in page.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import logging
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from services.core.secret import forget_sensitive
+from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.engine import Connection, Row
+
+from services.core.db import Database
+from services.core.db import changes as outbox
+from services.core.db.changes import Change
+from services.core.db.schema import sessions as table
+from services.core.db.writer import WriteBehind
+from services.core.sealing import Sealer
+from services.core.secret import Secret, forget_sensitive
 from services.platform.client import Credentials
 
 log = logging.getLogger(__name__)
 
 Mode = Literal['account', 'byok', 'demo']
 SESSION_KEY = 'sid'  # the only thing about a session kept in app.storage.user
+TOPIC = 'sessions'
+TOUCH_EVERY = 60.0  # seconds between writes of a session's last_seen (the idle timeout is hours)
+KEEP_ENDED = 7 * 24 * 3600.0  # an ended session's row says why for this long
+REMEMBER_ENDED = 10_000  # ended sessions whose reason this instance keeps in memory
+STORE_WAIT = 5.0  # a sign-in waits this long for its session to be stored (it is kept queued after that)
+UNREADABLE = 'the studio could not restore it'  # sealed with another storage secret, or the operator's key is gone
 
 
 @dataclass
@@ -44,9 +78,19 @@ class Session:
     last_seen: float = field(default_factory=time.time)
     # For tool accounts: the account's password stamp at sign-in; a password change or removal ends the session.
     account_stamp: str = ''
+    stored_seen: float = field(default=0.0, repr=False)  # last_seen as the table has it
+
+    @property
+    def key(self) -> str:
+        return sid_hash(self.sid)
 
 
 EndListener = Callable[[Session, str], None]  # (the ended session, why: 'signed out', 'expired', ...)
+
+
+def sid_hash(sid: str) -> str:
+    """The table's key for a session id: someone who can read the table still cannot present a session."""
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 def owner_id_for(mode: Mode, user_id: str, api_key: str = '') -> str:
@@ -63,14 +107,25 @@ def _slug(value: str) -> str:
 
 
 class SessionStore:
-    """In-memory session table. Ending a session here ends it in every tab that holds its id."""
+    """The session table and this instance's view of it. Ending a session ends it in every tab holding its id, on
+    every instance."""
 
-    def __init__(self, idle_timeout: float = 12 * 3600, *, keep_sensitive: frozenset[str] = frozenset()) -> None:
+    def __init__(self, db: Database, writer: WriteBehind, *, sealer: Sealer, operator: Credentials | None,
+                 idle_timeout: float = 12 * 3600, keep_sensitive: frozenset[str] = frozenset(),
+                 origin: str | None = None) -> None:
+        self.db = db
+        self._writer = writer
+        self._sealer = sealer
+        self._operator = operator  # tool accounts and the demo sign with these; never stored
+        self.origin = origin
+        self.idle_timeout = idle_timeout
         self._lock = threading.Lock()
         # Keys the log scrubber must keep hiding even when the last session using them ends (the operator's).
         self._keep_sensitive = keep_sensitive
         self._sessions: dict[str, Session] = {}
-        self.idle_timeout = idle_timeout
+        self._by_key: dict[str, str] = {}  # sid_hash -> sid, for the changes other instances publish
+        self._ended: OrderedDict[str, str] = OrderedDict()  # sid_hash -> why it ended
+        self._stored: dict[str, Future[None]] = {}  # sid -> its insert, until it is done
         self._listeners: list[EndListener] = []
         self._tabs: dict[str, str] = {}  # connected browser tab (NiceGUI client id) -> its session id
 
@@ -93,7 +148,7 @@ class SessionStore:
             return list(self._tabs.items())
 
     def on_end(self, listener: EndListener) -> None:
-        """Call `listener(session, reason)` whenever a session ends, however it ends."""
+        """Call `listener(session, reason)` whenever a session this instance holds ends, however and wherever."""
         if listener not in self._listeners:
             self._listeners.append(listener)
 
@@ -101,74 +156,238 @@ class SessionStore:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
+    # --- creating ----------------------------------------------------------------------------------------------
+
     def create(self, principal: Principal, *, account_stamp: str = '') -> Session:
+        """A new session, usable here at once; its row is queued (`await stored(session)` to wait for it)."""
         session = Session(sid=secrets.token_urlsafe(32), principal=principal, account_stamp=account_stamp)
+        session.stored_seen = session.last_seen
+        row = {'sid_hash': session.key, 'owner_id': principal.owner_id, 'user_id': principal.user_id,
+               'display_name': principal.display_name, 'mode': principal.mode, 'is_admin': principal.is_admin,
+               'account_stamp': account_stamp, 'created_at': session.created_at, 'last_seen': session.last_seen,
+               'sealed_credentials': self._seal(principal)}
         with self._lock:
-            self._sessions[session.sid] = session
+            self._remember(session)
+            future = self._writer.submit(_insert, row)
+            self._stored[session.sid] = future
+        future.add_done_callback(lambda _: self._stored.pop(session.sid, None))
         return session
+
+    async def stored(self, session: Session, seconds: float = STORE_WAIT) -> bool:
+        """Wait (at most `seconds`) until the session's row is written, so the next request finds it on any
+        instance; False if the database did not take it in time (it stays queued, and works here meanwhile)."""
+        future = self._stored.get(session.sid)
+        if future is None:
+            return True
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), seconds)
+        except (TimeoutError, Exception):
+            return False
+        return True
+
+    def _seal(self, principal: Principal) -> bytes | None:
+        if principal.mode != 'byok':
+            return None  # the operator's credentials are filled in again on load
+        credentials = principal.credentials
+        plain = json.dumps({'api_key': credentials.api_key, 'api_secret': credentials.api_secret.get()})
+        return self._sealer.seal(plain.encode())
+
+    # --- reading -----------------------------------------------------------------------------------------------
 
     def peek(self, sid: str | None) -> Session | None:
         """Like `get`, but does not count as activity (for watchers that must not keep a session alive)."""
+        return self._local(sid, activity=False)
+
+    def get(self, sid: str | None) -> Session | None:
+        """This instance's session for `sid`, counting as activity. Only what `load` (or `create`) put in memory:
+        call `await load(sid)` first in code that may see a session for the first time."""
+        return self._local(sid, activity=True)
+
+    def _local(self, sid: str | None, *, activity: bool) -> Session | None:
+        if not sid:
+            return None
+        now = time.time()
+        with self._lock:
+            session = self._sessions.get(sid)
+            if session is None:
+                return None
+            if now - session.last_seen <= self.idle_timeout:
+                if activity:
+                    session.last_seen = now
+                    if now - session.stored_seen > TOUCH_EVERY:
+                        session.stored_seen = now
+                        self._writer.submit(_touch, session.key, now)
+                return session
+        # Idle by this instance's clock. The table's end is conditional on it agreeing (another instance may
+        # have kept the session alive); `load` then finds it alive again.
+        self._end_locally([session], 'expired', write=True)
+        return None
+
+    async def load(self, sid: str | None, *, activity: bool = True) -> Session | None:
+        """The session for `sid` if it may be used: from memory when fresh, else from the table (then kept in
+        memory). Raises DatabaseUnavailable when the table is needed and cannot be read."""
         if not sid:
             return None
         with self._lock:
             session = self._sessions.get(sid)
-            if session is None or time.time() - session.last_seen <= self.idle_timeout:
-                return session
-            del self._sessions[sid]
-        self._ended([session], 'expired')
-        return None
+        if session is not None and time.time() - session.last_seen <= self.idle_timeout:
+            return self._local(sid, activity=activity)
+        row = await self.db.read(_read, sid_hash(sid))
+        return self._from_row(sid, row, activity=activity)
+
+    def _from_row(self, sid: str, row: Row[Any] | None, *, activity: bool) -> Session | None:
+        with self._lock:
+            cached = self._sessions.get(sid)
+        if row is None:
+            if cached is not None:  # created here, its row still queued: memory is right
+                return self._local(sid, activity=activity)
+            return None
+        values = row._mapping
+        if values['ended_at'] is not None:
+            reason = values['end_reason'] or 'signed out'
+            self._remember_end(values['sid_hash'], reason)
+            if cached is not None:
+                self._end_locally([cached], reason, write=False)
+            return None
+        last_seen = max(values['last_seen'], cached.last_seen if cached else 0.0)
+        if time.time() - last_seen > self.idle_timeout:
+            self._end_locally([cached] if cached else [], 'expired', write=False)
+            self._writer.submit(_end, values['sid_hash'], 'expired', time.time(), self.origin, None)
+            self._remember_end(values['sid_hash'], 'expired')
+            return None
+        if cached is not None:
+            cached.last_seen = last_seen
+            cached.stored_seen = max(cached.stored_seen, values['last_seen'])
+            return self._local(sid, activity=activity)
+        principal = self._principal(values)
+        if principal is None:
+            log.warning('a stored session could not be restored (sealed under another storage secret, or the '
+                        'operator credentials are no longer configured); it is ended')
+            self._writer.submit(_end, values['sid_hash'], UNREADABLE, time.time(), self.origin, None)
+            self._remember_end(values['sid_hash'], UNREADABLE)
+            return None
+        session = Session(sid=sid, principal=principal, created_at=values['created_at'], last_seen=last_seen,
+                          account_stamp=values['account_stamp'], stored_seen=values['last_seen'])
+        with self._lock:
+            if sid in self._sessions:  # another request loaded it meanwhile: one object per session
+                session = self._sessions[sid]
+            else:
+                self._remember(session)
+        return self._local(sid, activity=activity)
+
+    def _principal(self, values: Any) -> Principal | None:
+        mode: Mode = values['mode']
+        user_id = values['user_id']
+        if mode == 'byok':
+            opened = self._sealer.open(values['sealed_credentials'] or b'')
+            if opened is None:
+                return None
+            stored = json.loads(opened)
+            credentials = Credentials(stored['api_key'], Secret(stored['api_secret']), user_id)
+        elif self._operator is not None:
+            credentials = Credentials(self._operator.api_key, self._operator.api_secret, user_id)
+        else:
+            return None
+        return Principal(owner_id=values['owner_id'], user_id=user_id, display_name=values['display_name'],
+                         mode=mode, credentials=credentials, is_admin=bool(values['is_admin']))
+
+    def ended_reason(self, sid: str | None) -> str | None:
+        """Why this session ended, if this instance knows (it ended here, or `load` found it ended)."""
+        if not sid:
+            return None
+        with self._lock:
+            return self._ended.get(sid_hash(sid))
 
     def all(self) -> list[Session]:
-        """Every live session, most recently active first (for the admin page; never send a sid to a browser)."""
+        """The sessions of this instance's browsers, most recently active first (never send a sid to a browser).
+        `list_all` has every instance's."""
         with self._lock:
             sessions = list(self._sessions.values())
         return sorted(sessions, key=lambda s: s.last_seen, reverse=True)
+
+    async def list_all(self) -> list[dict[str, Any]]:
+        """Every live session in the table (all instances), newest activity first, without any credential."""
+        return await self.db.read(_live, time.time() - self.idle_timeout)
 
     def sessions_for(self, owner_id: str) -> list[Session]:
         with self._lock:
             return [s for s in self._sessions.values() if s.principal.owner_id == owner_id]
 
-    def get(self, sid: str | None) -> Session | None:
+    def count(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
+    # --- ending ------------------------------------------------------------------------------------------------
+
+    def end(self, sid: str | None, reason: str = 'signed out') -> Principal | None:
+        """End a session everywhere. Returns who it was if this instance held it."""
         if not sid:
             return None
         with self._lock:
             session = self._sessions.get(sid)
-            if session is None:
-                return None
-            now = time.time()
-            if now - session.last_seen <= self.idle_timeout:
-                session.last_seen = now
-                return session
-            del self._sessions[sid]
-        self._ended([session], 'expired')
-        return None
-
-    def end(self, sid: str | None, reason: str = 'signed out') -> Principal | None:
-        with self._lock:
-            session = self._sessions.pop(sid or '', None)
+        self._writer.submit(_end, sid_hash(sid), reason, time.time(), self.origin, None)
+        self._remember_end(sid_hash(sid), reason)
         if session is None:
             return None
-        self._ended([session], reason)
+        self._end_locally([session], reason, write=False)
         return session.principal
 
     def end_all_for(self, owner_id: str, reason: str = 'signed out everywhere') -> int:
+        """End every session of `owner_id`, on every instance; returns how many this instance held."""
         with self._lock:
             doomed = [s for s in self._sessions.values() if s.principal.owner_id == owner_id]
-            for session in doomed:
-                del self._sessions[session.sid]
-        self._ended(doomed, reason)
+        self._writer.submit(_end_owner, owner_id, reason, time.time(), self.origin)
+        for session in doomed:
+            self._remember_end(session.key, reason)
+        self._end_locally(doomed, reason, write=False)
         return len(doomed)
 
-    def end_all(self, reason: str = 'server reset') -> int:
+    async def on_change(self, change: Change) -> None:
+        """The ChangeNotifier's listener: another instance ended a session; end it here too if held here."""
         with self._lock:
-            doomed = list(self._sessions.values())
-            self._sessions.clear()
-            self._tabs.clear()
-        self._ended(doomed, reason)
-        return len(doomed)
+            sid = self._by_key.get(change.key)
+        if sid is None:
+            return
+        reason = await self.db.read(_end_reason, change.key)
+        if reason is None:
+            return
+        self._remember_end(change.key, reason)
+        with self._lock:
+            session = self._sessions.get(sid)
+        if session is not None:
+            self._end_locally([session], reason, write=False)
 
-    def _ended(self, sessions: list[Session], reason: str) -> None:
+    async def purge(self) -> None:
+        """Mark sessions idle past the timeout as expired and drop ended rows past KEEP_ENDED (any instance)."""
+        await self.db.run(_purge, time.time(), self.idle_timeout)
+
+    def _remember(self, session: Session) -> None:
+        # Caller holds the lock.
+        self._sessions[session.sid] = session
+        self._by_key[session.key] = session.sid
+
+    def _remember_end(self, key: str, reason: str) -> None:
+        with self._lock:
+            self._ended[key] = reason
+            self._ended.move_to_end(key)
+            while len(self._ended) > REMEMBER_ENDED:
+                self._ended.popitem(last=False)
+
+    def _end_locally(self, sessions: list[Session], reason: str, *, write: bool) -> None:
+        ended = []
+        with self._lock:
+            for session in sessions:
+                if self._sessions.get(session.sid) is session:
+                    del self._sessions[session.sid]
+                    self._by_key.pop(session.key, None)
+                    ended.append(session)
+        for session in ended:
+            if write:  # expired by this instance's clock: only if the table agrees
+                self._writer.submit(_end, session.key, reason, time.time(), self.origin, self.idle_timeout)
+            self._remember_end(session.key, reason)
+        self._ended_listeners(ended, reason)
+
+    def _ended_listeners(self, sessions: list[Session], reason: str) -> None:
         with self._lock:
             keys_in_use = {s.principal.credentials.api_key for s in self._sessions.values()} | self._keep_sensitive
         for session in sessions:
@@ -183,7 +402,57 @@ class SessionStore:
                 except Exception:
                     log.exception('session end listener failed')
 
-    def count(self) -> int:
-        with self._lock:
-            return len(self._sessions)
 
+# --- transactions (run by the WriteBehind or Database.read, on worker threads) ------------------------------------
+
+
+def _insert(connection: Connection, row: dict[str, Any]) -> None:
+    connection.execute(insert(table).values(**row))
+
+
+def _touch(connection: Connection, key: str, at: float) -> None:
+    connection.execute(update(table).where(table.c.sid_hash == key, table.c.ended_at.is_(None),
+                                           table.c.last_seen < at).values(last_seen=at))
+
+
+def _end(connection: Connection, key: str, reason: str, at: float, origin: str | None,
+         idle_timeout: float | None) -> None:
+    """End one session (dropping its sealed credentials); with `idle_timeout`, only if the table also finds it idle.
+    Published, so every instance holding it sends its tabs to the sign-in page."""
+    condition = and_(table.c.sid_hash == key, table.c.ended_at.is_(None))
+    if idle_timeout is not None:
+        condition = and_(condition, table.c.last_seen < at - idle_timeout)
+    result = connection.execute(update(table).where(condition).values(
+        ended_at=at, end_reason=reason[:64], sealed_credentials=None))
+    if result.rowcount:
+        outbox.publish(connection, TOPIC, key, origin=origin)
+
+
+def _end_owner(connection: Connection, owner_id: str, reason: str, at: float, origin: str | None) -> None:
+    keys = connection.execute(select(table.c.sid_hash).where(table.c.owner_id == owner_id,
+                                                             table.c.ended_at.is_(None))).scalars().all()
+    for key in keys:
+        _end(connection, key, reason, at, origin, None)
+
+
+def _read(connection: Connection, key: str) -> Row[Any] | None:
+    return connection.execute(select(table).where(table.c.sid_hash == key)).first()
+
+
+def _end_reason(connection: Connection, key: str) -> str | None:
+    row = connection.execute(select(table.c.ended_at, table.c.end_reason).where(table.c.sid_hash == key)).first()
+    return None if row is None or row.ended_at is None else (row.end_reason or 'signed out')
+
+
+def _live(connection: Connection, active_since: float) -> list[dict[str, Any]]:
+    rows = connection.execute(
+        select(table.c.sid_hash, table.c.owner_id, table.c.user_id, table.c.display_name, table.c.mode,
+               table.c.is_admin, table.c.created_at, table.c.last_seen)
+        .where(table.c.ended_at.is_(None), table.c.last_seen >= active_since).order_by(table.c.last_seen.desc()))
+    return [dict(row._mapping) for row in rows]
+
+
+def _purge(connection: Connection, now: float, idle_timeout: float) -> None:
+    connection.execute(update(table).where(table.c.ended_at.is_(None), table.c.last_seen < now - idle_timeout)
+                       .values(ended_at=now, end_reason='expired', sealed_credentials=None))
+    connection.execute(delete(table).where(table.c.ended_at < now - KEEP_ENDED))

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 
 from services.auth.sessions import Principal
-from services.core.audit import AuditLog
 from services.platform.client import PlatformClient
 from services.platform.models import CoverRequest, CreateAgentRequest
 from services.studio.jobs import INTERRUPTED_MESSAGE, JobManager, JobRefused
 from services.studio.limits import GenerationLimits, LimitExceeded
+from tests.support.databases import audit_log
 from tests.support.sandbox_server import RunningSandbox
 
 LOOK = CoverRequest(gender='female', age='26-35', ethnicity='caucasian', bodyType='slim', hairColor='red',
@@ -27,7 +27,7 @@ def principal(sandbox: RunningSandbox, name: str = 'alice') -> Principal:
 
 def manager(data_dir: Path, client: PlatformClient, *, per_user: int = 2) -> JobManager:
     return JobManager(data_dir, platform=client, limits=GenerationLimits(per_user, 10),
-                      audit=AuditLog(data_dir / 'audit.sqlite3'))
+                      audit=audit_log(data_dir))
 
 
 async def test_finished_cover_is_a_png_on_disk_and_audited(tmp_path: Path, sandbox: RunningSandbox,
