@@ -1,8 +1,8 @@
 """What a database failure looks like to the rest of the app: one exception with a message a person can act on.
 
-A `UserFacingError` like every error with words for a person: a page catches that one class and shows
-`user_message` as it is. `str()` is the operator's version, for the log: which database (password masked) and what
-the driver said.
+main has no shared `UserFacingError` yet; this follows the convention its user-facing errors already share
+(`LimitExceeded`, `JobRefused`): a `user_message` attribute a page shows as it is. `str()` is the operator's
+version, for the log: which database (password masked) and what the driver said.
 """
 
 from __future__ import annotations
@@ -29,10 +29,12 @@ class DatabaseUnavailable(UserFacingError):
     again the next call opens a fresh connection, so callers simply let the person try again."""
 
     def __init__(self, reason: Reason, *, database: str, detail: str) -> None:
-        super().__init__(_USER_MESSAGES[reason])
         self.reason: Reason = reason
         self.database = database  # safe_url(): the password is already masked
         self.detail = scrub(detail)  # a driver message could quote a registered secret; none reaches a log
         self.retry_after = _RETRY_AFTER[reason]
-        # The operator's version for str() and the log (UserFacingError's own would be the person's words).
-        self.args = (f'database {database} {reason}: {self.detail}',)
+        super().__init__(_USER_MESSAGES[reason])
+
+    def __str__(self) -> str:
+        # The operator's version, for the log; `user_message` is what a person sees.
+        return f'database {self.database} {self.reason}: {self.detail}'
