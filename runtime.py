@@ -35,6 +35,7 @@ from services.core.db import Database, DatabaseUnavailable
 from services.core.db.changes import Change
 from services.core.db.notifier import ChangeNotifier
 from services.core.db.writer import WriteBehind
+from services.core.drain import Drain
 from services.core.loop import call_on_app_loop
 from services.core.sealing import Sealer
 from services.core.settings import Settings
@@ -64,6 +65,7 @@ class Runtime:
     origin: str  # names this process in the changes it publishes
     writer: WriteBehind
     notifier: ChangeNotifier
+    drain: Drain
     platform: PlatformClient
     # Credentials for tool accounts and the sandbox demo (never used for "bring your own key").
     operator_credentials: Credentials | None
@@ -110,6 +112,7 @@ class Runtime:
         self.origin = f'{settings.instance_id}/{secrets.token_hex(4)}'
         self.writer = WriteBehind(self.db)
         self.notifier = ChangeNotifier(self.db, origin=self.origin)
+        self.drain = Drain(settings.drain_seconds)
         storage_secret = storage_secret or resolve_storage_secret(settings)
         base_url = sandbox.base_url if sandbox is not None else settings.base_url
         self.platform = PlatformClient.from_settings(settings, base_url=base_url)

@@ -52,6 +52,11 @@ def allow_public(prefix: str) -> None:
         PUBLIC_PREFIXES.append(prefix)
 
 
+def allow_public_path(path: str) -> None:
+    """Let another module serve one exact path without a session (health checks)."""
+    PUBLIC_PATHS.add(path)
+
+
 def is_public(path: str) -> bool:
     if any(path.startswith(prefix) for prefix in PROTECTED_PREFIXES):
         return False

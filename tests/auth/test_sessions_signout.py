@@ -15,6 +15,7 @@ from nicegui.testing import User
 from runtime import runtime
 from services.cli.users import run as users_cli
 from tests.support.auth_support import accounts_env, add_account, sign_in
+from tests.support.studio_support import eventually
 
 
 @pytest.fixture(autouse=True)
@@ -104,11 +105,7 @@ async def test_removing_an_account_or_changing_its_password_ends_its_sessions(
     assert users_cli(['--data-dir', str(tmp_path), *command], stdin=io.StringIO('a brand new password\n'),
                      stdout=io.StringIO()) == 0
     # The change notifier hears of the CLI's change, reloads the accounts and ends the session within a second.
-    for _ in range(20):
-        if runtime.sessions.peek(session.sid) is None:
-            break
-        await asyncio.sleep(0.05)
-    assert runtime.sessions.peek(session.sid) is None
+    await eventually(lambda: runtime.sessions.peek(session.sid) is None, seconds=1.0, what='the session to end')
     assert any(kind == 'open' and data['path'].startswith('/login') for kind, data in pushes)
     response = await user.http_client.get('/logout', follow_redirects=False)
     assert response.status_code == 303

@@ -17,7 +17,6 @@ from sqlalchemy.engine import Connection
 from services.core.db import Database, DatabaseUnavailable, schema
 from services.core.db import changes as outbox
 from services.core.db.notifier import ChangeNotifier
-from services.core.db.writer import WriteBehind
 from tests.support.databases import StoreKit, open_kit
 from tests.support.postgres import PostgresServer
 
