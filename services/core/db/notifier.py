@@ -60,6 +60,7 @@ class ChangeNotifier:
         self._stop = threading.Event()
         self._listen_thread: threading.Thread | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._poll_lock = asyncio.Lock()
         self._last_purge = time.monotonic()
         # The last failure while the database was away; None once a read went through (for /readyz).
         self.failing: DatabaseUnavailable | None = None
@@ -124,6 +125,11 @@ class ChangeNotifier:
 
     async def poll(self) -> int:
         """Read and dispatch every change after the last one seen; returns how many reached a listener."""
+        # One reader at a time (the loop, a wake-up, a caller): two would both read past the same id.
+        async with self._poll_lock:
+            return await self._poll()
+
+    async def _poll(self) -> int:
         dispatched = 0
         while True:
             try:
