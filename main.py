@@ -44,7 +44,7 @@ def main() -> None:
         runtime.configure(settings, storage_secret=storage_secret, sandbox=embedded)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')
-    app.on_startup(runtime.start)
+    app.on_startup(lambda: runtime.start(stop=app.shutdown))
     app.on_shutdown(runtime.shutdown)
     runtime.access.setup(app)
     for feature in (home, login, logout, studio, agents, media, admin):

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -41,8 +43,12 @@ from services.core.sealing import Sealer
 from services.core.settings import Settings
 from services.core.storage_secret import resolve_storage_secret
 from services.platform.client import Credentials, PlatformClient
+from services.studio import drafts as drafts_module
+from services.studio import job_store
 from services.studio.drafts import DraftStore
+from services.studio.image_store import ImageStore
 from services.studio.jobs import JobManager
+from services.studio.legacy import import_jobs_and_covers
 from services.studio.limits import GenerationLimits
 from services.studio.options_cache import OptionsCache
 from services.studio.preview_urls import PreviewSigner
@@ -52,9 +58,10 @@ log = logging.getLogger(__name__)
 __all__ = ['SANDBOX_MOUNT', 'Runtime', 'runtime']
 
 # Fallbacks behind the change notifier: reload the accounts now and then in case a change was missed, and let any
-# instance expire idle sessions and drop old ended ones.
+# instance expire idle sessions and drop what is kept no longer (the first round runs soon after start-up).
 ACCOUNTS_REFRESH_SECONDS = 30.0
-SESSIONS_PURGE_SECONDS = 600.0
+PURGE_SECONDS = 600.0
+KEEP_IMAGES = 2 * 24 * 3600.0  # covers are valid 30 minutes and their jobs kept a day; reference photos alike
 
 
 class Runtime:
@@ -73,6 +80,7 @@ class Runtime:
     audit: AuditLog
     limits: GenerationLimits
     drafts: DraftStore
+    images: ImageStore
     jobs: JobManager
     options: OptionsCache
     previews: PreviewSigner
@@ -124,10 +132,14 @@ class Runtime:
             self.operator_credentials = None
         self.audit = AuditLog(self.db, self.writer)
         self.audit.import_legacy(self.data_dir)
-        self.limits = GenerationLimits(settings.max_covers_per_user, settings.max_covers_total)
-        self.drafts = DraftStore(self.data_dir / 'drafts')
-        self.jobs = JobManager(self.data_dir, platform=self.platform, limits=self.limits, audit=self.audit,
-                               drafts=self.drafts)
+        self.limits = GenerationLimits(self.db, self.writer, settings.max_covers_per_user, settings.max_covers_total,
+                                       instance=settings.instance_id)
+        self.drafts = DraftStore(self.db, self.writer, origin=self.origin)
+        self.drafts.import_legacy(self.data_dir)
+        self.images = ImageStore(self.db, self.writer)
+        import_jobs_and_covers(self.db, self.data_dir)
+        self.jobs = JobManager(self.db, self.writer, images=self.images, platform=self.platform, limits=self.limits,
+                               audit=self.audit, instance=settings.instance_id, origin=self.origin, drafts=self.drafts)
         self.options = OptionsCache(self.platform.options, settings.options_cache_seconds)
         self.previews = PreviewSigner(storage_secret, settings.preview_url_seconds)
         self.accounts = AccountStore(self.db, snapshot=True, origin=self.origin)
@@ -140,18 +152,37 @@ class Runtime:
                            platform=self.platform, operator=self.operator_credentials)
         self.access = AccessControl(self.auth, self.sessions)
         self.sessions.on_end(self._drop_own_key_work)
-        self.notifier.subscribe(sessions_module.TOPIC, self.sessions.on_change)
-        self.notifier.subscribe(accounts_module.TOPIC, self._accounts_changed)
+        for topic, listener in ((sessions_module.TOPIC, self.sessions.on_change),
+                                (accounts_module.TOPIC, self._accounts_changed),
+                                (drafts_module.TOPIC, self.drafts.on_change),
+                                (job_store.TOPIC, self.jobs.on_jobs_changed),
+                                (job_store.CANCEL_TOPIC, self.jobs.on_cancel_requested)):
+            self.notifier.subscribe(topic, listener)
         self._configured = True
 
-    async def start(self) -> None:
-        """What runs in the background of a started app (NiceGUI's on_startup): the change notifier and the
-        fallbacks behind it."""
+    async def start(self, stop: Callable[[], None] | None = None) -> None:
+        """What runs in the background of a started app (NiceGUI's on_startup): the change notifier, the job
+        heartbeat, the fallbacks behind them, and, given the server's `stop`, the SIGTERM drain."""
         await self.notifier.start()
-        self._background = [asyncio.create_task(self._every(ACCOUNTS_REFRESH_SECONDS, self._refresh_accounts),
-                                                name='accounts refresh'),
-                            asyncio.create_task(self._every(SESSIONS_PURGE_SECONDS, self.sessions.purge),
-                                                name='sessions purge')]
+        every = [(ACCOUNTS_REFRESH_SECONDS, self._refresh_accounts), (job_store.HEARTBEAT_SECONDS, self.jobs.heartbeat),
+                 (PURGE_SECONDS, self._purge)]
+        self._background = [asyncio.create_task(self._every(seconds, work), name=work.__name__)
+                            for seconds, work in every]
+        if stop is not None and threading.current_thread() is threading.main_thread() \
+                and not os.environ.get('NICEGUI_USER_SIMULATION'):  # never inside a test runner's process
+            self.drain.install(wait_idle=self._drain_jobs, stop=stop)
+
+    async def _drain_jobs(self, seconds: float) -> bool:
+        self.jobs.start_draining()
+        idle = await self.jobs.wait_idle(seconds)
+        await self.writer.drain(10.0)
+        return idle
+
+    async def _purge(self) -> None:
+        """Any instance may: expired sessions, untouched drafts, images long past their covers' validity."""
+        await self.sessions.purge()
+        await self.drafts.purge()
+        await self.images.purge_older_than(KEEP_IMAGES)
 
     async def _every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:
         while True:
@@ -186,6 +217,7 @@ class Runtime:
         for task in self._background:
             task.cancel()
         self._background = []
+        await self.jobs.aclose()  # what still runs is interrupted; a cover that arrived is stored first
         await self.notifier.stop()
         await self.platform.aclose()
         await self.writer.drain(10.0)  # what the loop handed off (sessions ended, audit entries) reaches the table

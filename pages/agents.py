@@ -14,6 +14,7 @@ from components.signed_out import signed_out_notice
 from components.theme import frame
 from runtime import runtime
 from services.auth.sessions import Principal
+from services.core.db import DatabaseUnavailable
 from services.platform.models import AgentRecord
 from services.studio.agents import PAGE_SIZES, AgentList, all_fields, created_text, main_attributes
 from services.studio.messages import describe
@@ -21,18 +22,23 @@ from services.studio.messages import describe
 
 def setup() -> None:
     @ui.page('/agents')
-    def agents_page() -> None:
+    async def agents_page() -> None:
         principal = runtime.auth.current_principal()
         with frame('Agents', active='/agents'):
             if principal is None:
                 signed_out_notice()
                 return
-            AgentsView(principal).build()
+            try:
+                draft = await runtime.drafts.load(principal.owner_id)  # for the language option labels are in
+            except DatabaseUnavailable:
+                language = 'en'  # the agents come from the platform; only the labels' language is a guess
+            else:
+                language = draft.options_language
+            AgentsView(principal, language).build()
 
 
 class AgentsView:
-    def __init__(self, principal: Principal) -> None:
-        language = runtime.drafts.get(principal.owner_id).options_language
+    def __init__(self, principal: Principal, language: str) -> None:
         self.agents = AgentList(principal, platform=runtime.platform, language=language, on_change=self._changed)
 
     def build(self) -> None:

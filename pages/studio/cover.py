@@ -15,7 +15,8 @@ from nicegui import ui
 from components.error_box import error_box
 from pages.studio.section import Section
 from runtime import runtime
-from services.studio.jobs import EXPECTED_SECONDS, Job
+from services.core.db import DatabaseUnavailable
+from services.studio.jobs import EXPECTED_SECONDS, Job, JobRefused
 from services.studio.limits import LimitExceeded
 from services.studio.studio import InvalidChoices, NotReady, Studio
 
@@ -57,24 +58,25 @@ class CoverStep(Section):
 
     # --- what the buttons do ------------------------------------------------------------------------------
 
-    def generate(self) -> None:
+    async def generate(self) -> None:
         try:
-            self.studio.generate_cover()
+            await self.studio.generate_cover()
         except NotReady as refusal:
             ui.notify(refusal.user_message, type='warning')
             if refusal.step is not None:
                 self.studio.go_to(refusal.step)
         except InvalidChoices as error:
             ui.notify(error.user_message, type='negative')
-        except LimitExceeded as error:
+        except (LimitExceeded, JobRefused, DatabaseUnavailable) as error:
+            # Fair use, an instance that is restarting, a database that is away: each says when to try again.
             ui.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
         else:
             ui.notify(GENERATING, type='info')
 
-    def regenerate(self, job_id: str) -> None:
+    async def regenerate(self, job_id: str) -> None:
         try:
-            job = self.studio.regenerate(job_id)
-        except LimitExceeded as error:
+            job = await self.studio.regenerate(job_id)
+        except (LimitExceeded, JobRefused, DatabaseUnavailable) as error:
             ui.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
             return
         if job is not None:

@@ -34,13 +34,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import and_, delete, insert, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Row
 
+from services.auth import session_table
+from services.auth.session_table import TOPIC
 from services.core.db import Database
-from services.core.db import changes as outbox
 from services.core.db.changes import Change
-from services.core.db.schema import sessions as table
 from services.core.db.writer import WriteBehind
 from services.core.sealing import Sealer
 from services.core.secret import Secret, forget_sensitive
@@ -48,11 +47,11 @@ from services.platform.client import Credentials
 
 log = logging.getLogger(__name__)
 
+__all__ = ['SESSION_KEY', 'TOPIC', 'Mode', 'Principal', 'Session', 'SessionStore', 'owner_id_for', 'sid_hash']
+
 Mode = Literal['account', 'byok', 'demo']
 SESSION_KEY = 'sid'  # the only thing about a session kept in app.storage.user
-TOPIC = 'sessions'
 TOUCH_EVERY = 60.0  # seconds between writes of a session's last_seen (the idle timeout is hours)
-KEEP_ENDED = 7 * 24 * 3600.0  # an ended session's row says why for this long
 REMEMBER_ENDED = 10_000  # ended sessions whose reason this instance keeps in memory
 STORE_WAIT = 5.0  # a sign-in waits this long for its session to be stored (it is kept queued after that)
 UNREADABLE = 'the studio could not restore it'  # sealed with another storage secret, or the operator's key is gone
@@ -152,10 +151,6 @@ class SessionStore:
         if listener not in self._listeners:
             self._listeners.append(listener)
 
-    def remove_listener(self, listener: EndListener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
     # --- creating ----------------------------------------------------------------------------------------------
 
     def create(self, principal: Principal, *, account_stamp: str = '') -> Session:
@@ -168,7 +163,7 @@ class SessionStore:
                'sealed_credentials': self._seal(principal)}
         with self._lock:
             self._remember(session)
-            future = self._writer.submit(_insert, row)
+            future = self._writer.submit(session_table.insert_row, row)
             self._stored[session.sid] = future
         future.add_done_callback(lambda _: self._stored.pop(session.sid, None))
         return session
@@ -216,7 +211,7 @@ class SessionStore:
                     session.last_seen = now
                     if now - session.stored_seen > TOUCH_EVERY:
                         session.stored_seen = now
-                        self._writer.submit(_touch, session.key, now)
+                        self._writer.submit(session_table.touch, session.key, now)
                 return session
         # Idle by this instance's clock. The table's end is conditional on it agreeing (another instance may
         # have kept the session alive); `load` then finds it alive again.
@@ -232,7 +227,10 @@ class SessionStore:
             session = self._sessions.get(sid)
         if session is not None and time.time() - session.last_seen <= self.idle_timeout:
             return self._local(sid, activity=activity)
-        row = await self.db.read(_read, sid_hash(sid))
+        with self._lock:
+            if sid_hash(sid) in self._ended:
+                return None  # ended here; the table may not have it yet (its write is queued)
+        row = await self.db.read(session_table.read, sid_hash(sid))
         return self._from_row(sid, row, activity=activity)
 
     def _from_row(self, sid: str, row: Row[Any] | None, *, activity: bool) -> Session | None:
@@ -252,7 +250,7 @@ class SessionStore:
         last_seen = max(values['last_seen'], cached.last_seen if cached else 0.0)
         if time.time() - last_seen > self.idle_timeout:
             self._end_locally([cached] if cached else [], 'expired', write=False)
-            self._writer.submit(_end, values['sid_hash'], 'expired', time.time(), self.origin, None)
+            self._writer.submit(session_table.end, values['sid_hash'], 'expired', time.time(), self.origin, None)
             self._remember_end(values['sid_hash'], 'expired')
             return None
         if cached is not None:
@@ -263,7 +261,7 @@ class SessionStore:
         if principal is None:
             log.warning('a stored session could not be restored (sealed under another storage secret, or the '
                         'operator credentials are no longer configured); it is ended')
-            self._writer.submit(_end, values['sid_hash'], UNREADABLE, time.time(), self.origin, None)
+            self._writer.submit(session_table.end, values['sid_hash'], UNREADABLE, time.time(), self.origin, None)
             self._remember_end(values['sid_hash'], UNREADABLE)
             return None
         session = Session(sid=sid, principal=principal, created_at=values['created_at'], last_seen=last_seen,
@@ -307,15 +305,11 @@ class SessionStore:
 
     async def list_all(self) -> list[dict[str, Any]]:
         """Every live session in the table (all instances), newest activity first, without any credential."""
-        return await self.db.read(_live, time.time() - self.idle_timeout)
+        return await self.db.read(session_table.live, time.time() - self.idle_timeout)
 
     def sessions_for(self, owner_id: str) -> list[Session]:
         with self._lock:
             return [s for s in self._sessions.values() if s.principal.owner_id == owner_id]
-
-    def count(self) -> int:
-        with self._lock:
-            return len(self._sessions)
 
     # --- ending ------------------------------------------------------------------------------------------------
 
@@ -325,7 +319,7 @@ class SessionStore:
             return None
         with self._lock:
             session = self._sessions.get(sid)
-        self._writer.submit(_end, sid_hash(sid), reason, time.time(), self.origin, None)
+        self._writer.submit(session_table.end, sid_hash(sid), reason, time.time(), self.origin, None)
         self._remember_end(sid_hash(sid), reason)
         if session is None:
             return None
@@ -336,7 +330,7 @@ class SessionStore:
         """End every session of `owner_id`, on every instance; returns how many this instance held."""
         with self._lock:
             doomed = [s for s in self._sessions.values() if s.principal.owner_id == owner_id]
-        self._writer.submit(_end_owner, owner_id, reason, time.time(), self.origin)
+        self._writer.submit(session_table.end_owner, owner_id, reason, time.time(), self.origin)
         for session in doomed:
             self._remember_end(session.key, reason)
         self._end_locally(doomed, reason, write=False)
@@ -348,7 +342,7 @@ class SessionStore:
             sid = self._by_key.get(change.key)
         if sid is None:
             return
-        reason = await self.db.read(_end_reason, change.key)
+        reason = await self.db.read(session_table.end_reason, change.key)
         if reason is None:
             return
         self._remember_end(change.key, reason)
@@ -359,7 +353,7 @@ class SessionStore:
 
     async def purge(self) -> None:
         """Mark sessions idle past the timeout as expired and drop ended rows past KEEP_ENDED (any instance)."""
-        await self.db.run(_purge, time.time(), self.idle_timeout)
+        await self.db.run(session_table.purge, time.time(), self.idle_timeout)
 
     def _remember(self, session: Session) -> None:
         # Caller holds the lock.
@@ -382,9 +376,12 @@ class SessionStore:
                     self._by_key.pop(session.key, None)
                     ended.append(session)
         for session in ended:
-            if write:  # expired by this instance's clock: only if the table agrees
-                self._writer.submit(_end, session.key, reason, time.time(), self.origin, self.idle_timeout)
-            self._remember_end(session.key, reason)
+            if write:
+                # Expired by this instance's clock: ended in the table only if it agrees (another instance may have
+                # kept the session alive), so not remembered as ended here either; `load` asks the table.
+                self._writer.submit(session_table.end, session.key, reason, time.time(), self.origin, self.idle_timeout)
+            else:
+                self._remember_end(session.key, reason)
         self._ended_listeners(ended, reason)
 
     def _ended_listeners(self, sessions: list[Session], reason: str) -> None:
@@ -401,58 +398,3 @@ class SessionStore:
                     listener(session, reason)
                 except Exception:
                     log.exception('session end listener failed')
-
-
-# --- transactions (run by the WriteBehind or Database.read, on worker threads) ------------------------------------
-
-
-def _insert(connection: Connection, row: dict[str, Any]) -> None:
-    connection.execute(insert(table).values(**row))
-
-
-def _touch(connection: Connection, key: str, at: float) -> None:
-    connection.execute(update(table).where(table.c.sid_hash == key, table.c.ended_at.is_(None),
-                                           table.c.last_seen < at).values(last_seen=at))
-
-
-def _end(connection: Connection, key: str, reason: str, at: float, origin: str | None,
-         idle_timeout: float | None) -> None:
-    """End one session (dropping its sealed credentials); with `idle_timeout`, only if the table also finds it idle.
-    Published, so every instance holding it sends its tabs to the sign-in page."""
-    condition = and_(table.c.sid_hash == key, table.c.ended_at.is_(None))
-    if idle_timeout is not None:
-        condition = and_(condition, table.c.last_seen < at - idle_timeout)
-    result = connection.execute(update(table).where(condition).values(
-        ended_at=at, end_reason=reason[:64], sealed_credentials=None))
-    if result.rowcount:
-        outbox.publish(connection, TOPIC, key, origin=origin)
-
-
-def _end_owner(connection: Connection, owner_id: str, reason: str, at: float, origin: str | None) -> None:
-    keys = connection.execute(select(table.c.sid_hash).where(table.c.owner_id == owner_id,
-                                                             table.c.ended_at.is_(None))).scalars().all()
-    for key in keys:
-        _end(connection, key, reason, at, origin, None)
-
-
-def _read(connection: Connection, key: str) -> Row[Any] | None:
-    return connection.execute(select(table).where(table.c.sid_hash == key)).first()
-
-
-def _end_reason(connection: Connection, key: str) -> str | None:
-    row = connection.execute(select(table.c.ended_at, table.c.end_reason).where(table.c.sid_hash == key)).first()
-    return None if row is None or row.ended_at is None else (row.end_reason or 'signed out')
-
-
-def _live(connection: Connection, active_since: float) -> list[dict[str, Any]]:
-    rows = connection.execute(
-        select(table.c.sid_hash, table.c.owner_id, table.c.user_id, table.c.display_name, table.c.mode,
-               table.c.is_admin, table.c.created_at, table.c.last_seen)
-        .where(table.c.ended_at.is_(None), table.c.last_seen >= active_since).order_by(table.c.last_seen.desc()))
-    return [dict(row._mapping) for row in rows]
-
-
-def _purge(connection: Connection, now: float, idle_timeout: float) -> None:
-    connection.execute(update(table).where(table.c.ended_at.is_(None), table.c.last_seen < now - idle_timeout)
-                       .values(ended_at=now, end_reason='expired', sealed_credentials=None))
-    connection.execute(delete(table).where(table.c.ended_at < now - KEEP_ENDED))

@@ -101,11 +101,12 @@ class ChangeNotifier:
     async def stop(self) -> None:
         self._stop.set()
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            if self._wakeup is not None:
+                self._wakeup.set()  # a round waiting for work ends at once
+            done, _ = await asyncio.wait({self._task}, timeout=2.0)
+            if not done:  # a round busy with the database: cut it short
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=5.0)
             self._task = None
         if self._listen_thread is not None:
             await asyncio.to_thread(self._listen_thread.join, 5.0)
@@ -183,12 +184,17 @@ class ChangeNotifier:
 
     async def _run(self) -> None:
         assert self._wakeup is not None
-        while True:
+        # Ends on the stop flag, not only on cancellation: Python 3.11's wait_for can swallow a cancel that
+        # arrives as the wake-up does, and a round must never outlive stop().
+        while not self._stop.is_set():
             try:
-                await asyncio.wait_for(self._wakeup.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wakeup.wait()
             except TimeoutError:
                 pass
             self._wakeup.clear()
+            if self._stop.is_set():
+                return
             try:
                 await self.poll()
                 if time.monotonic() - self._last_purge > PURGE_EVERY:
