@@ -15,11 +15,12 @@ from collections.abc import Callable
 
 from nicegui import app, ui
 
-from pages import admin, agents, home, login, logout, media, studio
+from pages import admin, agents, health, home, login, logout, media, studio
 from runtime import runtime
 from sandbox.embedded import mount_embedded_sandbox
 from services.cli.db import run as run_db_cli
 from services.cli.users import run as run_users_cli
+from services.core.db import DatabaseUnavailable
 from services.core.secret import install_log_redaction
 from services.core.settings import SettingsError, get_settings
 from services.core.storage_secret import resolve_storage_secret
@@ -44,10 +45,12 @@ def main() -> None:
         runtime.configure(settings, storage_secret=storage_secret, sandbox=embedded)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')
+    except DatabaseUnavailable as error:  # migrations run at start-up: the database must answer then
+        sys.exit(f'Database unavailable, not starting: {error}')
     app.on_startup(lambda: runtime.start(stop=app.shutdown))
     app.on_shutdown(runtime.shutdown)
     runtime.access.setup(app)
-    for feature in (home, login, logout, studio, agents, media, admin):
+    for feature in (home, login, logout, studio, agents, media, admin, health):
         feature.setup()
 
     # reconnect_timeout also sets socket.io's ping timeout (0.4x): at NiceGUI's default 3 s, one busy

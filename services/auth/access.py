@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Match, Route
 
 from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
-from services.auth.sessions import SESSION_KEY, Session, SessionStore
+from services.auth.sessions import SESSION_KEY, UNREADABLE, Session, SessionStore
 from services.auth.signin import SignIn
 from services.core.db import DatabaseUnavailable
 from services.core.loop import call_on_app_loop
@@ -83,11 +83,17 @@ def login_url(target: str, reason: str = '') -> str:
     return LOGIN_PATH + ('?' + urlencode(query, quote_via=quote, safe='/') if query else '')
 
 
+# Why a session ended (sessions.py, signin.py) -> the `reason` the sign-in page explains (pages/login.py).
+ENDED_REASONS = {'expired': 'expired', 'ended by an administrator': 'ended-by-admin',
+                 'the password was changed': 'account-changed', 'the account was removed': 'account-changed',
+                 UNREADABLE: 'not-restored'}
+
+
 def login_reason(ended: str | None) -> str:
     """What the sign-in page says about a session that ended ('' for a browser that never had one)."""
     if not ended:
         return ''
-    return 'expired' if ended == 'expired' else 'signed-out'
+    return ENDED_REASONS.get(ended, 'signed-out')
 
 
 def _owns_client(request: Request, path: str) -> bool:

@@ -22,21 +22,19 @@ sessions its own browsers use in memory, and
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.engine import Row
 
 from services.auth import session_table
+from services.auth.principal import SESSION_KEY, EndListener, Mode, Principal, Session, owner_id_for, sid_hash
 from services.auth.session_table import TOPIC
 from services.core.db import Database
 from services.core.db.changes import Change
@@ -49,60 +47,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ['SESSION_KEY', 'TOPIC', 'Mode', 'Principal', 'Session', 'SessionStore', 'owner_id_for', 'sid_hash']
 
-Mode = Literal['account', 'byok', 'demo']
-SESSION_KEY = 'sid'  # the only thing about a session kept in app.storage.user
 TOUCH_EVERY = 60.0  # seconds between writes of a session's last_seen (the idle timeout is hours)
 REMEMBER_ENDED = 10_000  # ended sessions whose reason this instance keeps in memory
 STORE_WAIT = 5.0  # a sign-in waits this long for its session to be stored (it is kept queued after that)
 UNREADABLE = 'the studio could not restore it'  # sealed with another storage secret, or the operator's key is gone
-
-
-@dataclass
-class Principal:
-    """A signed-in person. `owner_id` keys everything they own (drafts, jobs, covers)."""
-
-    owner_id: str
-    user_id: str  # sent as X-User-ID
-    display_name: str
-    mode: Mode
-    credentials: Credentials = field(repr=False)
-    is_admin: bool = False
-
-
-@dataclass
-class Session:
-    sid: str
-    principal: Principal
-    created_at: float = field(default_factory=time.time)
-    last_seen: float = field(default_factory=time.time)
-    # For tool accounts: the account's password stamp at sign-in; a password change or removal ends the session.
-    account_stamp: str = ''
-    stored_seen: float = field(default=0.0, repr=False)  # last_seen as the table has it
-
-    @property
-    def key(self) -> str:
-        return sid_hash(self.sid)
-
-
-EndListener = Callable[[Session, str], None]  # (the ended session, why: 'signed out', 'expired', ...)
-
-
-def sid_hash(sid: str) -> str:
-    """The table's key for a session id: someone who can read the table still cannot present a session."""
-    return hashlib.sha256(sid.encode()).hexdigest()
-
-
-def owner_id_for(mode: Mode, user_id: str, api_key: str = '') -> str:
-    if mode == 'byok':
-        # Two people can use the same user id with different keys; the key itself is never used as a name.
-        digest = hashlib.sha256(api_key.encode()).hexdigest()[:12]
-        return f'byok-{digest}-{_slug(user_id)}'
-    return f'{mode}-{_slug(user_id)}'
-
-
-def _slug(value: str) -> str:
-    cleaned = ''.join(c if c.isalnum() or c in '-_.' else '_' for c in value)[:64]
-    return cleaned or '_'
 
 
 class SessionStore:
@@ -325,6 +273,27 @@ class SessionStore:
             return None
         self._end_locally([session], reason, write=False)
         return session.principal
+
+    async def end_key(self, key: str, reason: str) -> dict[str, Any] | None:
+        """End the session stored under `key` (its sid_hash, all the admin page knows), wherever it is held;
+        returns its row (who it was) or None if it had ended already. Raises DatabaseUnavailable."""
+        row = await self.db.read(session_table.read, key)
+        if row is None or row._mapping['ended_at'] is not None:
+            return None
+        with self._lock:
+            sid = self._by_key.get(key)
+        if sid is not None:
+            self.end(sid, reason)
+        else:
+            self._remember_end(key, reason)
+            self._writer.submit(session_table.end, key, reason, time.time(), self.origin, None)
+        return dict(row._mapping)
+
+    def tabs_of_key(self, key: str) -> int:
+        """How many of this instance's tabs show the session stored under `key`."""
+        with self._lock:
+            sid = self._by_key.get(key)
+            return sum(1 for tab_sid in self._tabs.values() if tab_sid == sid) if sid else 0
 
     def end_all_for(self, owner_id: str, reason: str = 'signed out everywhere') -> int:
         """End every session of `owner_id`, on every instance; returns how many this instance held."""
