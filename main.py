@@ -20,6 +20,7 @@ from runtime import runtime
 from sandbox.embedded import mount_embedded_sandbox
 from services.cli.db import run as run_db_cli
 from services.cli.users import run as run_users_cli
+from services.core.redis_check import wait_for_redis
 from services.core.secret import install_log_redaction
 from services.core.settings import SettingsError, get_settings
 from services.core.storage_secret import resolve_storage_secret
@@ -32,6 +33,8 @@ def main() -> None:
     try:
         settings = get_settings()
         storage_secret = resolve_storage_secret(settings)
+        if settings.redis_url.get():
+            wait_for_redis(settings.redis_url)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
@@ -39,8 +42,8 @@ def main() -> None:
 
     try:
         # With no upstream configured the app talks to its own sandbox, mounted here, over real HTTP on loopback,
-        # signed like any real call.
-        embedded = mount_embedded_sandbox(app, settings) if settings.uses_sandbox else None
+        # signed like any real call; with STUDIO_DEMO_SANDBOX_URL to a standalone one that other instances share.
+        embedded = mount_embedded_sandbox(app, settings) if settings.embeds_sandbox else None
         runtime.configure(settings, storage_secret=storage_secret, sandbox=embedded)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')

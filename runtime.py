@@ -71,6 +71,10 @@ class Runtime:
     def upstream_label(self) -> str:
         return 'Sandbox' if self.uses_sandbox else self.settings.base_url
 
+    def sandbox_label(self) -> str:
+        """How pages name the sandbox they run on (only meaningful when `uses_sandbox`)."""
+        return 'the embedded sandbox' if self.settings.embeds_sandbox else 'the sandbox'
+
     def configure(self, settings: Settings, *, storage_secret: str | None = None,
                   sandbox: EmbeddedSandbox | None = None) -> None:
         """Build every service for these settings; `sandbox` is the embedded sandbox the app runs on, if any.
@@ -84,10 +88,14 @@ class Runtime:
         # Migrations run before anything reads the database; several instances starting at once migrate once.
         self.db = Database(settings.database_url)
         self.db.upgrade()
-        base_url = sandbox.base_url if sandbox is not None else settings.base_url
+        base_url = sandbox.base_url if sandbox is not None else (settings.demo_sandbox_url or settings.base_url)
         self.platform = PlatformClient.from_settings(settings, base_url=base_url)
         if sandbox is not None:
             self.operator_credentials = sandbox.credentials
+        elif settings.demo_sandbox_url:
+            # A standalone sandbox shared by every instance: its key pair signs the demo and tool accounts.
+            self.operator_credentials = Credentials(settings.demo_sandbox_key, settings.demo_sandbox_secret,
+                                                    settings.user_id)
         elif settings.has_operator_credentials:
             self.operator_credentials = Credentials(settings.api_key, settings.api_secret, settings.user_id)
         else:

@@ -38,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0, help='seed for cover drawings (default 0)')
     parser.add_argument('--cover-ttl', type=float, default=1800, help='seconds a coverId stays valid (default 1800)')
     parser.add_argument('--max-upload-mb', type=float, default=10, help='largest accepted image in MB (default 10)')
+    parser.add_argument('--public-url', default=None, metavar='PREFIX',
+                        help='prefix of the image URLs it hands out (previewUrl, coverUrl), e.g. "/sandbox" behind a '
+                             'proxy that serves /sandbox/cdn/ from here; default: the address each request came to')
     parser.add_argument('--no-fault-control', action='store_true',
                         help='refuse POST /_sandbox/faults (it is otherwise accepted from loopback only)')
     return parser.parse_args(argv)
@@ -54,7 +57,8 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(data_dir=args.data_dir, keys=keys, latency=parse_latency(args.latency, var='--latency'),
                          cover_ttl_seconds=args.cover_ttl, seed=args.seed, faults=args.faults,
                          max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
-                         allow_fault_control=not args.no_fault_control)
+                         allow_fault_control=not args.no_fault_control,
+                         public_url=args.public_url.rstrip('/') if args.public_url else None)
 
 
 def main(argv: list[str] | None = None) -> int:
