@@ -145,9 +145,11 @@ class Cluster:
         self._started = False
 
     def instance_at(self, address: str) -> Instance:
-        """The instance behind an `X-Studio-Upstream` value ('127.0.0.1:8091')."""
+        """The instance behind an `X-Studio-Upstream` value ('127.0.0.1:8091'); when nginx tried several
+        ('127.0.0.1:8091, 127.0.0.1:8092'), the last one, which answered."""
+        answered = address.split(',')[-1].strip()
         for instance in self.instances:
-            if instance.address == address.strip():
+            if instance.address == answered:
                 return instance
         raise LookupError(f'no instance at {address!r}')
 

@@ -22,7 +22,7 @@ BODY_MARGIN_MB = 1
 class NginxConfig:
     instances: tuple[str, ...]  # host:port of each instance
     listen: str = '127.0.0.1:8090'
-    prefix: Path = Path('/var/lib/agent-studio/nginx')  # logs, pid file and temporary bodies live here
+    prefix: Path = Path('/var/lib/agent-studio/nginx')  # must exist; logs, pid file and temp bodies go here
     max_upload_mb: float = 10.0
     sandbox: str | None = None  # host:port of the standalone sandbox whose /cdn/ images browsers load
     cookie: str = ROUTE_COOKIE
@@ -93,12 +93,15 @@ class NginxProcess(Managed):
 
     def write_config(self) -> None:
         prefix = self.config.prefix
-        for sub in ('logs', 'temp'):
-            (prefix / sub).mkdir(parents=True, exist_ok=True)
-        # Workers run as an unprivileged user when nginx starts as root; they must reach their temp directories.
-        for path in (prefix, prefix / 'temp'):
-            path.chmod(0o755)
+        prefix.mkdir(parents=True, exist_ok=True)
+        # Workers run as an unprivileged user when nginx starts as root; they must reach their temp directories
+        # (nginx makes those itself, inside the prefix).
+        prefix.chmod(0o755)
         self.conf_path.write_text(render(self.config))
+
+    @property
+    def access_log(self) -> Path:
+        return self.config.prefix / 'access.log'
 
     def check(self) -> None:
         """`nginx -t` on the rendered file: a bad configuration stops here with nginx's own words."""
