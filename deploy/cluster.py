@@ -51,6 +51,7 @@ class ClusterConfig:
     durable: bool = True  # fsync in PostgreSQL; tests turn it off
     debug_header: bool = True  # X-Studio-Upstream names the instance that served each answer
     nginx_workers: str = '1'
+    instance_argv: tuple[str, ...] = ('main.py',)
 
 
 def _load_secrets(path: Path) -> dict[str, str]:
@@ -83,7 +84,7 @@ class Cluster:
         self.sandbox = SandboxServer(root / 'sandbox', config.ports.sandbox, self.secrets['sandbox_key'],
                                      self.secrets['sandbox_secret'], self.logs, latency=config.sandbox_latency,
                                      max_upload_mb=config.max_upload_mb)
-        self.instances = [Instance(i, port, root / f'instance-{i}', {}, self.logs)
+        self.instances = [Instance(i, port, root / f'instance-{i}', {}, self.logs, argv=config.instance_argv)
                           for i, port in enumerate(config.ports.instances)]
         self.nginx = NginxProcess(NginxConfig(
             instances=tuple(instance.address for instance in self.instances),
@@ -123,7 +124,7 @@ class Cluster:
             self.sandbox.start()
             env = self.instance_env()
             for instance in self.instances:
-                instance.env = env
+                instance.env = {**env, **instance.env}  # what a caller set for one instance wins
             # The first instance migrates the schema alone, the others start together once it is ready.
             self.instances[0].start()
             with ThreadPoolExecutor(max_workers=max(1, len(self.instances) - 1)) as pool:

@@ -108,10 +108,12 @@ class SandboxServer(Managed):
 class Instance(Managed):
     """One `python main.py` of the deployment, on its own port and data directory (as if on its own machine)."""
 
-    def __init__(self, index: int, port: int, data_dir: Path, env: Mapping[str, str], log_dir: Path) -> None:
+    def __init__(self, index: int, port: int, data_dir: Path, env: Mapping[str, str], log_dir: Path, *,
+                 argv: tuple[str, ...] = ('main.py',)) -> None:
         super().__init__(f'instance-{index}', log_dir)
         self.index, self.port, self.data_dir = index, port, data_dir
         self.env = dict(env)
+        self.argv = argv  # what python runs: main.py, or a benchmark's instrumented wrapper of it
 
     @property
     def address(self) -> str:
@@ -136,7 +138,7 @@ class Instance(Managed):
 
     def spawn_app(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.spawn([sys.executable, 'main.py'], env=self.full_env(), cwd=ROOT)
+        self.spawn([sys.executable, *self.argv], env=self.full_env(), cwd=ROOT)
 
     def start(self, timeout: float = 60.0) -> None:
         self.spawn_app()
