@@ -33,6 +33,7 @@ FIGURES: dict[str, str] = {
     'fig4': 'bench.fig4_preview',
     'fig5': 'bench.fig5_page_weight',
     'fig6': 'bench.fig6_memory_per_page',
+    'fig7': 'bench.fig7_cross_instance',
     'fig8': 'bench.fig8_capacity',
 }
 FIGURE_TIMEOUT = 240.0  # seconds; a figure module's own TIMEOUT (the capacity run's) overrides it
