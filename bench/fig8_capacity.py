@@ -185,7 +185,7 @@ def _level(count: int) -> dict[str, Any]:
         cluster.stop()
         logs = ROOT / 'test-artifacts' / 'bench-logs' / f'fig8-{count}'
         logs.mkdir(parents=True, exist_ok=True)
-        for log in (*root.glob('logs/*.log'), cluster.nginx.access_log):
+        for log in (*root.glob('logs/*.log'), cluster.nginx.access_log, cluster.nginx.error_log):
             if log.exists():
                 (logs / log.name).write_bytes(log.read_bytes())
 

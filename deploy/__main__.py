@@ -56,7 +56,7 @@ def _up(args: argparse.Namespace) -> int:
 def _nginx_conf(args: argparse.Namespace) -> int:
     config = NginxConfig(instances=tuple(args.instance), listen=args.listen, prefix=Path(args.prefix),
                          max_upload_mb=args.max_upload_mb, sandbox=args.sandbox, user=args.user,
-                         worker_processes='auto')
+                         worker_processes='auto', secure_cookie=args.secure_cookie)
     sys.stdout.write(render(config))
     return 0
 
@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     conf.add_argument('--max-upload-mb', type=float, default=10.0, help='the instances\' STUDIO_MAX_UPLOAD_MB')
     conf.add_argument('--prefix', default='/var/lib/agent-studio/nginx', help='nginx logs and temporary files')
     conf.add_argument('--user', default='www-data', help='user nginx workers run as (default www-data)')
+    conf.add_argument('--secure-cookie', action='store_true',
+                      help='mark the route cookie Secure (when browsers reach nginx over HTTPS)')
     args = parser.parse_args(argv)
     if args.command == 'up':
         if args.instances < 1:

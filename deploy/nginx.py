@@ -34,6 +34,7 @@ class NginxConfig:
     # X-Studio-Upstream on every answer: which instance served it. For tests and trying it out; it names internal
     # addresses, so it is off in what an operator deploys.
     debug_header: bool = False
+    secure_cookie: bool = False  # behind TLS: the route cookie is only ever sent over HTTPS
     extra_main: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -66,7 +67,7 @@ def render(config: NginxConfig) -> str:
     for name, value in (('MAIN', '\n'.join(main)), ('PREFIX', str(config.prefix)), ('COOKIE', config.cookie),
                         ('SERVERS', servers), ('SANDBOX_UPSTREAM', sandbox_upstream), ('LISTEN', config.listen),
                         ('BODY_LIMIT', config.body_limit), ('SANDBOX_LOCATIONS', sandbox_locations),
-                        ('DEBUG_HEADER', debug)):
+                        ('DEBUG_HEADER', debug), ('SECURE', '; Secure' if config.secure_cookie else '')):
         text = text.replace(f'@{name}@', value)
     # A debug header left out leaves an empty line; drop those lines rather than ship stray white space.
     return '\n'.join(line for line in text.splitlines() if line.strip() or not line) + '\n'
@@ -102,6 +103,10 @@ class NginxProcess(Managed):
     @property
     def access_log(self) -> Path:
         return self.config.prefix / 'access.log'
+
+    @property
+    def error_log(self) -> Path:
+        return self.config.prefix / 'error.log'
 
     def check(self) -> None:
         """`nginx -t` on the rendered file: a bad configuration stops here with nginx's own words."""

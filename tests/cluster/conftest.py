@@ -65,7 +65,7 @@ def cluster() -> Iterator[Cluster]:
         shutil.rmtree(kept, ignore_errors=True)
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(running.logs, kept, dirs_exist_ok=True)
-        for extra in (running.nginx.access_log, running.postgres.log_path):
+        for extra in (running.nginx.access_log, running.nginx.error_log, running.postgres.log_path):
             if extra.exists():
                 shutil.copy(extra, kept / extra.name)
         shutil.rmtree(root, ignore_errors=True)

@@ -38,6 +38,8 @@ def test_nginx_config_with_the_demo_sandbox_serves_only_its_images() -> None:
     assert 'location /sandbox/cdn/ {\n            proxy_pass http://sandbox/cdn/;' in text
     assert 'location /sandbox/ {\n            return 404;' in text
     assert 'client_max_body_size 4m;' in text
+    assert 'SameSite=Lax\';' in text, 'no Secure flag unless asked for'
+    assert 'SameSite=Lax; Secure\';' in render(NginxConfig(instances=('127.0.0.1:8091',), secure_cookie=True))
     assert 'daemon off;' in text and 'add_header X-Studio-Upstream $upstream_addr always;' in text
 
 
