@@ -12,6 +12,7 @@ until B's tab shows it.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -87,6 +88,7 @@ def run(quick: bool = False) -> Figure:
         result = asyncio.run(_measure(cluster, rounds))
     finally:
         cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
     values = result['draft_change_ms']
     value = round(median(values), 1)
     return Figure(

@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -100,21 +101,27 @@ async def _flow(url: str, index: int, photos: dict[str, bytes]) -> dict[str, Any
         await user.close()
 
 
-async def _probe(url: str, stop: asyncio.Event) -> list[float]:
+async def _probe(url: str, stop: asyncio.Event) -> tuple[list[float], list[str]]:
+    """Another person opening pages throughout: the seconds each took, and what went wrong (a page that did not
+    come counts as a failure, and the probe carries on, as a person would with a reload)."""
     timings: list[float] = []
+    failures: list[str] = []
     user = SocketUser(url, 'probe', timeout=STEP)
     try:
         await _sign_in(user)
         while not stop.is_set():
             for path, text in (('/agents', 'Your agents'), ('/studio', 'Create a character')):
                 started = time.monotonic()
-                await user.open(path)
-                await user.should_see(text, STEP)
-                timings.append(time.monotonic() - started)
+                try:
+                    await user.open(path)
+                    await user.should_see(text, STEP)
+                    timings.append(time.monotonic() - started)
+                except Exception as error:  # a load test reports failures, it does not stop at the first
+                    failures.append(f'{path}: {type(error).__name__}: {str(error)[:200]}')
             await asyncio.sleep(0.5)
     finally:
         await user.close()
-    return timings
+    return timings, failures
 
 
 def _lag(path: Path, start: float, end: float) -> dict[str, float]:
@@ -144,7 +151,7 @@ async def _drive(cluster: Cluster, count: int) -> dict[str, Any]:
     elapsed = time.monotonic() - started
     wall_end = time.time()
     stop.set()
-    probe = await probing
+    probe, probe_failures = await probing
     done = [r for r in results if isinstance(r, dict)]
     failures = [f'{type(r).__name__}: {str(r)[:300]}' for r in results if isinstance(r, BaseException)]
     opens = [t for r in done for t in r['opens']] + probe
@@ -160,6 +167,7 @@ async def _drive(cluster: Cluster, count: int) -> dict[str, Any]:
         'page_loads': len(opens), 'page_load_p50_s': round(percentile(opens, 50), 2),
         'page_load_p95_s': round(percentile(opens, 95), 2), 'page_load_max_s': round(max(opens, default=0), 2),
         'probe_p95_s': round(percentile(probe, 95), 2), 'probe_max_s': round(max(probe, default=0), 2),
+        'probe_failures': len(probe_failures), 'probe_failures_sample': probe_failures[:3],
         'sockets_dropped': sum(int(r['dropped']) for r in done), 'reloads': sum(int(r['reloads']) for r in done),
         'instance_cpu_share': {name: round((sum(p.cpu_times()[:2]) - cpu_before[name]) / elapsed, 2)
                                for name, p in processes.items()},
@@ -185,13 +193,15 @@ def _level(count: int) -> dict[str, Any]:
         cluster.stop()
         logs = ROOT / 'test-artifacts' / 'bench-logs' / f'fig8-{count}'
         logs.mkdir(parents=True, exist_ok=True)
-        for log in (*root.glob('logs/*.log'), cluster.nginx.access_log, cluster.nginx.error_log):
+        for log in (*root.glob('logs/*.log'), *root.glob('*-lag.jsonl'), cluster.nginx.access_log,
+                    cluster.nginx.error_log):
             if log.exists():
                 (logs / log.name).write_bytes(log.read_bytes())
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _met(level: dict[str, Any]) -> bool:
-    return (level['completed'] == level['people'] and level['lost'] == 0
+    return (level['completed'] == level['people'] and level['lost'] == 0 and level['probe_failures'] == 0
             and level['lag_p99_ms_worst'] < LAG_TARGET_MS and level['page_load_p95_s'] < PAGE_P95_TARGET_S)
 
 
