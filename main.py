@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from nicegui import app, ui
 
-from pages import admin, agents, create, home, login, logout, media
+from pages import admin, agents, home, login, logout, media, studio
 from runtime import runtime
 from sandbox.embedded import mount_embedded_sandbox
 from services.cli.db import run as run_db_cli
@@ -49,7 +49,7 @@ def main() -> None:
         sys.exit(f'Configuration error: {error}')
     app.on_shutdown(runtime.shutdown)
     runtime.access.setup(app)
-    for feature in (home, login, logout, create, agents, media, admin):
+    for feature in (home, login, logout, studio, agents, media, admin):
         feature.setup()
 
     # reconnect_timeout also sets socket.io's ping timeout (0.4x): at NiceGUI's default 3 s, one busy

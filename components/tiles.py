@@ -58,6 +58,8 @@ class TileGrid:
             background_tasks.create(result, name=f'tile-{self.category}')
 
     def select(self, code: str | None) -> None:
+        if code == self.selected:
+            return  # nothing to move: no update is sent to the browser
         if self.selected in self._tiles:
             self._tiles[self.selected].classes(remove=_SELECTED)
             self._checks[self.selected].visible = False

@@ -6,6 +6,9 @@ directory, and finished covers are PNG files there (see CoverStore), so after a 
 is still listed and usable within its validity, and a job that was running when the process stopped is
 shown as "interrupted" (with its request kept, so one click regenerates it), never as "generating".
 
+What a finished job means for the person's draft is written by the job itself, since no tab need be open: a
+stored cover becomes the chosen one, and a created agent empties the draft for the next character.
+
 Pages `subscribe(owner_id, callback)` to hear at once of every change to that owner's jobs, and compare
 `version(owner_id)` (a counter that moves on every change) on a slow timer as a fallback; callers that are
 not pages (benchmarks, tests) simply `await job.wait()`.
@@ -22,96 +25,36 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, PrivateAttr
+from typing import Any
 
 from services.auth.sessions import Principal
 from services.core.audit import AuditLog
-from services.core.errors import UserFacingError
 from services.core.storage import open_sqlite
 from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError, PlatformError
 from services.platform.models import CoverRequest, CreateAgentRequest, wire
 from services.studio.drafts import DraftStore
 from services.studio.images import ImageRejected, decode_data_url_to_png
+from services.studio.job import (
+    COVER_TTL,
+    EXPECTED_SECONDS,
+    EXPIRY_WARNING,
+    INTERRUPTED_MESSAGE,
+    KEEP_FINISHED,
+    Job,
+    JobKind,
+    JobRefused,
+    JobStatus,
+)
 from services.studio.limits import GenerationLimits
 from services.studio.media_store import PREVIEW_SUFFIX, CoverStore, preview_from_data_url
 from services.studio.messages import EXPIRED_COVER, describe
 
 log = logging.getLogger(__name__)
 
-JobKind = Literal['cover', 'create']
-JobStatus = Literal['running', 'done', 'failed', 'cancelled', 'interrupted']
-COVER_TTL = 30 * 60.0  # the platform keeps a coverId valid for 30 minutes
-EXPIRY_WARNING = 5 * 60.0  # flag a cover this long before it expires
-EXPECTED_SECONDS = (30, 300)
-KEEP_FINISHED = 24 * 3600.0  # older finished jobs (and their files) are dropped at start-up
-INTERRUPTED_MESSAGE = ('This generation was interrupted because the studio restarted before it finished. '
-                       'Regenerate to try again with the same choices.')
-
-
-class JobRefused(UserFacingError):
-    """A job cannot start; `user_message` says why."""
-
-
-class Job(BaseModel):
-    id: str
-    owner_id: str
-    actor: str  # the user id, for the audit log
-    kind: JobKind
-    status: JobStatus = 'running'
-    created_at: float
-    finished_at: float | None = None
-    request: dict[str, Any]  # the wire body (never any credential)
-    trace_id: str | None = None
-    # cover jobs
-    cover_id: str | None = None
-    expires_at: float | None = None
-    has_image: bool = False
-    used_for: str | None = None  # the agent this cover became (the platform takes a cover only once)
-    # create jobs
-    agent_id: str | None = None
-    agent_name: str | None = None
-    cover_url: str | None = None
-    source_cover_job: str | None = None
-    # failures
-    error_message: str | None = None
-    error_code: int | None = None
-    error_expired_cover: bool = False
-
-    _finished: asyncio.Event | None = PrivateAttr(default=None)
-
-    @property
-    def running(self) -> bool:
-        return self.status == 'running'
-
-    def elapsed(self, now: float | None = None) -> float:
-        end = self.finished_at if self.finished_at is not None else (now or time.time())
-        return max(0.0, end - self.created_at)
-
-    def seconds_left(self, now: float | None = None) -> float | None:
-        """Validity left of a finished cover; None when there is no cover."""
-        if self.kind != 'cover' or self.status != 'done' or self.expires_at is None:
-            return None
-        return self.expires_at - (now or time.time())
-
-    def usable(self, now: float | None = None) -> bool:
-        left = self.seconds_left(now)
-        return left is not None and left > 0 and bool(self.cover_id) and not self.used_for
-
-    def expiring_soon(self, now: float | None = None) -> bool:
-        left = self.seconds_left(now)
-        return left is not None and 0 < left <= EXPIRY_WARNING
-
-    def cover_request(self) -> CoverRequest:
-        return CoverRequest.model_validate(self.request)
-
-    async def wait(self) -> Job:
-        if self._finished is not None and self.running:
-            await self._finished.wait()
-        return self
-
+# The record's names, importable from the runner as before.
+__all__ = ['COVER_TTL', 'EXPECTED_SECONDS', 'EXPIRY_WARNING', 'INTERRUPTED_MESSAGE', 'KEEP_FINISHED', 'Job',
+           'JobKind', 'JobManager', 'JobRefused', 'JobStatus']
 
 class JobManager:
     def __init__(self, data_dir: Path, *, platform: PlatformClient, limits: GenerationLimits,
@@ -138,22 +81,22 @@ class JobManager:
 
     # --- starting jobs --------------------------------------------------------------------------------
 
-    def start_cover(self, principal: Principal, request: CoverRequest, *,
-                    on_success: Callable[[Job], None] | None = None) -> Job:
+    def start_cover(self, principal: Principal, request: CoverRequest) -> Job:
         """Start generating a cover. Raises LimitExceeded (with .user_message) when over the fair-use limit.
-        `on_success` runs in the job when the cover is stored (not in any page: the tab may be gone)."""
+        When the cover is stored it becomes the chosen one in the person's draft, whether or not a tab is open."""
         lease = self._limits.try_acquire(principal.owner_id)
         try:
             job = self._new_job(principal, 'cover', wire(request))
         except BaseException:
             lease.release()
             raise
-        self._spawn(job, self._run_cover(job, principal, request, lease.release, on_success), cleanup=lease.release)
+        self._spawn(job, self._run_cover(job, principal, request, lease.release), cleanup=lease.release)
         return job
 
-    def start_create(self, principal: Principal, request: CreateAgentRequest, *, cover_job_id: str | None = None,
-                     on_success: Callable[[Job], None] | None = None) -> Job:
-        """Start creating the agent. Refuses at once when the chosen cover is known to have expired."""
+    def start_create(self, principal: Principal, request: CreateAgentRequest, *,
+                     cover_job_id: str | None = None) -> Job:
+        """Start creating the agent. Refuses at once when the chosen cover is known to have expired. Once the
+        agent exists the person's draft is emptied for the next character (keeping this job to show)."""
         if cover_job_id is not None:
             cover_job = self.get(principal.owner_id, cover_job_id)
             if cover_job is not None and cover_job.used_for:
@@ -167,16 +110,15 @@ class JobManager:
         job = self._new_job(principal, 'create', wire(request))
         job.source_cover_job = cover_job_id
         self._persist(job)
-        self._spawn(job, self._run_create(job, principal, request, on_success))
+        self._spawn(job, self._run_create(job, principal, request))
         return job
 
-    def regenerate(self, principal: Principal, job_id: str, *,
-                   on_success: Callable[[Job], None] | None = None) -> Job:
+    def regenerate(self, principal: Principal, job_id: str) -> Job:
         """Start a new cover with the same choices as an earlier (failed, interrupted or finished) one."""
         job = self.get(principal.owner_id, job_id)
         if job is None or job.kind != 'cover':
             raise JobRefused('That cover is no longer known; choose your look and generate again.')
-        return self.start_cover(principal, job.cover_request(), on_success=on_success)
+        return self.start_cover(principal, job.cover_request())
 
     def cancel_running(self, owner_id: str, kind: JobKind) -> int:
         """Cancel every running job of this kind of this owner; returns how many were running."""
@@ -244,7 +186,7 @@ class JobManager:
     # --- running --------------------------------------------------------------------------------------
 
     async def _run_cover(self, job: Job, principal: Principal, request: CoverRequest,
-                         release: Callable[[], None], on_success: Callable[[Job], None] | None) -> None:
+                         release: Callable[[], None]) -> None:
         try:
             cover, trace_id = await self._platform.generate_cover(principal.credentials, request)
             job.trace_id = trace_id
@@ -259,7 +201,7 @@ class JobManager:
             job.expires_at = now + self.cover_ttl
             self._finish(job, 'done', now)
             self._record('cover.generated', job, f'job {job.id} cover {cover.coverId} in {job.elapsed():.0f}s')
-            self._after(job, on_success)
+            self._update_draft(job, selected_cover_job=job.id)
         except PlatformError as error:
             self._fail(job, error, describe(error, 'generate the cover'))
             self._record('cover.failed', job, f'job {job.id}: {error}')
@@ -271,15 +213,11 @@ class JobManager:
             self._stopped(job)
             raise
         except Exception as error:
-            log.exception('cover job %s failed unexpectedly', job.id)
-            job.error_message = f'Something went wrong in the studio while generating ({type(error).__name__}).'
-            self._finish(job, 'failed')
-            self._record('cover.failed', job, f'job {job.id}: {type(error).__name__}')
+            self._crashed(job, error, 'generating', 'cover.failed')
         finally:
             release()
 
-    async def _run_create(self, job: Job, principal: Principal, request: CreateAgentRequest,
-                          on_success: Callable[[Job], None] | None) -> None:
+    async def _run_create(self, job: Job, principal: Principal, request: CreateAgentRequest) -> None:
         try:
             created, trace_id = await self._platform.create_agent(principal.credentials, request)
             job.trace_id = trace_id
@@ -289,7 +227,7 @@ class JobManager:
             self._mark_used(job.owner_id, job.source_cover_job, created.name)
             self._finish(job, 'done')
             self._record('agent.created', job, f'agent {created.agentId} "{created.name}"')
-            self._after(job, on_success)
+            self._update_draft(job, clear=True, create_job=job.id, step='create')
         except PlatformError as error:
             if isinstance(error, BusinessError) and error.expired_cover and job.source_cover_job:
                 self._expire_cover(job.owner_id, job.source_cover_job)
@@ -299,17 +237,20 @@ class JobManager:
             self._stopped(job)
             raise
         except Exception as error:
-            log.exception('create job %s failed unexpectedly', job.id)
-            job.error_message = f'Something went wrong in the studio while creating ({type(error).__name__}).'
-            self._finish(job, 'failed')
+            self._crashed(job, error, 'creating', 'agent.failed')
 
-    def _after(self, job: Job, hook: Callable[[Job], None] | None) -> None:
-        if hook is None:
+    def _update_draft(self, job: Job, *, clear: bool = False, **changes: Any) -> None:
+        """Tell the owner's draft what the finished job means for it. A draft that cannot be written must not
+        fail the job: the cover or the agent exists either way."""
+        if self._drafts is None:
             return
         try:
-            hook(job)
+            if clear:
+                self._drafts.clear(job.owner_id, **changes)
+            else:
+                self._drafts.update(job.owner_id, **changes)
         except Exception:
-            log.exception('after-%s hook of job %s failed', job.kind, job.id)
+            log.exception('the draft of %s could not take the result of job %s', job.owner_id, job.id)
 
     def _new_job(self, principal: Principal, kind: JobKind, request: dict[str, Any]) -> Job:
         job = Job(id=uuid.uuid4().hex, owner_id=principal.owner_id, actor=principal.user_id, kind=kind,
@@ -340,6 +281,13 @@ class JobManager:
         job.trace_id = error.trace_id
         job.error_expired_cover = isinstance(error, BusinessError) and error.expired_cover
         self._finish(job, 'failed')
+
+    def _crashed(self, job: Job, error: Exception, doing: str, event: str) -> None:
+        """A bug of ours, not the platform's: the person is told so in words, the log gets the traceback."""
+        log.exception('%s job %s failed unexpectedly', job.kind, job.id)
+        job.error_message = f'Something went wrong in the studio while {doing} ({type(error).__name__}).'
+        self._finish(job, 'failed')
+        self._record(event, job, f'job {job.id}: {type(error).__name__}')
 
     def _stopped(self, job: Job) -> None:
         if job.id in self._cancel_requested:

@@ -12,6 +12,7 @@ from services.auth.sessions import Principal
 from services.core.audit import AuditLog
 from services.platform.client import PlatformClient
 from services.platform.models import CoverRequest, CreateAgentRequest
+from services.studio.drafts import DraftStore
 from services.studio.jobs import INTERRUPTED_MESSAGE, JobManager, JobRefused
 from services.studio.limits import GenerationLimits, LimitExceeded
 from tests.support.sandbox_server import RunningSandbox
@@ -27,7 +28,7 @@ def principal(sandbox: RunningSandbox, name: str = 'alice') -> Principal:
 
 def manager(data_dir: Path, client: PlatformClient, *, per_user: int = 2) -> JobManager:
     return JobManager(data_dir, platform=client, limits=GenerationLimits(per_user, 10),
-                      audit=AuditLog(data_dir / 'audit.sqlite3'))
+                      audit=AuditLog(data_dir / 'audit.sqlite3'), drafts=DraftStore(data_dir / 'drafts'))
 
 
 async def test_finished_cover_is_a_png_on_disk_and_audited(tmp_path: Path, sandbox: RunningSandbox,
@@ -35,6 +36,7 @@ async def test_finished_cover_is_a_png_on_disk_and_audited(tmp_path: Path, sandb
     jobs = manager(tmp_path, sandbox_client)
     job = await jobs.start_cover(principal(sandbox), LOOK).wait()
     assert job.status == 'done' and job.cover_id and job.usable()
+    assert jobs._drafts.get('account-alice').selected_cover_job == job.id  # the new cover chooses itself
     assert 29 * 60 < (job.seconds_left() or 0) <= 30 * 60
     path = jobs.cover_path('account-alice', job.id)
     assert path is not None and Image.open(path).format == 'PNG'
@@ -117,9 +119,13 @@ async def test_create_refuses_a_known_expired_cover_and_believes_the_platform(
     assert 'expired' in (failed.error_message or '') and not expired_cover.usable()
     with pytest.raises(JobRefused, match='expired'):
         jobs.start_create(who, late, cover_job_id=expired_cover.id)
-    done = []
-    created = await jobs.start_create(who, request, cover_job_id=cover.id, on_success=done.append).wait()
-    assert created.status == 'done' and created.agent_name == 'Ivy' and done == [created]
+    drafts = jobs._drafts
+    drafts.update(who.owner_id, name='Ivy', voice='voice_f_soft', step='create')
+    created = await jobs.start_create(who, request, cover_job_id=cover.id).wait()
+    assert created.status == 'done' and created.agent_name == 'Ivy'
+    # The job empties the draft for the next character, keeping itself to show, whether or not a tab is open.
+    draft = drafts.get(who.owner_id)
+    assert (draft.create_job, draft.step, draft.name, draft.voice) == (created.id, 'create', '', None)
     assert cover.used_for == 'Ivy' and not cover.usable()
     with pytest.raises(JobRefused, match='already used for Ivy'):
         jobs.start_create(who, request, cover_job_id=cover.id)

@@ -1,29 +1,25 @@
-"""The Cover step: generate, watch it work, pick any cover of this session until it expires.
+"""Step 3, Cover: generate, watch it work, pick any cover of this session until it expires.
 
-The panel is redrawn only when the person's jobs change (a job started, finished, failed); the
-per-second parts (time elapsed, validity left, the 5-minute flag) are updated in place by `tick()`.
+The step is rebuilt only when the person's jobs, the chosen cover or the look change; the per-second parts (time
+elapsed, validity left, the 5-minute flag) are updated in place by `tick()`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import partial
 
 from nicegui import ui
 
 from components.error_box import error_box
-from services.studio.jobs import EXPECTED_SECONDS, Job, JobManager
-from services.studio.preview_urls import PreviewSigner
+from pages.studio.section import Section
+from runtime import runtime
+from services.studio.jobs import EXPECTED_SECONDS, Job
+from services.studio.limits import LimitExceeded
+from services.studio.studio import InvalidChoices, NotReady, Studio
 
-
-@dataclass
-class CoverActions:
-    generate: Callable[[], object]
-    select: Callable[[str], object]
-    regenerate: Callable[[str], object]
-    cancel: Callable[[str], object]
-    go_to_look: Callable[[], object]
+GENERATING = 'Generating your cover. Meanwhile, fill in the details.'
 
 
 def clock(seconds: float) -> str:
@@ -45,66 +41,89 @@ def validity_text(job: Job, now: float) -> tuple[str, str]:
     return f'Valid for {clock(left)}', 'positive'
 
 
-class CoverPanel:
-    def __init__(self, owner_id: str, jobs: JobManager, signer: PreviewSigner, actions: CoverActions) -> None:
-        self.owner_id = owner_id
-        self.jobs = jobs
-        self.signer = signer
-        self.actions = actions
-        self.selected: str | None = None
-        self.missing: list[str] = []
-        self.look_summary: list[str] = []
+class CoverStep(Section):
+    def __init__(self, studio: Studio) -> None:
+        super().__init__(studio)
         self._tickers: list[Callable[[float], None]] = []
 
-    def tick(self) -> None:
-        now = time.time()
+    def key(self) -> object:
+        studio = self.studio
+        return (studio.jobs_version(), studio.draft.selected_cover_job, tuple(studio.missing_look()),
+                tuple(studio.look_summary()))
+
+    def tick(self, now: float) -> None:
         for ticker in self._tickers:
             ticker(now)
+
+    # --- what the buttons do ------------------------------------------------------------------------------
+
+    def generate(self) -> None:
+        try:
+            self.studio.generate_cover()
+        except NotReady as refusal:
+            ui.notify(refusal.user_message, type='warning')
+            if refusal.step is not None:
+                self.studio.go_to(refusal.step)
+        except InvalidChoices as error:
+            ui.notify(error.user_message, type='negative')
+        except LimitExceeded as error:
+            ui.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
+        else:
+            ui.notify(GENERATING, type='info')
+
+    def regenerate(self, job_id: str) -> None:
+        try:
+            job = self.studio.regenerate(job_id)
+        except LimitExceeded as error:
+            ui.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
+            return
+        if job is not None:
+            ui.notify(GENERATING, type='info')
+
+    def cancel(self, job_id: str) -> None:
+        if self.studio.cancel_cover(job_id):
+            ui.notify('Generation cancelled.')
+
+    # --- drawing ------------------------------------------------------------------------------------------
 
     @ui.refreshable_method
     def render(self) -> None:
         self._tickers = []
-        jobs = self.jobs.jobs_for(self.owner_id, 'cover')
-        running = [j for j in jobs if j.running]
-        covers = [j for j in jobs if j.status == 'done' and j.has_image]
-        newest_cover_at = covers[0].created_at if covers else 0.0
-        problems = [j for j in jobs if j.status in ('failed', 'interrupted') and j.created_at > newest_cover_at][:2]
-
-        self._look_and_generate(has_covers=bool(covers or running))
-        for job in running:
+        board = self.studio.cover_board()
+        self._look_and_generate(has_covers=bool(board.covers or board.running))
+        for job in board.running:
             self._running_card(job)
-        for job in problems:
+        for job in board.problems:
             title = 'Generation interrupted' if job.status == 'interrupted' else 'The cover could not be generated'
             error_box(job.error_message or 'Unknown error.', job.trace_id, title=title,
-                      action=('Regenerate', lambda j=job.id: self.actions.regenerate(j)))
-        if covers:
-            selected = next((j for j in covers if j.id == self.selected), None)
-            if selected is not None:
-                self._preview(selected)
-            self._gallery(covers)
-        elif not running and not problems:
+                      action=('Regenerate', partial(self.regenerate, job.id)))
+        if board.covers:
+            if board.selected is not None:
+                self._preview(board.selected)
+            self._gallery(board.covers, board.selected)
+        elif not board.running and not board.problems:
             with ui.column().classes('w-full items-center py-6 text-slate-500 gap-1'):
                 ui.icon('image', size='3rem').classes('text-slate-300')
                 ui.label('No cover yet. It takes 30 seconds to 5 minutes; you can fill in the details meanwhile.') \
                     .classes('text-sm text-center')
 
     def _look_and_generate(self, *, has_covers: bool) -> None:
+        missing = self.studio.missing_look()
         with ui.row().classes('w-full items-center gap-2'):
-            if self.look_summary:
-                for text in self.look_summary:
-                    ui.chip(text).props('dense outline color=primary').classes('text-xs')
-            ui.button('Change look', icon='tune', on_click=self.actions.go_to_look) \
+            for text in self.studio.look_summary():
+                ui.chip(text).props('dense outline color=primary').classes('text-xs')
+            ui.button('Change look', icon='tune', on_click=lambda: self.studio.go_to('look')) \
                 .props('flat dense no-caps size=sm')
-        if self.missing:
-            error_box('Choose ' + ', '.join(self.missing) + ' on the Look step first.',
-                      title='The look is not complete', kind='warning', action=('Go to Look', self.actions.go_to_look))
+        if missing:
+            error_box('Choose ' + ', '.join(missing) + ' on the Look step first.', title='The look is not complete',
+                      kind='warning', action=('Go to Look', lambda: self.studio.go_to('look')))
         if has_covers:  # once there is a cover, another one is the secondary action
-            button = ui.button('Generate another', icon='auto_awesome', on_click=self.actions.generate) \
+            button = ui.button('Generate another', icon='auto_awesome', on_click=self.generate) \
                 .props('outline no-caps')
         else:
-            button = ui.button('Generate cover', icon='auto_awesome', on_click=self.actions.generate) \
+            button = ui.button('Generate cover', icon='auto_awesome', on_click=self.generate) \
                 .props('unelevated no-caps size=lg').classes('px-6')
-        button.mark('generate-cover').set_enabled(not self.missing)
+        button.mark('generate-cover').set_enabled(not missing)
 
     def _running_card(self, job: Job) -> None:
         low, high = EXPECTED_SECONDS
@@ -117,7 +136,7 @@ class CoverPanel:
                     elapsed = ui.label().classes('text-sm text-slate-600 font-mono').mark('cover-elapsed')
                     ui.label(f'Usually {low} s to {high // 60} minutes. You can leave this page or fill in the '
                              f'details; it keeps going.').classes('text-xs text-slate-500')
-                ui.button('Cancel', icon='close', on_click=lambda: self.actions.cancel(job.id)) \
+                ui.button('Cancel', icon='close', on_click=lambda: self.cancel(job.id)) \
                     .props('flat no-caps color=negative').mark('cover-cancel')
             bar = ui.linear_progress(value=0, show_value=False).props('rounded color=primary').classes('h-1.5')
 
@@ -130,12 +149,13 @@ class CoverPanel:
         self._tickers.append(update)
 
     def _preview(self, job: Job) -> None:
+        owner = self.studio.owner
         with ui.row().classes('w-full gap-6 items-start'):
             with ui.element('div').classes('relative w-full sm:w-80 shrink-0'):
                 # The display-sized copy: the 2 MB original took longer to arrive and decode than the rest of
                 # the redraw together (bench fig4). The original is one click away. Eager: it is the one image
                 # the person waits for, and it is always in view.
-                image = ui.image(self.signer.url(self.owner_id, 'cover-preview', job.id)) \
+                image = ui.image(runtime.previews.url(owner, 'cover-preview', job.id)) \
                     .classes('w-full rounded-xl shadow-md bg-slate-100') \
                     .props('fit=contain loading=eager fetchpriority=high').mark('cover-preview')
             with ui.column().classes('gap-2 grow min-w-[14rem]'):
@@ -146,9 +166,9 @@ class CoverPanel:
                          f'{time.strftime("%H:%M", time.localtime(job.finished_at or job.created_at))}') \
                     .classes('text-xs text-slate-500')
                 with ui.row().classes('gap-2'):
-                    ui.button('Regenerate', icon='refresh', on_click=lambda: self.actions.regenerate(job.id)) \
+                    ui.button('Regenerate', icon='refresh', on_click=lambda: self.regenerate(job.id)) \
                         .props('outline no-caps').mark('cover-regenerate')
-                ui.link('Open full size', self.signer.url(self.owner_id, 'cover', job.id), new_tab=True) \
+                ui.link('Open full size', runtime.previews.url(owner, 'cover', job.id), new_tab=True) \
                     .classes('text-xs text-primary').mark('cover-full-size')
 
         def update(now: float) -> None:
@@ -172,16 +192,17 @@ class CoverPanel:
         update(time.time())
         self._tickers.append(update)
 
-    def _gallery(self, covers: list[Job]) -> None:
+    def _gallery(self, covers: list[Job], selected: Job | None) -> None:
+        owner = self.studio.owner
         ui.label(f'Covers from this session ({len(covers)})').classes('text-sm font-semibold text-slate-600 mt-2')
         with ui.element('div').classes('grid grid-cols-3 sm:grid-cols-5 md:grid-cols-6 gap-3 w-full'):
             for job in covers:
-                chosen = job.id == self.selected
+                chosen = selected is not None and job.id == selected.id
                 with ui.card().classes('studio-tile p-0 gap-0 overflow-hidden cursor-pointer relative '
                                        + ('selected' if chosen else '')) \
-                        .props('flat bordered').on('click', lambda j=job.id: self.actions.select(j)) \
+                        .props('flat bordered').on('click', lambda j=job.id: self.studio.select_cover(j)) \
                         .mark(f'cover-thumb-{job.id}'):
-                    thumb = ui.image(self.signer.url(self.owner_id, 'cover-preview', job.id)) \
+                    thumb = ui.image(runtime.previews.url(owner, 'cover-preview', job.id)) \
                         .classes('w-full aspect-[3/4] bg-slate-100').props('fit=cover no-spinner')
                     badge = ui.label().classes('text-[11px] text-center py-1 w-full font-medium')
 

@@ -1,0 +1,112 @@
+"""The studio page: its header, the five steps in a stepper, and `sync()`, the one place the page catches up.
+
+A click here changes the Studio model, which announces it (`on_change`); another tab's change or a job's shows
+in `Studio.stamp()`, which pages.studio.live makes the page look at. Either way `sync()` runs, and each section
+redraws itself only if what it shows changed (pages.studio.section).
+"""
+
+from __future__ import annotations
+
+from nicegui import background_tasks, ui
+
+from components.signed_out import signed_out_notice
+from components.theme import frame
+from pages.studio.cover import CoverStep
+from pages.studio.create import CreateStep
+from pages.studio.details import DetailsStep
+from pages.studio.live import LiveUpdates
+from pages.studio.look import LookStep
+from pages.studio.photo import PhotoStep
+from pages.studio.review import ReviewSection
+from pages.studio.section import Section
+from runtime import runtime
+from services.studio.drafts import STEPS
+from services.studio.studio import Studio
+
+STEP_TITLES = {'look': 'Look', 'photo': 'Reference photo', 'cover': 'Cover', 'details': 'Details',
+               'create': 'Create'}
+STEP_ICONS = {'look': 'face_retouching_natural', 'photo': 'add_a_photo', 'cover': 'image', 'details': 'edit_note',
+              'create': 'rocket_launch'}
+
+
+def setup() -> None:
+    @ui.page('/studio')
+    def studio_page() -> None:
+        principal = runtime.auth.current_principal()
+        with frame('Studio', active='/studio'):
+            if principal is None:
+                signed_out_notice()
+                return
+            studio = Studio(principal, drafts=runtime.drafts, jobs=runtime.jobs, options=runtime.options,
+                            platform=runtime.platform, max_upload_bytes=runtime.settings.max_upload_bytes)
+            studio.prefer_language(ui.context.client.request.headers.get('accept-language'))
+            StudioView(studio).build()
+
+
+class StudioStepper(ui.stepper):
+    """A stepper whose steps are "done" when their content is complete, not merely because they come first."""
+
+    def _handle_value_change(self, value: object) -> None:
+        super(ui.stepper, self)._handle_value_change(value)  # skip ui.stepper's "every earlier step is done"
+
+
+class StudioView:
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+        review = ReviewSection(studio)
+        self.look = LookStep(studio)
+        self.cover = CoverStep(studio)
+        self.sections: dict[str, Section] = {'look': self.look, 'photo': PhotoStep(studio), 'cover': self.cover,
+                                             'details': DetailsStep(studio, review),
+                                             'create': CreateStep(studio, review)}
+        self.shown: list[Section] = [*self.sections.values(), review]  # the review is drawn inside two steps
+        self.steps: dict[str, ui.step] = {}
+        self._stamp: object = None
+
+    def build(self) -> None:
+        studio = self.studio
+        studio.settle()
+        with ui.row().classes('w-full items-end justify-between gap-2'):
+            with ui.column().classes('gap-0'):
+                ui.label('Create a character').classes('text-2xl sm:text-3xl font-bold tracking-tight')
+                ui.label('One decision at a time. Everything is saved as you go.') \
+                    .classes('text-sm text-slate-500')
+            ui.button('Surprise me', icon='casino', on_click=self.look.surprise) \
+                .props('outline no-caps color=secondary').mark('surprise')
+        step = studio.draft.step if studio.draft.step in STEPS else 'look'
+        with StudioStepper(value=step, on_value_change=lambda e: studio.go_to(e.value)) \
+                .props('header-nav alternative-labels animated flat bordered active-icon=none') \
+                .classes('w-full studio-stepper rounded-xl bg-white') as self.stepper:
+            for index, (name, section) in enumerate(self.sections.items()):
+                with ui.step(name, title=STEP_TITLES[name], icon=STEP_ICONS[name]) as self.steps[name]:
+                    section.place()
+                    if name != 'create':
+                        self._nav(STEPS[index - 1] if index else None, STEPS[index + 1])
+        studio.on_change = self.sync
+        LiveUpdates(self).start()
+        self.sync()
+
+    def _nav(self, back: str | None, forward: str) -> None:
+        with ui.stepper_navigation().classes('gap-2'):
+            ui.button(f'Next: {STEP_TITLES[forward]}', on_click=lambda: self.studio.go_to(forward)) \
+                .props('unelevated no-caps icon-right=arrow_forward').mark(f'next-{forward}')
+            if back:
+                ui.button('Back', on_click=lambda: self.studio.go_to(back)).props('flat no-caps')
+
+    def sync(self) -> None:
+        """Show what changed since the last time, wherever it was changed."""
+        studio = self.studio
+        if studio.stamp() == self._stamp:
+            return
+        studio.settle()
+        if studio.needs_options():  # another tab chose a gender or a label language
+            background_tasks.create(self.look.load_options(), name='studio-options', context=self.stepper)
+        if studio.draft.step in STEPS and self.stepper.value != studio.draft.step:
+            self.stepper.value = studio.draft.step
+        for section in self.shown:
+            section.show()
+        for name, done in studio.steps_done().items():
+            wanted = 'true' if done else 'false'
+            if self.steps[name].props.get(':done') != wanted:
+                self.steps[name].props(f':done={wanted}')
+        self._stamp = studio.stamp()

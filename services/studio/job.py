@@ -1,0 +1,87 @@
+"""A job's record: what was asked, where it stands, and what a finished cover may still be used for.
+
+Kept apart from the runner (services/studio/jobs.py) because pages, the media route and the rules read jobs
+without running any.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, PrivateAttr
+
+from services.core.errors import UserFacingError
+from services.platform.models import CoverRequest
+
+JobKind = Literal['cover', 'create']
+JobStatus = Literal['running', 'done', 'failed', 'cancelled', 'interrupted']
+COVER_TTL = 30 * 60.0  # the platform keeps a coverId valid for 30 minutes
+EXPIRY_WARNING = 5 * 60.0  # flag a cover this long before it expires
+EXPECTED_SECONDS = (30, 300)
+KEEP_FINISHED = 24 * 3600.0  # older finished jobs (and their files) are dropped at start-up
+INTERRUPTED_MESSAGE = ('This generation was interrupted because the studio restarted before it finished. '
+                       'Regenerate to try again with the same choices.')
+
+
+class JobRefused(UserFacingError):
+    """A job cannot start; `user_message` says why."""
+
+
+class Job(BaseModel):
+    id: str
+    owner_id: str
+    actor: str  # the user id, for the audit log
+    kind: JobKind
+    status: JobStatus = 'running'
+    created_at: float
+    finished_at: float | None = None
+    request: dict[str, Any]  # the wire body (never any credential)
+    trace_id: str | None = None
+    # cover jobs
+    cover_id: str | None = None
+    expires_at: float | None = None
+    has_image: bool = False
+    used_for: str | None = None  # the agent this cover became (the platform takes a cover only once)
+    # create jobs
+    agent_id: str | None = None
+    agent_name: str | None = None
+    cover_url: str | None = None
+    source_cover_job: str | None = None
+    # failures
+    error_message: str | None = None
+    error_code: int | None = None
+    error_expired_cover: bool = False
+
+    _finished: asyncio.Event | None = PrivateAttr(default=None)
+
+    @property
+    def running(self) -> bool:
+        return self.status == 'running'
+
+    def elapsed(self, now: float | None = None) -> float:
+        end = self.finished_at if self.finished_at is not None else (now or time.time())
+        return max(0.0, end - self.created_at)
+
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """Validity left of a finished cover; None when there is no cover."""
+        if self.kind != 'cover' or self.status != 'done' or self.expires_at is None:
+            return None
+        return self.expires_at - (now or time.time())
+
+    def usable(self, now: float | None = None) -> bool:
+        left = self.seconds_left(now)
+        return left is not None and left > 0 and bool(self.cover_id) and not self.used_for
+
+    def expiring_soon(self, now: float | None = None) -> bool:
+        left = self.seconds_left(now)
+        return left is not None and 0 < left <= EXPIRY_WARNING
+
+    def cover_request(self) -> CoverRequest:
+        return CoverRequest.model_validate(self.request)
+
+    async def wait(self) -> Job:
+        if self._finished is not None and self.running:
+            await self._finished.wait()
+        return self

@@ -1,0 +1,383 @@
+"""One person's studio as one page sees it: every action of Look → Reference photo → Cover → Details → Create,
+with the rules (services.studio.rules) applied and no UI.
+
+What the person chooses is their draft (services.studio.drafts), shared by all their tabs and saved on every
+change; covers and the agent are jobs (services.studio.jobs) that outlive the page. What belongs to this page
+alone is kept here: the options loaded for the draft, a photo being checked, the last refusal of a create.
+
+Every change this object makes is announced through `on_change`, as NiceGUI's examples/todo_list model does;
+the page then redraws what changed. Changes made elsewhere (another tab, a finished job) show in `stamp()`,
+which the page compares when a job tells it and on its timer.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from services.auth.sessions import Principal
+from services.core.errors import UserFacingError
+from services.platform.client import PlatformClient
+from services.platform.errors import PlatformError
+from services.platform.models import CoverRequest, Gender, Options
+from services.studio import rules
+from services.studio.catalogue import OPTIONAL_DETAILS
+from services.studio.drafts import STEPS, Draft, DraftStore
+from services.studio.images import ACCEPTED_LABEL, ImageRejected
+from services.studio.jobs import Job, JobManager, JobRefused
+from services.studio.messages import describe
+from services.studio.options_cache import OptionsCache
+from services.studio.photos import check_photo, forget_photo
+
+Refusal = tuple[str, str | None]  # (what to tell the person, the platform's traceId if it said no)
+
+
+class NotReady(UserFacingError):
+    """The studio cannot do that yet; `user_message` says why, `step` is where to fix it (if elsewhere)."""
+
+    def __init__(self, user_message: str, *, step: str | None = None) -> None:
+        super().__init__(user_message)
+        self.step = step
+
+
+class InvalidChoices(UserFacingError):
+    """The choices would be refused by the platform (checked before asking it); `user_message` says why."""
+
+
+@dataclass(frozen=True)
+class CoverBoard:
+    """What the Cover step shows: covers being painted, recent failures, the finished covers and the chosen one."""
+
+    running: list[Job]
+    problems: list[Job]  # failed or interrupted after the newest finished cover, at most two
+    covers: list[Job]  # finished, newest first; every one stays selectable while it is valid
+    selected: Job | None
+
+
+class Studio:
+    def __init__(self, principal: Principal, *, drafts: DraftStore, jobs: JobManager, options: OptionsCache,
+                 platform: PlatformClient, max_upload_bytes: int, on_change: Callable[[], None] | None = None) -> None:
+        self.principal = principal
+        self.owner = principal.owner_id
+        self._drafts = drafts
+        self._jobs = jobs
+        self._options = options
+        self._platform = platform
+        self.max_upload_bytes = max_upload_bytes
+        self.on_change = on_change
+        self.draft: Draft = drafts.get(self.owner)  # the same object in every tab of this person
+        self.options: Options = {}
+        self.options_for: tuple[str | None, str] | None = None  # (gender, language) of `options`
+        self.options_tried: tuple[str | None, str] | None = None  # the last asked for, loaded or failed
+        self.options_loading_for: tuple[str | None, str] | None = None
+        self.options_error: PlatformError | None = None
+        self.photo_busy = False
+        self.photo_error: Refusal | None = None
+        self.create_error: Refusal | None = None
+        self.version = 0  # moves on every change announced by this object
+        self._settled_jobs: int | None = None
+
+    # --- what changed -------------------------------------------------------------------------------------
+
+    def stamp(self) -> tuple[object, ...]:
+        """Differs whenever anything a page shows may have changed, here or elsewhere: this page's state, the
+        shared draft, the person's jobs, or the chosen cover's validity (it expires by the clock alone)."""
+        cover = self.selected_cover()
+        validity = (cover.id, cover.usable(), cover.expiring_soon()) if cover else None
+        return self.version, self.draft.version, self.jobs_version(), validity
+
+    def settle(self) -> None:
+        """After the person's jobs changed: keep a cover chosen whenever there is one (a finished cover chooses
+        itself; this covers a chosen cover that is gone, and the first visit after a restart)."""
+        version = self.jobs_version()
+        if version == self._settled_jobs:
+            return
+        self._settled_jobs = version
+        if self.selected_cover() is None:
+            choice = rules.default_cover(self._jobs.jobs_for(self.owner, 'cover'))
+            if choice != self.draft.selected_cover_job:
+                self.draft.selected_cover_job = choice
+                self._save()
+
+    def jobs_version(self) -> int:
+        return self._jobs.version(self.owner)
+
+    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Hear of every change to this person's jobs (called inside the job: only schedule work)."""
+        return self._jobs.subscribe(self.owner, callback)
+
+    def _save(self) -> None:
+        self._drafts.save(self.owner)
+
+    def _changed(self) -> None:
+        self.version += 1
+        if self.on_change is not None:
+            self.on_change()
+
+    # --- steps --------------------------------------------------------------------------------------------
+
+    def go_to(self, step: str) -> None:
+        if step in STEPS and self.draft.step != step:
+            self.draft.step = step
+            self._save()
+            self._changed()
+
+    def prefer_language(self, accept_language: str | None) -> None:
+        """A first visit shows option labels in the browser's language (not saved until the person acts)."""
+        if self.draft.version == 0:
+            self.draft.options_language = rules.preferred_language(accept_language)
+
+    def steps_done(self) -> dict[str, bool]:
+        return rules.steps_done(self.draft, self.selected_cover())
+
+    # --- options and the look -----------------------------------------------------------------------------
+
+    def needs_options(self) -> bool:
+        """The draft's gender or label language changed (perhaps in another tab) since options were last asked
+        for. A failed load is not retried by itself: the person sees why and chooses to try again."""
+        wanted = (self.draft.gender, self.draft.options_language)
+        return self.draft.gender is not None and wanted not in (self.options_tried, self.options_loading_for)
+
+    @property
+    def options_loading(self) -> bool:
+        return self.options_loading_for is not None
+
+    async def load_options(self) -> list[str]:
+        """Load the options for the draft's gender and language; returns the choices they no longer offer, which
+        are cleared from the draft."""
+        gender, language = self.draft.gender, self.draft.options_language
+        self.options_loading_for = self.options_tried = (gender, language)
+        self.options_error = None
+        self._changed()
+        try:
+            self.options = await self._options.get(self.principal.credentials, gender=gender, language=language)
+            self.options_for = (gender, language)
+        except PlatformError as error:
+            self.options_error = error
+        finally:
+            self.options_loading_for = None
+        cleared = rules.clear_unavailable(self.draft, self.options) if self.options_error is None else []
+        if cleared:
+            self._save()
+        self._changed()
+        return cleared
+
+    async def choose_gender(self, gender: Gender) -> list[str]:
+        """Returns the choices the new gender does not offer, which are cleared."""
+        if gender == self.draft.gender:
+            return []
+        self.draft.gender = gender
+        self._save()
+        return await self.load_options()
+
+    async def choose_options_language(self, language: str) -> list[str]:
+        if language == self.draft.options_language or language not in rules.LANGUAGES:
+            return []
+        self.draft.options_language = language
+        self._save()
+        if self.draft.gender:
+            return await self.load_options()  # which tells of the change
+        self._changed()
+        return []
+
+    def choose_look(self, category: str, code: str) -> None:
+        self.draft.look[category] = code
+        self._save()
+        self._changed()
+
+    def surprise_look(self) -> bool:
+        """A random choice in every look category; False when there are no options to choose from."""
+        if not self.options:
+            return False
+        for category in self.draft.look_categories():
+            options = self.options.get(category, [])
+            if options:
+                self.draft.look[category] = random.choice(options).code
+        self._save()
+        self._changed()
+        return True
+
+    def label(self, category: str, code: str | None) -> str:
+        return rules.label(self.options, category, code)
+
+    def choices(self, category: str) -> dict[str, str]:
+        return rules.choices(self.options, category)
+
+    # --- the reference photo ------------------------------------------------------------------------------
+
+    async def add_photo(self, data: bytes, filename: str) -> None:
+        """Check an uploaded photo and, if it can be used, make it the draft's (replacing an earlier one)."""
+        self.photo_busy = True
+        self.photo_error = None
+        self._changed()
+        try:
+            ref = await check_photo(self._platform, self._jobs.covers, self.principal, data, filename,
+                                    max_bytes=self.max_upload_bytes)
+        except ImageRejected as error:
+            self.photo_error = (error.user_message, None)
+        except PlatformError as error:
+            self.photo_error = (describe(error, 'check the photo'), error.trace_id)
+        else:
+            old = self.draft.ref
+            self.draft.ref = ref
+            self._save()
+            if old is not None:
+                forget_photo(self._jobs.covers, self.owner, old.photo_id)
+        finally:
+            self.photo_busy = False
+            self._changed()
+
+    @property
+    def upload_limit_mb(self) -> float:
+        return self.max_upload_bytes / (1024 * 1024)
+
+    def photo_refused(self) -> None:
+        """The browser refused the file before sending it (too large, or not an image type)."""
+        self.photo_error = (f'That file is larger than {self.upload_limit_mb:g} MB or not a {ACCEPTED_LABEL} '
+                            f'image. Choose another photo.', None)
+        self._changed()
+
+    def skip_photo(self) -> None:
+        self.draft.photo_skipped = True
+        self.draft.step = 'cover'
+        self._save()
+        self._changed()
+
+    def keep_photo_without_face(self) -> None:
+        if self.draft.ref is not None:
+            self.draft.ref.acknowledged = True
+            self.draft.step = 'cover'
+            self._save()
+            self._changed()
+
+    def remove_photo(self) -> None:
+        ref = self.draft.ref
+        self.draft.ref = None
+        self.photo_error = None
+        self._save()
+        if ref is not None:
+            forget_photo(self._jobs.covers, self.owner, ref.photo_id)
+        self._changed()
+
+    # --- the cover ----------------------------------------------------------------------------------------
+
+    def missing_look(self) -> list[str]:
+        return rules.missing_titles(self.draft)
+
+    def look_summary(self) -> list[str]:
+        return rules.look_summary(self.draft, self.options)
+
+    def generate_cover(self) -> Job:
+        """Start painting a cover of the look as chosen. Raises NotReady (the look is incomplete, or the photo
+        without a face is undecided), InvalidChoices, or LimitExceeded (fair use: too many running)."""
+        if self.draft.missing_look():
+            raise NotReady('Complete the look first.')
+        ref = self.draft.ref
+        if ref is not None and not ref.has_face and not ref.acknowledged:
+            raise NotReady('Decide about the reference photo first: continue anyway or remove it.', step='photo')
+        try:
+            request: CoverRequest = rules.cover_request(self.draft)
+        except ValidationError as error:
+            raise InvalidChoices(rules.validation_text(error)) from None
+        job = self._jobs.start_cover(self.principal, request)
+        self._changed()
+        return job
+
+    def regenerate(self, job_id: str) -> Job | None:
+        """A new cover with the choices of an earlier one; None when that one is no longer known. Raises
+        LimitExceeded."""
+        try:
+            job = self._jobs.regenerate(self.principal, job_id)
+        except JobRefused:
+            return None
+        self._changed()
+        return job
+
+    def cancel_cover(self, job_id: str) -> bool:
+        return self._jobs.cancel(self.owner, job_id)
+
+    def select_cover(self, job_id: str) -> None:
+        self.draft.selected_cover_job = job_id
+        self._save()
+        self._changed()
+
+    def selected_cover(self) -> Job | None:
+        job = self._jobs.get(self.owner, self.draft.selected_cover_job)
+        return job if job is not None and job.kind == 'cover' and job.status == 'done' else None
+
+    def cover_board(self) -> CoverBoard:
+        jobs = self._jobs.jobs_for(self.owner, 'cover')
+        covers = [j for j in jobs if j.status == 'done' and j.has_image]
+        newest_cover_at = covers[0].created_at if covers else 0.0
+        failed = [j for j in jobs if j.status in ('failed', 'interrupted') and j.created_at > newest_cover_at]
+        selected = next((j for j in covers if j.id == self.draft.selected_cover_job), None)
+        return CoverBoard([j for j in jobs if j.running], failed[:2], covers, selected)
+
+    def cover_file_known(self, job_id: str | None) -> bool:
+        return self._jobs.cover_path(self.owner, job_id or '') is not None
+
+    # --- details ------------------------------------------------------------------------------------------
+
+    def rename(self, name: str) -> None:
+        """Not announced: typing fires on every key, so the review and the Create button catch up with the
+        name on the page's next tick rather than being redrawn per key."""
+        if name != self.draft.name:
+            self.draft.name = name
+            self._save()
+
+    def set_detail(self, name: str, value: str | None) -> None:
+        """voice, language or one of the optional details."""
+        if name not in ('voice', 'language', *OPTIONAL_DETAILS) or getattr(self.draft, name) == value:
+            return
+        setattr(self.draft, name, value if name == 'language' else value or None)
+        self._save()
+        self._changed()
+
+    def review_rows(self) -> list[tuple[str, str]]:
+        return rules.review_rows(self.draft, self.options)
+
+    def review_note(self) -> str | None:
+        cover = self.selected_cover()
+        return rules.LOOK_CHANGED_NOTE if cover is not None and rules.look_differs(self.draft, cover) else None
+
+    # --- create -------------------------------------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """Why the agent cannot be created yet; empty when it can."""
+        running = any(j.running for j in self._jobs.jobs_for(self.owner, 'cover'))
+        return rules.problems(self.draft, self.selected_cover(), cover_running=running)
+
+    def create_job(self) -> Job | None:
+        return self._jobs.get(self.owner, self.draft.create_job)
+
+    def create(self) -> Job | None:
+        """Start creating the agent; None when it cannot be (then `problems()` or `create_error` says why).
+        When it is created the job empties the draft for the next character."""
+        cover = self.selected_cover()
+        if self.problems() or cover is None:
+            self._changed()
+            return None
+        try:
+            request = rules.create_request(self.draft, cover)
+            job = self._jobs.start_create(self.principal, request, cover_job_id=cover.id)
+        except ValidationError as error:
+            self.create_error = (rules.validation_text(error), None)
+        except JobRefused as error:
+            self.create_error = (error.user_message, None)
+        else:
+            self.create_error = None
+            self.draft.create_job = job.id
+            self._save()
+            self._changed()
+            return job
+        self._changed()
+        return None
+
+    def start_over(self) -> None:
+        self.draft.create_job = None
+        self.draft.step = 'look'
+        self._save()
+        self._changed()

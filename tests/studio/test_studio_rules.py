@@ -1,0 +1,107 @@
+"""The studio's rules as plain functions: no page, no platform."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from pydantic import ValidationError
+
+from services.platform.models import Option
+from services.studio import rules
+from services.studio.drafts import Draft, RefPhoto
+from services.studio.jobs import Job, JobStatus
+from services.studio.messages import EXPIRED_COVER
+
+FEMALE_LOOK = {'Age': '18-25', 'Ethnicity': 'east_asian', 'BodyType': 'curvy', 'HairColor': 'black',
+               'HairStyle': 'bob', 'BreastSize': 'medium', 'ButtSize': 'medium'}
+
+
+def cover(draft: Draft, *, job_id: str = 'c1', left: float = 600.0, used_for: str | None = None,
+          status: JobStatus = 'done') -> Job:
+    now = time.time()
+    return Job(id=job_id, owner_id='o', actor='a', kind='cover', status=status, created_at=now - 60,
+               request=rules.cover_request(draft).model_dump(exclude_none=True), cover_id='cov-' + job_id,
+               expires_at=now + left, has_image=True, used_for=used_for)
+
+
+def ready_draft() -> Draft:
+    return Draft(gender='female', look=dict(FEMALE_LOOK), name=' Mia ', voice='voice_f_warm', personality='playful')
+
+
+def test_problems_name_everything_missing_then_nothing() -> None:
+    draft = Draft(gender='female', look={'Age': '18-25'})
+    assert rules.problems(draft, None, cover_running=False) == [
+        'Complete the look: ethnicity, body type, hair colour, hair style, breast size, butt size.',
+        'Generate a cover.', 'Give your character a name.', 'Choose a voice.']
+    assert 'Wait for the cover to finish.' in rules.problems(draft, None, cover_running=True)
+    draft = ready_draft()
+    assert rules.problems(draft, cover(draft), cover_running=False) == []
+
+
+def test_problems_of_the_chosen_cover() -> None:
+    draft = ready_draft()
+    assert rules.problems(draft, cover(draft, left=-1), cover_running=False) == [EXPIRED_COVER]
+    used = rules.problems(draft, cover(draft, used_for='Ivy'), cover_running=False)
+    assert used == ['The chosen cover was already used for Ivy. Generate a new one.']
+
+
+def test_cover_request_carries_the_look_and_the_photo() -> None:
+    draft = ready_draft()
+    draft.ref = RefPhoto(photo_id='p', ref_image_id='ref-1', has_face=True)
+    request = rules.cover_request(draft)
+    assert (request.bodyType, request.breastSize, request.refImageId) == ('curvy', 'medium', 'ref-1')
+    del draft.look['BreastSize']
+    with pytest.raises(ValidationError):
+        rules.cover_request(draft)
+
+
+def test_create_request_takes_the_look_of_the_cover_not_the_changed_draft() -> None:
+    draft = ready_draft()
+    chosen = cover(draft)
+    draft.look['HairColor'] = 'red'  # changed after the cover was painted
+    assert rules.look_differs(draft, chosen)
+    request = rules.create_request(draft, chosen)
+    assert (request.hairColor, request.coverId, request.name, request.personality) == \
+        ('black', 'cov-c1', 'Mia', 'playful')
+    assert request.occupation is None
+    draft.voice = None
+    with pytest.raises(ValidationError):
+        rules.create_request(draft, chosen)
+
+
+def test_clear_unavailable_drops_what_the_options_do_not_offer() -> None:
+    draft = ready_draft()
+    draft.gender = 'male'
+    options = {'Age': [Option(code='18-25')], 'Ethnicity': [Option(code='east_asian')],
+               'BodyType': [Option(code='muscular')], 'HairColor': [Option(code='black')],
+               'HairStyle': [Option(code='undercut')], 'Voice': [Option(code='voice_m_deep')],
+               'Personality': [Option(code='playful')]}
+    assert rules.clear_unavailable(draft, options) == ['body type', 'hair style', 'voice']
+    assert draft.look == {'Age': '18-25', 'Ethnicity': 'east_asian', 'HairColor': 'black'}
+    assert (draft.voice, draft.personality) == (None, 'playful')
+
+
+def test_default_cover_prefers_the_newest_usable() -> None:
+    draft = ready_draft()
+    expired, usable = cover(draft, job_id='old', left=-1), cover(draft, job_id='new')
+    assert rules.default_cover([expired, usable]) == 'new'
+    assert rules.default_cover([expired]) == 'old'  # shown, to say why it cannot be used
+    assert rules.default_cover([cover(draft, job_id='x', status='failed')]) is None
+
+
+def test_review_rows_and_steps_done() -> None:
+    draft = ready_draft()
+    options = {'Voice': [Option(code='voice_f_warm', label='Warm')]}
+    rows = dict(rules.review_rows(draft, options))
+    assert (rows['Gender'], rows['Body type'], rows['Voice'], rows['Name'], rows['Occupation']) == \
+        ('Female', 'curvy', 'Warm', 'Mia', '—')
+    assert rules.steps_done(draft, None) == {'look': True, 'photo': False, 'cover': False, 'details': True}
+    draft.photo_skipped = True
+    assert rules.steps_done(draft, cover(draft))['photo'] and rules.steps_done(draft, cover(draft))['cover']
+
+
+def test_preferred_language() -> None:
+    assert rules.preferred_language('ja-JP,ja;q=0.9,en;q=0.8') == 'ja'
+    assert rules.preferred_language('de-DE,zh;q=0.5') == 'zh'
+    assert rules.preferred_language(None) == 'en'
