@@ -115,15 +115,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     base_url = http_url(text('PLATFORM_BASE_URL', ''), var='PLATFORM_BASE_URL', example='https://api.example.com')
     demo_sandbox_url = http_url(text('STUDIO_DEMO_SANDBOX_URL', ''), var='STUDIO_DEMO_SANDBOX_URL',
                                 example='http://127.0.0.1:8601')
-    demo_key = text('STUDIO_DEMO_SANDBOX_KEY', '')
-    demo_secret = Secret(text('STUDIO_DEMO_SANDBOX_SECRET', ''))
+    demo_sandbox_key = text('STUDIO_DEMO_SANDBOX_KEY', '')
+    demo_sandbox_secret = Secret(text('STUDIO_DEMO_SANDBOX_SECRET', ''))
     if demo_sandbox_url and base_url:
         raise SettingsError('STUDIO_DEMO_SANDBOX_URL runs the studio on a standalone sandbox instead of a platform; '
                             'leave PLATFORM_BASE_URL empty with it')
-    if demo_sandbox_url and not (demo_key and demo_secret.get()):
+    if demo_sandbox_url and not (demo_sandbox_key and demo_sandbox_secret.get()):
         raise SettingsError('STUDIO_DEMO_SANDBOX_URL needs the key pair the sandbox accepts, in '
                             'STUDIO_DEMO_SANDBOX_KEY and STUDIO_DEMO_SANDBOX_SECRET')
-    if (demo_key or demo_secret.get()) and not demo_sandbox_url:
+    if (demo_sandbox_key or demo_sandbox_secret.get()) and not demo_sandbox_url:
         raise SettingsError('STUDIO_DEMO_SANDBOX_KEY and STUDIO_DEMO_SANDBOX_SECRET are only used with '
                             'STUDIO_DEMO_SANDBOX_URL')
     redis_url = Secret(redis_storage_url(text('NICEGUI_REDIS_URL', '')))
@@ -195,8 +195,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         options_cache_seconds=number('STUDIO_OPTIONS_CACHE_SECONDS', 300.0),
         preview_url_seconds=int(number('STUDIO_PREVIEW_URL_SECONDS', 3600, minimum=10, integer=True)),
         demo_sandbox_url=demo_sandbox_url,
-        demo_sandbox_key=demo_key,
-        demo_sandbox_secret=demo_secret,
+        demo_sandbox_key=demo_sandbox_key,
+        demo_sandbox_secret=demo_sandbox_secret,
         redis_url=redis_url,
         sandbox_latency=latency,
         sandbox_keys=sandbox_keys,
