@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import httpx
 
 from deploy.nginx import NginxConfig, NginxProcess
 from deploy.postgres import LocalPostgres
@@ -153,6 +156,24 @@ class Cluster:
             if instance.address == answered:
                 return instance
         raise LookupError(f'no instance at {address!r}')
+
+    def wait_balanced(self, timeout: float = 30.0) -> None:
+        """Return once nginx sends browsers to every instance again (after one was down, nginx skips it for
+        fail_timeout); fresh route cookies each try, as new browsers would bring."""
+        deadline = time.monotonic() + timeout
+        seen: set[str] = set()
+        with httpx.Client(base_url=self.url, timeout=5) as client:
+            while True:
+                route = secrets.token_hex(16)
+                answer = client.get('/favicon.ico', cookies={self.nginx.config.cookie: route})
+                if upstream := answer.headers.get('x-studio-upstream'):
+                    seen.add(self.instance_at(upstream).address)
+                if seen >= {instance.address for instance in self.instances}:
+                    return
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f'nginx sent no browser to {sorted({i.address for i in self.instances} - seen)} '
+                                       f'within {timeout:g} s')
+                time.sleep(0.2)
 
     def other_than(self, instance: Instance) -> Instance:
         return next(other for other in self.instances if other is not instance)

@@ -41,12 +41,14 @@ class Managed:
         self.log_path = log_dir / f'{name}.log'
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.terminated = False  # SIGTERM sent to the current process (it may still be draining)
 
     def spawn(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> None:
         if self.running:
             raise RuntimeError(f'{self.name} is already running')
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.starts += 1
+        self.terminated = False
         with self.log_path.open('ab') as log:
             log.write(f'\n===== start #{self.starts}: {" ".join(argv[:3])} ... =====\n'.encode())
             log.flush()
@@ -77,6 +79,7 @@ class Managed:
 
     def terminate(self) -> None:
         """SIGTERM and return at once (the caller watches what happens meanwhile, e.g. a drain)."""
+        self.terminated = True
         self._signal(signal.SIGTERM)
 
     def wait(self, timeout: float) -> int | None:

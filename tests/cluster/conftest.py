@@ -73,10 +73,14 @@ def cluster() -> Iterator[Cluster]:
 
 @pytest.fixture
 def healthy(cluster: Cluster) -> Iterator[Cluster]:
-    """The cluster, with every instance running again after the test (a test may kill or stop one)."""
+    """The cluster as it was, after a test that killed, stopped or cut something: the database up, every instance
+    running (one still draining is let finish first) and getting its share of browsers from nginx again."""
     yield cluster
-    for instance in cluster.instances:
-        if not instance.running:
-            instance.start()
     if not cluster.postgres.is_running():
         cluster.postgres.start()
+    for instance in cluster.instances:
+        if instance.terminated:
+            instance.stop()
+        if not instance.running:
+            instance.start()
+    cluster.wait_balanced()
