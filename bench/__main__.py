@@ -33,8 +33,10 @@ FIGURES: dict[str, str] = {
     'fig4': 'bench.fig4_preview',
     'fig5': 'bench.fig5_page_weight',
     'fig6': 'bench.fig6_memory_per_page',
-    'fig7': 'bench.fig7_cross_instance',
-    'fig8': 'bench.fig8_capacity',
+    'fig7': 'bench.fig7_chat_first_piece',
+    'fig8': 'bench.fig8_many_streams',
+    'fig9': 'bench.fig9_cross_instance',
+    'fig10': 'bench.fig10_capacity',
 }
 FIGURE_TIMEOUT = 240.0  # seconds; a figure module's own TIMEOUT (the capacity run's) overrides it
 RESULTS_JSON = ROOT / 'bench' / 'results.json'
@@ -84,7 +86,7 @@ def run_isolated(name: str, quick: bool) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(prog='python -m bench', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--only', help='comma-separated figures (fig1..fig6)')
+    parser.add_argument('--only', help='comma-separated figures (fig1..fig8)')
     parser.add_argument('--quick', action='store_true', help='shorter runs, to try the harness')
     parser.add_argument('--figure', help=argparse.SUPPRESS)  # internal: measure one figure in this process
     parser.add_argument('--out', help=argparse.SUPPRESS)

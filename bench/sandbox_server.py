@@ -44,8 +44,9 @@ class Recorder:
     """Wraps the sandbox: counts requests per path and notes when each cover answer starts to leave.
 
     GET /_bench/events returns {"counts": {path: n}, "cover_answers": [epoch seconds, ...], "covers": [{"user",
-    "received", "answered"}, ...]} so a figure can tell how many calls reached the upstream, when it answered
-    and how long each cover really took (same machine, same clock).
+    "received", "answered"}, ...], "chat_streams": [{"received", "first_piece", "first_piece_sent"}, ...]} so a
+    figure can tell how many calls reached the upstream, when it answered, how long each cover really took and
+    when each streamed reply's first piece left (same machine, same clock).
     """
 
     def __init__(self, app: Any) -> None:
@@ -53,6 +54,7 @@ class Recorder:
         self.counts: dict[str, int] = {}
         self.cover_answers: list[float] = []
         self.covers: list[dict[str, Any]] = []  # per cover call: user id, received and answered (epoch s)
+        self.chat_streams: list[dict[str, Any]] = []  # per streamed reply: received, first piece out (epoch s)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope['type'] != 'http':
@@ -61,12 +63,15 @@ class Recorder:
         path = scope['path']
         if path == '/_bench/events':
             body = json.dumps({'counts': self.counts, 'cover_answers': self.cover_answers,
-                               'covers': self.covers}).encode()
+                               'covers': self.covers, 'chat_streams': self.chat_streams}).encode()
             await send({'type': 'http.response.start', 'status': 200,
                         'headers': [(b'content-type', b'application/json')]})
             await send({'type': 'http.response.body', 'body': body})
             return
         self.counts[path] = self.counts.get(path, 0) + 1
+        if path == '/v1/chat/stream':
+            await self._chat_stream(scope, receive, send)
+            return
         if path != '/v1/agent/cover':
             await self.app(scope, receive, send)
             return
@@ -80,6 +85,22 @@ class Recorder:
                 self.cover_answers.append(call['answered'])
                 self.covers.append(call)
             await send(message)
+
+        await self.app(scope, receive, timed_send)
+
+
+    async def _chat_stream(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Note when the first piece of each streamed reply leaves (epoch seconds), for figure 7."""
+        call: dict[str, Any] = {'received': time.time()}
+        self.chat_streams.append(call)
+
+        async def timed_send(message: dict[str, Any]) -> None:
+            if message['type'] == 'http.response.body' and 'first_piece' not in call \
+                    and b'data: {' in message.get('body', b''):
+                call['first_piece'] = time.time()
+            await send(message)
+            if message['type'] == 'http.response.body' and 'first_piece' in call and 'first_piece_sent' not in call:
+                call['first_piece_sent'] = time.time()
 
         await self.app(scope, receive, timed_send)
 

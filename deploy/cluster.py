@@ -1,6 +1,6 @@
 """The whole deployment on one machine: PostgreSQL, Redis, one standalone sandbox, N studio instances and nginx.
 
-What `make cluster` runs for a person to try, and what tests/cluster and bench/fig7-8 run to measure it: the same
+What `make cluster` runs for a person to try, and what tests/cluster and bench/fig9-10 run to measure it: the same
 processes an operator runs on several machines (docs/deploy.md), here all on loopback. Started in dependency order,
 stopped in reverse; every log lands in <root>/logs/.
 """

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from deploy.process import LOOPBACK, Managed, wait_for_http
+from sandbox.routes.guard import CONTROL_HEADERS
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the developer's shell exports for the studio must not leak into a deployment's instances: each is told
@@ -98,11 +99,14 @@ class SandboxServer(Managed):
         wait_for_http(self.base_url + '/v1/config/options', self, timeout)
 
     def set_latency(self, latency: str) -> None:
-        httpx.post(self.base_url + '/_sandbox/latency', json={'latency': latency}, timeout=5).raise_for_status()
+        self._control('/_sandbox/latency', {'latency': latency})
 
     def set_fault(self, endpoint: str, kind: str, times: int | None = None) -> None:
-        body: dict[str, object] = {'endpoint': endpoint, 'kind': kind, **({'times': times} if times else {})}
-        httpx.post(self.base_url + '/_sandbox/faults', json=body, timeout=5).raise_for_status()
+        self._control('/_sandbox/faults', {'endpoint': endpoint, 'kind': kind, **({'times': times} if times else {})})
+
+    def _control(self, path: str, body: dict[str, object]) -> None:
+        # The sandbox takes control requests from programs on this machine only, which say so with this header.
+        httpx.post(self.base_url + path, json=body, headers=CONTROL_HEADERS, timeout=5).raise_for_status()
 
 
 class Instance(Managed):

@@ -34,15 +34,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help='where agents, images and covers are kept (default data/sandbox)')
     parser.add_argument('--faults', default='',
                         help='inject failures, e.g. "cover=10500,options=http502:2" (kinds: 10500, http500, '
-                             'http502, garbage, stall, drop, 401)')
-    parser.add_argument('--seed', type=int, default=0, help='seed for cover drawings (default 0)')
+                             'http502, garbage, stall, drop, 401, busy, quota, badkey, imageconfig, cut)')
+    parser.add_argument('--seed', type=int, default=0, help='seed for cover drawings and replies (default 0)')
+    parser.add_argument('--chat-pace', default='0.08',
+                        help='seconds between two pieces of a streamed reply, fixed or a range; default 0.08')
+    parser.add_argument('--image-latency', default='0',
+                        help='seconds a chat picture takes, fixed or a range (the platform: 30-90); default 0')
     parser.add_argument('--cover-ttl', type=float, default=1800, help='seconds a coverId stays valid (default 1800)')
     parser.add_argument('--max-upload-mb', type=float, default=10, help='largest accepted image in MB (default 10)')
     parser.add_argument('--public-url', default=None, metavar='PREFIX',
                         help='prefix of the image URLs it hands out (previewUrl, coverUrl), e.g. "/sandbox" behind a '
                              'proxy that serves /sandbox/cdn/ from here; default: the address each request came to')
     parser.add_argument('--no-fault-control', action='store_true',
-                        help='refuse POST /_sandbox/faults (it is otherwise accepted from loopback only)')
+                        help='refuse /_sandbox/... control (it is otherwise accepted from local programs only)')
     return parser.parse_args(argv)
 
 
@@ -58,7 +62,9 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
                          cover_ttl_seconds=args.cover_ttl, seed=args.seed, faults=args.faults,
                          max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
                          allow_fault_control=not args.no_fault_control,
-                         public_url=args.public_url.rstrip('/') if args.public_url else None)
+                         public_url=args.public_url.rstrip('/') if args.public_url else None,
+                         chat_pace=parse_latency(args.chat_pace, var='--chat-pace'),
+                         image_latency=parse_latency(args.image_latency, var='--image-latency'))
 
 
 def main(argv: list[str] | None = None) -> int:

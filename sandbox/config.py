@@ -35,6 +35,9 @@ class SandboxConfig:
     stall_seconds: float = 3600.0  # a "stall" fault outlasts any client timeout
     max_clock_skew: float = 300.0
     replay_window: float = 600.0
+    # Conversations: seconds between two pieces of a streamed reply, and a chat picture's latency (both ranges).
+    chat_pace: tuple[float, float] = (0.0, 0.0)
+    image_latency: tuple[float, float] = (0.0, 0.0)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SandboxConfig:
@@ -54,9 +57,12 @@ class SandboxConfig:
             latency=parse_latency(settings.sandbox_latency, var='SANDBOX_LATENCY'),
             max_upload_bytes=settings.max_upload_bytes,
             faults=settings.sandbox_faults,
-            # Fault control is loopback-only and only ever hurts the sandbox; SANDBOX_FAULT_CONTROL=0 turns it off.
+            # Fault control answers local programs only (routes/guard.py) and only ever hurts the sandbox;
+            # SANDBOX_FAULT_CONTROL=0 turns it off.
             allow_fault_control=os.environ.get('SANDBOX_FAULT_CONTROL', '1').strip() not in ('0', 'false', 'no'),
             seed=seed,
+            chat_pace=parse_latency(settings.chat.sandbox_pace, var='SANDBOX_CHAT_PACE'),
+            image_latency=parse_latency(settings.chat.sandbox_image_latency, var='SANDBOX_CHAT_IMAGE_LATENCY'),
         )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from .protocol import INTERNAL, envelope_response, error_response, unauthorized
+from .protocol import BAD_REQUEST, INTERNAL, envelope_response, error_response, unauthorized
 from .request_io import sleep_unless_gone
 
 
@@ -63,6 +63,30 @@ async def drop_connection(scope: Scope, receive: Receive, send: Send) -> None:
     raise ConnectionAbortedError('sandbox fault injection: connection dropped on purpose')
 
 
+# The platform's own words (docs/platform-api.md), answered as HTTP 200 business errors.
+DOCUMENTED = {'busy': (BAD_REQUEST, 'Too many requests, please try again later'),
+              'quota': (BAD_REQUEST, 'API key usage limit reached'),
+              'badkey': (BAD_REQUEST, 'Invalid API key'),
+              'imageconfig': (INTERNAL, 'Agent missing image generation config')}
+
+
+async def cut_off(scope: Scope, receive: Receive, send: Send) -> None:
+    """A streamed reply that begins and then breaks off: two pieces, then the connection is dropped."""
+    await send({'type': 'http.response.start', 'status': 200,
+                'headers': [(b'content-type', b'text/event-stream'), (b'cache-control', b'no-cache')]})
+    for piece in ('Sorry, I ', 'was about to '):
+        await send({'type': 'http.response.body', 'body': f'data: {{"text": "{piece}"}}\n\n'.encode(),
+                    'more_body': True})
+        await asyncio.sleep(0.05)
+    transport = _server_transport(receive)
+    if transport is not None:
+        transport.abort()
+        for _ in range(3):  # the answer has begun: nothing more is sent, the server just notices the loss
+            await asyncio.sleep(0)
+        return
+    raise ConnectionAbortedError('sandbox fault injection: stream cut off on purpose')
+
+
 class FaultResponse(Response):
     """An injected failure of kind `kind` (one of faults.KINDS)."""
 
@@ -81,8 +105,14 @@ class FaultResponse(Response):
             await envelope_response(INTERNAL, 'Stalled request finally timed out (sandbox fault injection)')(
                 scope, receive, send)
             return
+        if self.kind == 'cut':
+            await cut_off(scope, receive, send)
+            return
         response: Response
-        if self.kind == '10500':
+        if self.kind in DOCUMENTED:
+            code, message = DOCUMENTED[self.kind]
+            response = envelope_response(code, message)
+        elif self.kind == '10500':
             response = envelope_response(INTERNAL, 'Internal error: the backend failed (sandbox fault injection)')
         elif self.kind == '401':
             response = error_response(unauthorized('Authentication refused (sandbox fault injection)'))

@@ -5,8 +5,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-ENDPOINTS = ('options', 'ref_image', 'face_detect', 'cover', 'create', 'list')
-KINDS = ('10500', 'http500', 'http502', 'garbage', 'stall', 'drop', '401')
+ENDPOINTS = ('options', 'ref_image', 'face_detect', 'cover', 'create', 'list', 'conversation', 'chat_stream',
+             'chat_image')
+# busy, quota and badkey are the documented messages any endpoint may answer with (HTTP 200); imageconfig is the
+# chat picture's broken-workflow error; cut starts an answer and breaks it off (a stream dies mid-reply).
+KINDS = ('10500', 'http500', 'http502', 'garbage', 'stall', 'drop', '401', 'busy', 'quota', 'badkey', 'imageconfig',
+         'cut')
 
 
 class FaultSpecError(ValueError):

@@ -162,6 +162,13 @@ class SandboxStore:
                               json.dumps(profile, ensure_ascii=False), created))
         return AgentRow(agent_id, user_id, name, cover_id, fields, profile, created)
 
+    def agent(self, api_key: str, agent_id: str) -> AgentRow | None:
+        """One agent of this key (another key's agent is not found, exactly like an unknown one)."""
+        with self._lock:
+            r = self._db.execute('SELECT id, user_id, name, cover_id, fields, profile, created_at FROM agents '
+                                 'WHERE id = ? AND api_key = ?', (agent_id, api_key)).fetchone()
+        return AgentRow(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6]) if r else None
+
     def list_agents(self, api_key: str, offset: int, limit: int) -> tuple[list[AgentRow], int]:
         with self._lock:
             total = self._db.execute('SELECT COUNT(*) FROM agents WHERE api_key = ?', (api_key,)).fetchone()[0]
@@ -169,6 +176,33 @@ class SandboxStore:
                 'SELECT id, user_id, name, cover_id, fields, profile, created_at FROM agents WHERE api_key = ? '
                 'ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?', (api_key, limit, offset)).fetchall()
         return [AgentRow(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6]) for r in rows], total
+
+
+    # --- one key's everything ----------------------------------------------------------------------------
+
+    def delete_key_data(self, api_key: str) -> dict[str, int]:
+        """Delete every agent, cover and reference image (with its face crop) made with `api_key`."""
+        with self._lock:
+            refs = self._db.execute('SELECT id, file FROM ref_images WHERE api_key = ?', (api_key,)).fetchall()
+            covers = self._db.execute('SELECT file FROM covers WHERE api_key = ?', (api_key,)).fetchall()
+            agents = self._db.execute('DELETE FROM agents WHERE api_key = ?', (api_key,)).rowcount
+            self._db.execute('DELETE FROM covers WHERE api_key = ?', (api_key,))
+            self._db.execute('DELETE FROM ref_images WHERE api_key = ?', (api_key,))
+        for ref_id, name in refs:
+            (self.refs_dir / name).unlink(missing_ok=True)
+            (self.refs_dir / f'{ref_id}.face.png').unlink(missing_ok=True)
+        for (name,) in covers:
+            (self.covers_dir / name).unlink(missing_ok=True)
+        return {'agents': agents, 'covers': len(covers), 'refImages': len(refs)}
+
+    def keys_with_data(self, prefix: str = '') -> set[str]:
+        """Every API key (starting with `prefix`) that has anything stored."""
+        with self._lock:
+            rows = self._db.execute(
+                'SELECT api_key FROM agents WHERE api_key LIKE ?1 UNION SELECT api_key FROM covers WHERE api_key LIKE '
+                '?1 UNION SELECT api_key FROM ref_images WHERE api_key LIKE ?1', (prefix.replace('%', '') + '%',)
+            ).fetchall()
+        return {row[0] for row in rows}
 
 
 def new_id() -> str:

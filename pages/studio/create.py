@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from components.bidi import isolated
 from components.error_box import error_box
+from pages.chat import chat_url
 from pages.studio.review import ReviewSection
 from pages.studio.section import Section
 from runtime import runtime
@@ -35,8 +37,9 @@ class CreateStep(Section):
                     .mark('create-running'):
                 with ui.row().classes('items-center gap-3 no-wrap'):
                     ui.spinner('dots', size='2rem', color='primary')
-                    ui.label(f'Creating {job.request.get("name", "your agent")}… the platform is writing the '
-                             f'personality and opening line.').classes('text-sm')
+                    name = isolated(str(job.request.get('name', 'your agent')))
+                    ui.label(f'Creating {name}… the platform is writing the personality and opening line.') \
+                        .classes('text-sm')
             return
         if job is not None and job.status in ('failed', 'interrupted'):
             error_box(job.error_message or 'Unknown error.', job.trace_id, title='The agent was not created')
@@ -65,12 +68,17 @@ class CreateStep(Section):
                 with ui.column().classes('gap-2 grow'):
                     with ui.row().classes('items-center gap-2'):
                         ui.icon('celebration', color='positive').classes('text-3xl')
-                        ui.label(f'{job.agent_name} is ready').classes('text-2xl font-bold').mark('created-name')
+                        ui.label(f'{isolated(job.agent_name or "")} is ready').classes('text-2xl font-bold') \
+                            .mark('created-name')
                     ui.label('Your agent was created and is now listed with your agents.').classes('text-sm')
                     with ui.row().classes('items-center gap-2'):
                         ui.label('Agent id').classes('text-xs text-slate-500')
                         ui.label(job.agent_id or '').classes('font-mono text-sm').mark('created-id')
                     with ui.row().classes('gap-2 mt-2'):
+                        if job.agent_id:  # the documented flow's last step: a conversation with the new agent
+                            ui.button('Say hello', icon='waving_hand',
+                                      on_click=lambda a=job.agent_id: ui.navigate.to(chat_url(a, hello=True))) \
+                                .props('unelevated no-caps color=secondary').mark('say-hello')
                         ui.button('See your agents', icon='groups', on_click=lambda: ui.navigate.to('/agents')) \
                             .props('unelevated no-caps').mark('to-agents')
                         ui.button('Create another', icon='add', on_click=studio.start_over) \

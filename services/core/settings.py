@@ -14,13 +14,14 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.core.chat_settings import ChatSettings, load_chat_settings
+from services.core.config_values import SettingsError, parse_latency
 from services.core.db.url import DatabaseUrlError, database_url
-from services.core.errors import UserFacingError
 from services.core.secret import Secret
 
-
-class SettingsError(UserFacingError, ValueError):
-    """A configuration value is missing or malformed; the message, for the operator, names the variable."""
+# SettingsError and parse_latency live in services/core/config_values.py; importable from here as before.
+__all__ = ['EndpointPaths', 'Settings', 'SettingsError', 'get_settings', 'load_settings', 'parse_key_pairs',
+           'parse_latency']
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     options_cache_seconds: float = 300.0
     preview_url_seconds: int = 3600
+    # Operators (issue 16): request-log retention (rows 0 = no log), who may read /metrics, the log line format.
+    request_log_days: float = 7.0
+    request_log_rows: int = 50_000
+    metrics_token: Secret = field(default_factory=lambda: Secret(''))
+    log_format: str = 'text'
 
     # A standalone sandbox (`python -m sandbox`) to run on instead of mounting one in this process: several
     # instances behind one address must share one sandbox, or a cover made on one is unknown to the next.
@@ -74,6 +80,9 @@ class Settings:
     sandbox_latency: str = '5-12'
     sandbox_keys: tuple[tuple[str, Secret], ...] = ()
     sandbox_faults: str = ''
+
+    # Conversations: endpoint paths, stream timeouts and the stream's assumed shape (services/core/chat_settings.py).
+    chat: ChatSettings = field(default_factory=ChatSettings)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -169,6 +178,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if port > 65535:
         raise SettingsError(f'STUDIO_PORT must be at most 65535, got {port}')
 
+    log_format = text('STUDIO_LOG_FORMAT', 'text').lower() or 'text'
+    if log_format not in ('text', 'json'):
+        raise SettingsError(f'STUDIO_LOG_FORMAT must be text or json, got {log_format!r}')
+    metrics_token = Secret(text('STUDIO_METRICS_TOKEN', ''))
+    if metrics_token and len(metrics_token.get()) < 16:
+        raise SettingsError('STUDIO_METRICS_TOKEN must have at least 16 characters (it guards /metrics)')
+
     data_dir = Path(text('STUDIO_DATA_DIR', 'data')).expanduser()
     try:
         database = database_url(text('STUDIO_DATABASE_URL', ''), data_dir)
@@ -198,9 +214,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         demo_sandbox_key=demo_sandbox_key,
         demo_sandbox_secret=demo_sandbox_secret,
         redis_url=redis_url,
+        request_log_days=number('STUDIO_REQUEST_LOG_DAYS', 7.0, minimum=0.01),
+        request_log_rows=int(number('STUDIO_REQUEST_LOG_ROWS', 50_000, integer=True)),
+        metrics_token=metrics_token,
+        log_format=log_format,
         sandbox_latency=latency,
         sandbox_keys=sandbox_keys,
         sandbox_faults=text('SANDBOX_FAULTS', ''),
+        chat=load_chat_settings(env),
     )
 
 
@@ -233,19 +254,6 @@ def redis_storage_url(raw: str) -> str:
     except ValueError:
         raise SettingsError('NICEGUI_REDIS_URL has a port that is not a number from 1 to 65535') from None
     return raw
-
-
-def parse_latency(raw: str, *, var: str = 'latency') -> tuple[float, float]:
-    """'0', '2.5' or '5-12' (seconds) -> (low, high)."""
-    try:
-        low, _, high = raw.partition('-')
-        lo = float(low)
-        hi = float(high) if high else lo
-    except ValueError:
-        raise SettingsError(f'{var} must be seconds, fixed ("3") or a range ("5-12"), got {raw!r}') from None
-    if lo < 0 or hi < lo:
-        raise SettingsError(f'{var} must be a non-negative range with low <= high, got {raw!r}')
-    return lo, hi
 
 
 def parse_key_pairs(raw: str, *, var: str = 'keys') -> tuple[tuple[str, Secret], ...]:

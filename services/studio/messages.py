@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from services.platform.errors import AuthenticationError, BusinessError, PlatformError, TransportError
+from services.platform.known_errors import key_problem
 
 EXPIRED_COVER = ('This cover has expired: the platform keeps a cover for 30 minutes. Generate a new one on '
                  'the Cover step; everything else you entered is kept.')
 
 
 def describe(error: PlatformError, action: str) -> str:
+    known = key_problem(error, action)
+    if known is not None:
+        return known
     if isinstance(error, BusinessError):
         said = error.user_message.rstrip('.')
         if error.expired_cover:

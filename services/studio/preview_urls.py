@@ -17,7 +17,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from services.core.errors import UserFacingError
 
 MEDIA_PREFIX = '/media'
-KINDS = ('cover', 'cover-preview', 'ref')  # cover-preview: the display-sized copy of a cover
+# cover-preview: the display-sized copy of a cover; chat-picture(-full): a chat picture's copy and original.
+KINDS = ('cover', 'cover-preview', 'ref', 'chat-picture', 'chat-picture-full')
 MAX_REMEMBERED = 10_000  # tokens kept for reuse; older ones are dropped first
 
 

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from services.cli.db import EXIT_CONFIG, EXIT_UNAVAILABLE, run
+from tests.core.test_db import HEAD  # the newest revision: one place to change when a migration is added
 from tests.support.postgres import free_port
 
 
@@ -19,11 +20,11 @@ def test_current_upgrade_current(tmp_path: Path) -> None:
     code, out, _ = _run('--data-dir', str(tmp_path), 'current')
     assert code == 0 and 'empty (no schema yet); run: python main.py db upgrade' in out
     code, out, _ = _run('--data-dir', str(tmp_path), 'upgrade')
-    assert code == 0 and 'from an empty database to revision 0001' in out and 'studio.sqlite3' in out
+    assert code == 0 and f'from an empty database to revision {HEAD}' in out and 'studio.sqlite3' in out
     code, out, _ = _run('--data-dir', str(tmp_path), 'upgrade')
-    assert code == 0 and 'at revision 0001 already, the newest' in out
+    assert code == 0 and f'at revision {HEAD} already, the newest' in out
     code, out, _ = _run('--data-dir', str(tmp_path), 'current')
-    assert code == 0 and 'at revision 0001, the newest' in out
+    assert code == 0 and f'at revision {HEAD}, the newest' in out
 
 
 def test_url_from_the_environment(tmp_path: Path) -> None:

@@ -150,4 +150,89 @@ changes = Table(
     Column('at', Double, nullable=False, index=True),  # old rows are purged
 )
 
-TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, images, changes)
+request_log = Table(
+    'request_log', metadata,
+    # Every signed request to the platform, one row per HTTP attempt (a retry is a row of its own, with its own
+    # X-Request-ID and signature), for the Requests page: services/platform/request_log.py. Never an image or a
+    # secret: bodies are kept with data URLs elided, the Authorization value masked; the secret is never in them.
+    Column('id', Serial, primary_key=True, autoincrement=True),
+    Column('at', Double, nullable=False, index=True),  # when it was signed; retention prunes by it
+    Column('owner_id', String(OWNER), nullable=False),  # the person it was made for ('' while signing in)
+    Column('user_id', String(200), nullable=False),  # X-User-ID
+    Column('method', String(8), nullable=False),
+    Column('endpoint', String(200), nullable=False),  # the signed /v1/... path
+    Column('outcome', String(16), nullable=False),  # 'ok', 'business', 'auth', 'protocol', 'timeout', ... (Outcome)
+    Column('http_status', Integer, nullable=True),  # NULL: no answer came
+    Column('code', Integer, nullable=True),  # the envelope's code
+    Column('message', Text, nullable=True),  # the envelope's message, else what the studio said went wrong
+    Column('duration_ms', Double, nullable=False),
+    Column('request_bytes', Integer, nullable=False),
+    Column('response_bytes', Integer, nullable=False),
+    Column('request_id', String(64), nullable=True, index=True),
+    Column('trace_id', String(200), nullable=True, index=True),
+    Column('call_id', String(32), nullable=False),  # the attempts of one call share it
+    Column('attempt', Integer, nullable=False),  # 1 for the first try, 2.. for retries
+    Column('clock_offset', Double, nullable=False),  # seconds added to our clock for the signature (skew correction)
+    Column('resigned', Boolean, nullable=False),  # signed with a clock the call corrected after a 401 showed skew
+    Column('detail', Json, nullable=False),  # URL, signed string, masked headers, elided bodies (RequestDetail)
+    Index(None, 'owner_id', 'id'),  # a person's requests, newest first
+)
+
+
+conversations = Table(
+    'conversations', metadata,
+    # A person's conversation with an agent (services/studio/chat_store.py). `conversation_id` is the platform's,
+    # reused for every message, as the platform asks; `active` is False once "New conversation" replaced it.
+    Column('id', String(64), primary_key=True),
+    Column('owner_id', String(OWNER), nullable=False),
+    Column('agent_id', String(100), nullable=False),
+    Column('conversation_id', String(100), nullable=False),
+    Column('active', Boolean, nullable=False, default=True),
+    Column('agent', Json, nullable=False),  # the agent as last seen (name, cover, opening line): drawn at once
+    Column('created_at', Double, nullable=False),
+    Column('updated_at', Double, nullable=False),
+    Index(None, 'owner_id', 'agent_id', 'active'),  # the conversation a page opens
+)
+
+chat_messages = Table(
+    'chat_messages', metadata,
+    # What was said: the person's messages, the agent's replies (with their state: streaming, done, stopped,
+    # failed, interrupted) and chat pictures (running until drawn). Always read with the owner, never without.
+    Column('id', String(64), primary_key=True),
+    Column('conversation', String(64), nullable=False),  # conversations.id
+    Column('owner_id', String(OWNER), nullable=False),
+    Column('seq', Integer, nullable=False),  # order within the conversation
+    Column('role', String(16), nullable=False),  # 'user', 'agent' or 'picture'
+    Column('status', String(16), nullable=False, index=True),  # unfinished ones are interrupted at start-up
+    Column('text', Text, nullable=False),
+    Column('data', Json, nullable=False),  # error words, trace id, what a picture was asked to show
+    Column('created_at', Double, nullable=False),
+    Column('updated_at', Double, nullable=False),
+    Index(None, 'conversation', 'seq', unique=True),
+)
+
+chat_pictures = Table(
+    'chat_pictures', metadata,
+    # A drawn chat picture (the platform's PNG, checked) and its display-sized JPEG, served only to its owner.
+    Column('message_id', String(64), primary_key=True),  # chat_messages.id
+    Column('owner_id', String(OWNER), nullable=False, index=True),
+    Column('content', LargeBinary, nullable=False),
+    Column('preview', LargeBinary, nullable=True),
+    Column('created_at', Double, nullable=False),
+)
+
+
+agent_records = Table(
+    'agent_records', metadata,
+    # Agent Studio's own record of who made which agent (the platform's list does not say): the library's
+    # 'Made by me' and 'who made it' filters, and 'derived from' for a variant. Agents made elsewhere have no row.
+    Column('agent_id', String(200), primary_key=True),
+    Column('owner_id', String(OWNER), nullable=False, index=True),
+    Column('user_id', String(200), nullable=False),
+    Column('display_name', String(200), nullable=False),
+    Column('derived_from', String(200), nullable=True),  # the agentId this one was made as a variant of
+    Column('created_at', Double, nullable=False),
+)
+
+TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, images, changes, conversations, chat_messages,
+          chat_pictures, agent_records, request_log)

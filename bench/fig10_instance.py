@@ -1,4 +1,4 @@
-"""`python -m bench.fig8_instance`: the app exactly as `python main.py` runs it, plus an event-loop lag sampler.
+"""`python -m bench.fig10_instance`: the app exactly as `python main.py` runs it, plus an event-loop lag sampler.
 
 The capacity figure needs each instance's own loop lag, which no outside probe can see (a probe's answer time
 includes its own queueing in nginx and the kernel). So this starts the same main(), with one more start-up

@@ -1,7 +1,7 @@
-"""Figure 8: capacity, 200 people running the whole flow at the same moment through nginx onto two instances.
+"""Figure 10: capacity, 200 people running the whole flow at the same moment through nginx onto two instances.
 
 The deployment of deploy/cluster.py on this machine (PostgreSQL, Redis, one standalone sandbox, two instances,
-nginx), each instance started by bench/fig8_instance.py so it records its own event-loop lag. The people are
+nginx), each instance started by bench/fig10_instance.py so it records its own event-loop lag. The people are
 simulated browsers (tests/reliability/socket_user.py: the page over HTTP, NiceGUI's socket.io websocket, the same
 events a browser sends), each doing what tests/reliability/test_load.py's people do: demo sign-in, a full look,
 a reference photo (half with a face), Generate, name and voice while the cover is painted, Create, the created
@@ -178,10 +178,10 @@ async def _drive(cluster: Cluster, count: int) -> dict[str, Any]:
 
 
 def _level(count: int) -> dict[str, Any]:
-    root = Path(tempfile.mkdtemp(prefix='bench-fig8-'))
+    root = Path(tempfile.mkdtemp(prefix='bench-fig10-'))
     root.chmod(0o711)  # PostgreSQL runs as `postgres` when this runs as root
     config = ClusterConfig(root=root, ports=Ports.free(2), sandbox_latency=LATENCY, durable=False,
-                           instance_argv=('-m', 'bench.fig8_instance'), nginx_workers='1',
+                           instance_argv=('-m', 'bench.fig10_instance'), nginx_workers='1',
                            instance_env={'PLATFORM_TIMEOUT': '150', 'STUDIO_MAX_COVERS_TOTAL': str(count + 50)})
     cluster = Cluster(config)
     for instance in cluster.instances:
@@ -191,7 +191,7 @@ def _level(count: int) -> dict[str, Any]:
         return asyncio.run(_drive(cluster, count))
     finally:
         cluster.stop()
-        logs = ROOT / 'test-artifacts' / 'bench-logs' / f'fig8-{count}'
+        logs = ROOT / 'test-artifacts' / 'bench-logs' / f'fig10-{count}'
         logs.mkdir(parents=True, exist_ok=True)
         for log in (*root.glob('logs/*.log'), *root.glob('*-lag.jsonl'), cluster.nginx.access_log,
                     cluster.nginx.error_log):
@@ -222,7 +222,7 @@ def run(quick: bool = False) -> Figure:
     return Figure(
         key=KEY, title=TITLE, target=TARGET_TEXT, value=headline['page_load_p95_s'], unit='s page load p95', met=met,
         method=(f'deploy/cluster.py on this machine (PostgreSQL, Redis, one standalone sandbox with a {LATENCY} s '
-                f'cover latency, two instances via bench/fig8_instance.py, nginx sticky by cookie); N simulated '
+                f'cover latency, two instances via bench/fig10_instance.py, nginx sticky by cookie); N simulated '
                 'browsers (socket.io, as tests/reliability/test_load.py) start the whole flow at once through nginx '
                 'while a probe opens pages; loop lag sampled inside each instance every 10 ms; page loads = every '
                 'page the people and the probe opened (HTTP page + websocket connected). Everything, the load '

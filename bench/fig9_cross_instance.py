@@ -1,4 +1,4 @@
-"""Figure 7: a change made on instance A, seen on a page served by instance B.
+"""Figure 9: a change made on instance A, seen on a page served by instance B.
 
 The deployment of deploy/cluster.py (PostgreSQL, Redis, standalone sandbox, two instances, nginx). One person
 with two tabs: both carry the person's cookies, but each its own route cookie, so nginx serves one tab from
@@ -80,7 +80,7 @@ async def _measure(cluster: Cluster, rounds: int) -> dict[str, Any]:
 
 def run(quick: bool = False) -> Figure:
     rounds = 5 if quick else ROUNDS
-    root = Path(tempfile.mkdtemp(prefix='bench-fig7-'))
+    root = Path(tempfile.mkdtemp(prefix='bench-fig9-'))
     root.chmod(0o711)  # PostgreSQL runs as `postgres` when this runs as root
     cluster = Cluster(ClusterConfig(root=root, ports=Ports.free(2), sandbox_latency='2', durable=False))
     cluster.start()

@@ -1,0 +1,382 @@
+"""Conversations with agents, kept on the server per person and agent; replies streamed as they are written.
+
+A person has one active conversation per agent (its platform conversationId reused for every message, as the
+platform asks); "New conversation" starts another. Every message is in the database (chat_store.py), so a reload,
+a second tab or a restart shows the whole conversation.
+
+A reply is a task of this process. While it streams, each piece goes at once to every page of that person showing
+that agent (`subscribe`), as the text so far, and the text is saved every few seconds and at the end. A reply
+belongs to the pages showing it: Stop cancels it, and when the last page showing it closes (after a short grace, so
+a reload carries on with it), it is cancelled too. Cancelling closes the upstream stream (see
+services/platform/streaming.py). Chat pictures are jobs that outlive the page (chat_pictures.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from services.auth.sessions import Principal
+from services.core.errors import UserFacingError
+from services.platform.chat_models import ChatRequest
+from services.platform.client import PlatformClient
+from services.platform.errors import BusinessError, PlatformError
+from services.platform.streaming import StreamInterrupted
+from services.studio.chat_agents import AgentDirectory
+from services.studio.chat_store import INTERRUPTED_REPLY, AgentCard, ChatStore, Conversation, Message
+from services.studio.messages import describe
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # characters in one message
+MAX_REPLIES_PER_PERSON = 3  # replies streaming at once for one person (over all their agents)
+CHECKPOINT_SECONDS = 2.0  # a reply in progress is saved this often, so a crash loses little of it
+ORPHAN_GRACE = 2.0  # seconds a reply outlives the last page showing it (a reload comes back within this)
+StopReason = Literal['stopped', 'page closed', 'shutdown']
+STOP_WORDS = {'stopped': 'Stopped.', 'page closed': 'Stopped when the page was closed.', 'shutdown': INTERRUPTED_REPLY}
+Topic = tuple[str, str]  # (owner id, agent id): what a page shows
+
+
+class ChatRefused(UserFacingError):
+    """A message, reply or picture cannot start; `user_message` says why."""
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """'piece': the reply `message_id` now reads `text`; 'changed': messages were added or finished (read them
+    again); 'replaced': the active conversation is another one ("New conversation")."""
+
+    kind: Literal['piece', 'changed', 'replaced']
+    message_id: str | None = None
+    text: str = ''
+
+
+Listener = Callable[[ChatEvent], None]
+
+
+@dataclass
+class LiveReply:
+    topic: Topic
+    conversation: str
+    message: Message
+    task: asyncio.Task[None] | None = None
+    stop_reason: StopReason | None = None
+    started: float = field(default_factory=time.monotonic)
+    first_piece_at: float | None = None  # time.monotonic(), for the benchmark
+
+
+def chat_words(error: PlatformError, action: str) -> str:
+    """What went wrong, for a person, with the errors only conversations have."""
+    said = error.user_message
+    if isinstance(error, BusinessError):
+        if said.startswith('Agent not found'):
+            return ('The platform does not know this agent ("Agent not found"): it may have been removed. Choose '
+                    'another one on the Agents page.')
+        if said.startswith('Agent missing image generation config'):
+            return ('This agent cannot make pictures: its image workflow is broken on the platform ("Agent missing '
+                    'image generation config"). The remedy is to create the agent again.')
+        if said.lower().startswith('conversationid is invalid'):
+            return 'The platform no longer knows this conversation. Start a new conversation to go on.'
+    if isinstance(error, StreamInterrupted):
+        kept = ' What arrived is kept above.' if error.partial else ''
+        return f'{said}{kept} Try again for a whole reply.'
+    return describe(error, action)
+
+
+class Subscription:
+    """A page's (or a test's) ear on one person's conversation with one agent. A page stops watching while its
+    browser is disconnected and watches again when it reconnects; `close()` when the page is gone."""
+
+    def __init__(self, service: ChatService, topic: Topic, listener: Listener, watching: bool) -> None:
+        self.service = service
+        self.topic = topic
+        self.listener = listener
+        self.watching = watching
+        self.closed = False
+
+    def set_watching(self, watching: bool) -> None:
+        if self.closed or watching == self.watching:
+            return
+        self.watching = watching
+        if watching:
+            self.service._watched(self.topic)
+        else:
+            self.service._unwatched(self.topic)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        was_watching = self.watching
+        self.closed, self.watching = True, False
+        self.service._remove(self)
+        if was_watching:
+            self.service._unwatched(self.topic)
+
+
+class ChatService:
+    def __init__(self, store: ChatStore, platform: PlatformClient, directory: AgentDirectory, *,
+                 orphan_grace: float = ORPHAN_GRACE) -> None:
+        self.store = store
+        self.directory = directory
+        self.orphan_grace = orphan_grace
+        self._platform = platform
+        self._listeners: dict[Topic, list[Subscription]] = {}
+        self._live: dict[str, LiveReply] = {}  # conversation key -> its reply being written
+        self._opening: dict[Topic, asyncio.Lock] = {}
+        self._orphan_checks: dict[Topic, asyncio.TimerHandle] = {}
+        self._saving: set[asyncio.Task[None]] = set()  # strong references to saves outliving their reply
+
+    # --- conversations --------------------------------------------------------------------------------
+
+    async def open(self, principal: Principal, agent_id: str, *, card: AgentCard | None = None) -> Conversation:
+        """This person's active conversation with the agent, started on the platform if there is none yet."""
+        topic = (principal.owner_id, agent_id)
+        existing = await self.store.active(*topic)
+        if existing is not None:
+            return existing
+        async with self._opening.setdefault(topic, asyncio.Lock()):  # two tabs opening at once start one
+            existing = await self.store.active(*topic)
+            if existing is not None:
+                return existing
+            return await self._start(principal, agent_id, card)
+
+    async def new_conversation(self, principal: Principal, agent_id: str) -> Conversation:
+        topic = (principal.owner_id, agent_id)
+        async with self._opening.setdefault(topic, asyncio.Lock()):
+            current = await self.store.active(*topic)
+            if current is not None:
+                self.stop(principal.owner_id, current.id)
+            return await self._start(principal, agent_id, current.agent if current else None)
+
+    async def _start(self, principal: Principal, agent_id: str, card: AgentCard | None) -> Conversation:
+        if card is None:
+            with contextlib.suppress(PlatformError):  # the card is nice to have; the conversation is what counts
+                card = await self.directory.find(principal.credentials, agent_id)
+        conversation, _ = await self._platform.create_conversation(principal.credentials, agent_id)
+        started = await self.store.start(principal.owner_id, card or AgentCard(agent_id, 'Agent'),
+                                         conversation.conversationId)
+        self._emit((principal.owner_id, agent_id), ChatEvent('replaced'))
+        return started
+
+    async def refresh_card(self, principal: Principal, conversation: Conversation) -> AgentCard | None:
+        """Read the agent's card from the platform again; stored (and told to its pages) when it changed."""
+        card = await self.directory.find(principal.credentials, conversation.agent_id,
+                                         language=conversation.agent.language or 'en')
+        if card is not None and card != conversation.agent:
+            await self.store.update_agent(conversation, card)
+            self._emit((conversation.owner_id, conversation.agent_id), ChatEvent('replaced'))
+        return card
+
+    # --- messages and replies -------------------------------------------------------------------------
+
+    async def send(self, principal: Principal, conversation: Conversation, text: str) -> Message:
+        """Add the person's message and start the agent's reply; returns the reply's (streaming) message."""
+        text = text.strip()
+        self._check(principal, conversation, text)
+        asked = await self.store.add(conversation, 'user', 'done', text)
+        reply = await self.store.add(conversation, 'agent', 'streaming', '', {'asked': text, 'for': asked.id})
+        self._reply(principal, conversation, reply, text)
+        return reply
+
+    async def retry(self, principal: Principal, conversation: Conversation, message_id: str) -> Message:
+        """Write a reply that failed (or was stopped or interrupted) again, in the same place."""
+        message = await self.store.message(principal.owner_id, message_id)
+        if message is None or message.conversation != conversation.id or message.role != 'agent' \
+                or not message.finished or message.status == 'done':
+            raise ChatRefused('That reply can no longer be written again; send the message again instead.')
+        asked = str(message.data.get('asked') or '')
+        self._check(principal, conversation, asked)
+        message.status, message.text = 'streaming', ''
+        message.data = {'asked': asked, 'for': message.data.get('for')}
+        await self.store.save(principal.owner_id, message)
+        self._reply(principal, conversation, message, asked)
+        return message
+
+    def _check(self, principal: Principal, conversation: Conversation, text: str) -> None:
+        if conversation.owner_id != principal.owner_id:
+            raise ChatRefused('This conversation is not yours.')
+        if not text:
+            raise ChatRefused('Write a message first.')
+        if len(text) > MAX_TEXT:
+            raise ChatRefused(f'A message can be at most {MAX_TEXT} characters (this one has {len(text)}).')
+        if conversation.id in self._live:
+            raise ChatRefused('The reply is still being written: wait for it, or press Stop.')
+        mine = sum(1 for live in self._live.values() if live.topic[0] == principal.owner_id)
+        if mine >= MAX_REPLIES_PER_PERSON:
+            raise ChatRefused(f'{mine} replies are being written for you at once, the most there can be. Wait for '
+                              f'one to finish.')
+
+    def _reply(self, principal: Principal, conversation: Conversation, message: Message, text: str) -> None:
+        topic = (conversation.owner_id, conversation.agent_id)
+        live = LiveReply(topic, conversation.id, message)
+        self._live[conversation.id] = live
+        live.task = asyncio.get_running_loop().create_task(self._write(principal, conversation, live, text),
+                                                           name=f'chat-reply-{message.id}')
+        live.task.add_done_callback(lambda _: self._reply_ended(live))
+        self._emit(topic, ChatEvent('changed'))
+
+    def _reply_ended(self, live: LiveReply) -> None:
+        if self._live.get(live.conversation) is live:
+            del self._live[live.conversation]
+        message = live.message
+        if message.status == 'streaming':  # cancelled before it ever ran: its own except/finally never did
+            reason = live.stop_reason or 'shutdown'
+            message.status = 'interrupted' if reason == 'shutdown' else 'stopped'
+            message.data['error'] = STOP_WORDS[reason]
+            saving = asyncio.get_running_loop().create_task(self._save_last(live.topic[0], message))
+            self._saving.add(saving)
+
+            def saved(task: asyncio.Task[None]) -> None:
+                self._saving.discard(task)
+                self._emit(live.topic, ChatEvent('changed'))
+
+            saving.add_done_callback(saved)
+
+    async def _write(self, principal: Principal, conversation: Conversation, live: LiveReply, text: str) -> None:
+        message = live.message
+        request = ChatRequest(agentId=conversation.agent_id, conversationId=conversation.conversation_id, text=text)
+        saved_at = time.monotonic()
+        try:
+            async with self._platform.chat_stream(principal.credentials, request) as reply:
+                async for _ in reply:
+                    message.text = reply.text
+                    if live.first_piece_at is None:
+                        live.first_piece_at = time.monotonic()
+                    self._emit(live.topic, ChatEvent('piece', message.id, message.text))
+                    if time.monotonic() - saved_at > CHECKPOINT_SECONDS:
+                        saved_at = time.monotonic()
+                        await self.store.save(conversation.owner_id, message)
+                message.data['traceId'] = reply.trace_id
+            if message.text.strip():
+                message.status = 'done'
+            else:
+                message.status, message.data['error'] = 'failed', 'The platform sent an empty reply. Try again.'
+        except asyncio.CancelledError:
+            reason = live.stop_reason or 'shutdown'
+            message.status = 'interrupted' if reason == 'shutdown' else 'stopped'
+            message.data['error'] = STOP_WORDS[reason]
+            raise
+        except PlatformError as error:
+            if isinstance(error, StreamInterrupted):
+                message.text = error.partial
+            message.status = 'failed'
+            message.data.update(error=chat_words(error, 'answer'), traceId=error.trace_id, code=error.code)
+            log.info('chat reply %s failed: %s', message.id, error)
+        except Exception as error:
+            log.exception('chat reply %s failed unexpectedly', message.id)
+            message.status = 'failed'
+            message.data['error'] = f'Something went wrong in the studio while replying ({type(error).__name__}).'
+        finally:
+            # Saved before it stops being live: a page redrawing in between reads the live text, never a stale row.
+            await self._save_last(conversation.owner_id, message)
+            if self._live.get(conversation.id) is live:
+                del self._live[conversation.id]
+            self._emit(live.topic, ChatEvent('changed'))
+
+    async def _save_last(self, owner_id: str, message: Message) -> None:
+        try:
+            # Shielded: a reply that was stopped must still be saved as stopped, with what it had.
+            await asyncio.shield(self.store.save(owner_id, message))
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception('could not save chat message %s', message.id)
+
+    def stop(self, owner_id: str, conversation_key: str, reason: StopReason = 'stopped') -> bool:
+        live = self._live.get(conversation_key)
+        if live is None or live.topic[0] != owner_id or live.task is None or live.task.done():
+            return False
+        live.stop_reason = reason
+        live.task.cancel()
+        return True
+
+    def live(self, owner_id: str, conversation_key: str) -> LiveReply | None:
+        live = self._live.get(conversation_key)
+        return live if live is not None and live.topic[0] == owner_id else None
+
+    def streaming(self) -> int:
+        return len(self._live)
+
+    # --- pages ----------------------------------------------------------------------------------------
+
+    def subscribe(self, owner_id: str, agent_id: str, listener: Listener, *, watching: bool = True) -> Subscription:
+        """Call `listener(event)` for every change to this person's conversation with this agent, until the
+        returned subscription is closed. A watching subscription (a page someone has open) keeps a reply going;
+        when the last one stops watching, the reply is stopped after `orphan_grace` seconds. Listeners run in the
+        reply's task: they may update, never wait."""
+        subscription = Subscription(self, (owner_id, agent_id), listener, watching)
+        self._listeners.setdefault(subscription.topic, []).append(subscription)
+        if watching:
+            self._watched(subscription.topic)
+        return subscription
+
+    def _watched(self, topic: Topic) -> None:
+        handle = self._orphan_checks.pop(topic, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _unwatched(self, topic: Topic) -> None:
+        if not self._watchers(topic):
+            self._orphan_check(topic)
+
+    def _remove(self, subscription: Subscription) -> None:
+        listeners = self._listeners.get(subscription.topic, [])
+        if subscription in listeners:
+            listeners.remove(subscription)
+        if not listeners:
+            self._listeners.pop(subscription.topic, None)
+
+    def listener_count(self) -> int:
+        return sum(len(listeners) for listeners in self._listeners.values())
+
+    def _watchers(self, topic: Topic) -> int:
+        return sum(1 for subscription in self._listeners.get(topic, []) if subscription.watching)
+
+    def _orphan_check(self, topic: Topic) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop, so no reply can be running
+
+        def check() -> None:
+            self._orphan_checks.pop(topic, None)
+            if self._watchers(topic):
+                return
+            for live in list(self._live.values()):
+                if live.topic == topic:
+                    self.stop(topic[0], live.conversation, 'page closed')
+
+        previous = self._orphan_checks.pop(topic, None)
+        if previous is not None:
+            previous.cancel()
+        self._orphan_checks[topic] = loop.call_later(self.orphan_grace, check)
+
+    def _emit(self, topic: Topic, event: ChatEvent) -> None:
+        for subscription in list(self._listeners.get(topic, ())):
+            try:
+                subscription.listener(event)
+            except Exception:  # a page's mistake must never stop the reply that told it
+                log.exception('chat listener failed')
+
+    def notify(self, owner_id: str, agent_id: str) -> None:
+        """Tell this person's pages showing the agent that its messages changed (chat pictures use it)."""
+        self._emit((owner_id, agent_id), ChatEvent('changed'))
+
+    async def close(self) -> None:
+        """Stop every reply (the studio is shutting down); each is saved as interrupted."""
+        tasks = [live.task for live in self._live.values() if live.task is not None]
+        for live in list(self._live.values()):
+            live.stop_reason = 'shutdown'
+            if live.task is not None:
+                live.task.cancel()
+        for handle in self._orphan_checks.values():
+            handle.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._saving:
+            await asyncio.gather(*self._saving, return_exceptions=True)
