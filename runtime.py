@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from sandbox.control_client import SandboxKeys
 from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from sandbox.embedded import EmbeddedSandbox
 from services.auth.access import AccessControl
 from services.auth.accounts import AccountStore
 from services.auth.sessions import Session, SessionStore
-from services.auth.signin import SignIn
+from services.auth.signin import DemoKeyIssuer, SignIn
 from services.core import metrics
 from services.core.audit import AuditLog
 from services.core.db import Database
@@ -54,6 +55,7 @@ class Runtime:
     # Credentials for tool accounts (never for "bring your own key"; each demo visitor gets a sandbox key of its own).
     operator_credentials: Credentials | None
     sandbox: EmbeddedSandbox | None
+    sandbox_keys: SandboxKeys | None  # a standalone demo sandbox's key issuing (STUDIO_DEMO_SANDBOX_URL)
     audit: AuditLog
     limits: GenerationLimits
     drafts: DraftStore
@@ -129,7 +131,7 @@ class Runtime:
         self.sessions = SessionStore(keep_sensitive=frozenset(key for key in operator_keys if key))
         self.auth = SignIn(settings, accounts=self.accounts, sessions=self.sessions, audit=self.audit,
                            platform=self.platform, operator=self.operator_credentials,
-                           demo_keys=sandbox.issue_key if sandbox is not None else None)
+                           demo_keys=self._demo_keys(settings, sandbox))
         self.access = AccessControl(self.auth, self.sessions)
         self.sessions.on_end(self._drop_own_key_work)
         chat_store = ChatStore(self.db)
@@ -138,6 +140,15 @@ class Runtime:
         self.chat_pictures = ChatPictureJobs(chat_store, self.platform, notify=self.chat.notify,
                                              max_per_person=settings.chat.max_pictures_per_user)
         self._configured = True
+
+    def _demo_keys(self, settings: Settings, sandbox: EmbeddedSandbox | None) -> DemoKeyIssuer | None:
+        """Who gives each demo visitor a sandbox key of their own: the embedded sandbox in-process, or the standalone
+        one every instance shares, over its loopback-only /_sandbox/keys."""
+        self.sandbox_keys = SandboxKeys(settings.demo_sandbox_url) if sandbox is None and settings.demo_sandbox_url \
+            else None
+        if sandbox is not None:
+            return sandbox.issue_key
+        return self.sandbox_keys.issue_key if self.sandbox_keys is not None else None
 
     def _drop_own_key_work(self, session: Session, reason: str) -> None:
         """A person's own key is forgotten on sign-out, so their covers still generating with it are cancelled
@@ -152,6 +163,8 @@ class Runtime:
             await self.chat.close()  # replies and pictures in progress are saved as interrupted
             await self.chat_pictures.close()
             await self.platform.aclose()
+            if self.sandbox_keys is not None:
+                await self.sandbox_keys.aclose()
 
     def close(self) -> None:
         """Close what a configuration opened (the job and audit databases); the client closes in shutdown()."""

@@ -110,5 +110,9 @@ def test_runtime_on_a_standalone_sandbox_signs_with_its_key_pair(tmp_path: Path)
         assert runtime.operator_credentials.api_key == 'sbx-key'
         assert runtime.platform.base_url == 'http://127.0.0.1:8601'
         assert runtime.sandbox_label() == 'the sandbox'
+        # Each demo visitor gets a key of their own from that sandbox (over its /_sandbox/keys).
+        assert runtime.sandbox_keys is not None
+        assert runtime.sandbox_keys.url == 'http://127.0.0.1:8601/_sandbox/keys'
+        assert runtime.auth.demo_keys == runtime.sandbox_keys.issue_key
     finally:
         runtime.close()
