@@ -34,6 +34,7 @@ from services.studio.chat_pictures import ChatPictureJobs
 from services.studio.chat_store import ChatStore
 from services.studio.drafts import DraftStore
 from services.studio.jobs import JobManager
+from services.studio.library import AgentRecords, CreationRecorder, Library
 from services.studio.limits import GenerationLimits
 from services.studio.options_cache import OptionsCache
 from services.studio.preview_urls import PreviewSigner
@@ -58,6 +59,8 @@ class Runtime:
     drafts: DraftStore
     jobs: JobManager
     options: OptionsCache
+    library: Library  # every agent of a key, searchable, with who made which
+    recorder: CreationRecorder
     previews: PreviewSigner
     accounts: AccountStore
     sessions: SessionStore
@@ -108,6 +111,8 @@ class Runtime:
         self.jobs = JobManager(self.data_dir, platform=self.platform, limits=self.limits, audit=self.audit,
                                drafts=self.drafts)
         metrics.count_running_jobs(self.jobs.running_counts)  # studio_jobs_running, counted at each scrape
+        self.library = Library(self.platform, AgentRecords(self.db))
+        self.recorder = CreationRecorder(self.jobs, self.library)
         self.options = OptionsCache(self.platform.options, settings.options_cache_seconds)
         self.previews = PreviewSigner(storage_secret or resolve_storage_secret(settings),
                                       settings.preview_url_seconds)

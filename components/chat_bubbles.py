@@ -29,14 +29,14 @@ def user_bubble(text: str) -> ui.chat_message:
     return bubble
 
 
-def agent_bubble(name: str, avatar: str | None, text: str, *, streaming: bool = False,
-                 stopped: bool = False) -> ui.label:
+def agent_bubble(name: str, avatar: str | None, text: str, *, streaming: bool = False, stopped: bool = False,
+                 reply: bool = True) -> ui.label:
     """The agent's bubble; returns the label whose text a streaming reply updates in place."""
     # One column inside: Quasar draws every direct child of a chat message as a bubble of its own.
     with ui.chat_message(name=name, avatar=avatar).classes('w-full').props(f'bg-color={RECEIVED}') \
             .mark('chat-agent'), ui.column().classes('gap-1'):
         # `chat-reply` is for the browser: tests and the benchmark watch a reply grow by it (markers stay server-side).
-        label = ui.label(text).classes(f'{TEXT} chat-reply').mark('chat-agent-text')
+        label = ui.label(text).classes(f'{TEXT} {"chat-reply" if reply else "chat-opening"}').mark('chat-agent-text')
         if streaming:
             with ui.row().classes('items-center gap-1 text-slate-500'):
                 ui.spinner('dots', size='1.5em')

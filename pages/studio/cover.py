@@ -12,6 +12,7 @@ from functools import partial
 
 from nicegui import ui
 
+from components.bidi import isolated
 from components.error_box import error_box
 from pages.studio.section import Section
 from runtime import runtime
@@ -31,7 +32,7 @@ def validity_text(job: Job, now: float) -> tuple[str, str]:
     """(text, colour) for a finished cover's validity."""
     left = job.seconds_left(now)
     if job.used_for:
-        return f'Used for {job.used_for}', 'grey'
+        return f'Used for {isolated(job.used_for)}', 'grey'
     if left is None:
         return '', 'grey'
     if left <= 0:
@@ -179,8 +180,8 @@ class CoverStep(Section):
             image.classes(add='grayscale opacity-60' if expired else '',
                           remove='' if expired else 'grayscale opacity-60')
             if job.used_for:
-                reason.set_text(f'This cover became {job.used_for}. The platform takes each cover once: generate '
-                                f'a new one for this character.')
+                reason.set_text(f'This cover became {isolated(job.used_for)}. The platform takes each cover once: '
+                                f'generate a new one for this character.')
             elif expired:
                 reason.set_text('This cover has expired: the platform keeps a cover for 30 minutes, so it can no '
                                 'longer be used. Regenerate to get a new one with the same look.')

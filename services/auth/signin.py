@@ -25,7 +25,8 @@ from services.core.errors import UserFacingError
 from services.core.secret import Secret
 from services.core.settings import Settings
 from services.platform.client import Credentials, PlatformClient
-from services.platform.errors import AuthenticationError, PlatformError, TransportError
+from services.platform.errors import AuthenticationError, BusinessError, PlatformError, TransportError
+from services.platform.known_errors import invalid_key, key_problem
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,12 @@ class SignIn:
         credentials = Credentials(api_key, Secret(api_secret), user_id, owner=owner_id)
         try:
             await self.platform.options(credentials)
-        except AuthenticationError as error:
+        except (AuthenticationError, BusinessError) as error:
+            if isinstance(error, BusinessError) and not invalid_key(error):
+                # Busy or out of allowance (docs/platform-api.md): the key may be fine; say what to do.
+                self._audit(SIGN_IN_FAILED, _printable(user_id), f'own key: {error}{_from(address)}', error.trace_id)
+                raise SignInError(key_problem(error, 'check your key') or f'Your key could not be checked: the '
+                                  f'platform answered unexpectedly ({error}).', kind='unreachable') from None
             self.throttle.failed(address_key)
             self._audit(SIGN_IN_FAILED, _printable(user_id), f'own key: the platform refused it{_from(address)}',
                    error.trace_id)

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
+from services.cli.cards import run as run_export_cards
 from services.cli.db import run as run_db_cli
 from services.cli.users import run as run_users_cli
 
@@ -19,6 +20,7 @@ Command = Callable[[list[str]], int]
 COMMANDS: Mapping[str, tuple[Command, str]] = {
     'users': (run_users_cli, 'manage tool accounts (add, remove, list, passwd, admin)'),
     'db': (run_db_cli, 'migrate the database (upgrade) or show its revision (current)'),
+    'export-cards': (run_export_cards, 'write every custom agent of the key as PNG and JSON character cards'),
 }
 HELP_WORDS = ('-h', '--help', 'help')
 EXIT_UNKNOWN = 2  # the exit code argparse uses for a bad command line

@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 from services.platform.errors import AuthenticationError, BusinessError, PlatformError, TransportError
+from services.platform.known_errors import key_problem
 
 EXPIRED_COVER = ('This cover has expired: the platform keeps a cover for 30 minutes. Generate a new one on '
                  'the Cover step; everything else you entered is kept.')
-
-
-def key_problem(error: PlatformError, action: str) -> str | None:
-    """The documented messages any endpoint may answer with (docs/platform-api.md), in words a person can act on;
-    None for any other error."""
-    said = error.user_message.lower()
-    if isinstance(error, BusinessError) and said.startswith('too many requests'):
-        return f'The platform is busy and could not {action} just now. Try again in a minute.'
-    if isinstance(error, BusinessError) and said.startswith('api key usage limit reached'):
-        return (f'Could not {action}: this API key has used up its allowance on the platform. Ask whoever manages '
-                f'the key to raise its limit, or sign in with another key.')
-    if isinstance(error, BusinessError | AuthenticationError) and 'invalid api key' in said:
-        return (f'Could not {action}: the platform does not accept this API key (it is unknown or disabled). '
-                f'Check the key, or sign in with another one.')
-    return None
 
 
 def describe(error: PlatformError, action: str) -> str:

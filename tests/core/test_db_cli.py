@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from services.cli.db import EXIT_CONFIG, EXIT_UNAVAILABLE, run
-from tests.core.test_db import HEAD
+from tests.core.test_db import HEAD  # the newest revision: one place to change when a migration is added
 from tests.support.postgres import free_port
 
 

@@ -9,9 +9,11 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
-from components.bidi import isolated, visible_controls
+from components.bidi import ISOLATE_CLASS, isolated, visible_controls
 from runtime import runtime
 from services.core.text import BIDI_CONTROLS, BIDI_REFUSED, bidi_controls_in, bidi_problem
+from services.platform.client import Credentials, PlatformClient
+from services.platform.models import CoverRequest, CreateAgentRequest
 from tests.support.sandbox_server import RunningSandbox
 from tests.support.studio_support import (
     FEMALE_LOOK,
@@ -25,6 +27,9 @@ from tests.support.studio_support import (
     studio_env,
     type_into,
 )
+
+WIRE_LOOK = dict(age='26-35', ethnicity='east_asian', bodyType='curvy', breastSize='medium', buttSize='large',
+                 hairColor='blonde', hairStyle='long_wavy')
 
 
 def test_exactly_the_embedding_override_and_isolate_controls_are_refused() -> None:
@@ -79,3 +84,17 @@ async def test_audit_entries_show_controls_instead_of_obeying_them(env: StudioEn
         return [str(row['detail']) for table in user.find(ui.table).elements for row in table.rows]
     await eventually(lambda: 'agent x "Mia<U+202E>" made elsewhere' in details(), what='the audit row')
     assert not any('\u202e' in detail for detail in details())
+
+
+async def test_an_agent_named_elsewhere_is_shown_isolated(env: StudioEnv, user: User,
+                                                         sandbox_client: PlatformClient) -> None:
+    # Made with the same key by another client, which did not refuse the override.
+    creds = Credentials(env.sandbox.credentials.api_key, env.sandbox.credentials.api_secret, 'alice')
+    cover, _ = await sandbox_client.generate_cover(creds, CoverRequest(gender='female', **WIRE_LOOK))
+    await sandbox_client.create_agent(creds, CreateAgentRequest(gender='female', **WIRE_LOOK, coverId=cover.coverId,
+                                                                name='Mia\u202egnp', voiceId='voice_f_warm'))
+    await open_studio(user)
+    await user.open('/agents')
+    await see(user, 'agent-name')
+    (label,) = user.find(marker='agent-name').elements
+    assert ISOLATE_CLASS in label.classes

@@ -221,5 +221,18 @@ chat_pictures = Table(
     Column('created_at', Double, nullable=False),
 )
 
+
+agent_records = Table(
+    'agent_records', metadata,
+    # Agent Studio's own record of who made which agent (the platform's list does not say): the library's
+    # 'Made by me' and 'who made it' filters, and 'derived from' for a variant. Agents made elsewhere have no row.
+    Column('agent_id', String(200), primary_key=True),
+    Column('owner_id', String(OWNER), nullable=False, index=True),
+    Column('user_id', String(200), nullable=False),
+    Column('display_name', String(200), nullable=False),
+    Column('derived_from', String(200), nullable=True),  # the agentId this one was made as a variant of
+    Column('created_at', Double, nullable=False),
+)
+
 TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, images, changes, conversations, chat_messages,
-          chat_pictures, request_log)
+          chat_pictures, agent_records, request_log)

@@ -3,7 +3,7 @@
 A frozen copy of the `request_log` table in services/core/db/schema.py as it was when written.
 
 Revision ID: 0301
-Revises: 0101
+Revises: 0201
 Created: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0301'
-down_revision: str | None = '0101'
+down_revision: str | None = '0201'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
