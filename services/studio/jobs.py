@@ -142,9 +142,10 @@ class JobManager:
         return job if job is not None and job.owner_id == owner_id else None
 
     def running_counts(self) -> dict[str, int]:
-        """Jobs running in this process now, by kind (studio_jobs_running, counted when /metrics is read)."""
+        """Jobs this process runs now, by kind (studio_jobs_running, counted when /metrics is read): its own tasks,
+        so jobs another instance runs are never counted here too (Prometheus adds the instances up)."""
         with self._lock:
-            return dict(Counter(job.kind for job in self._jobs.values() if job.running))
+            return dict(Counter(self._jobs[job_id].kind for job_id in list(self._tasks) if job_id in self._jobs))
 
     def jobs_for(self, owner_id: str, kind: JobKind | None = None) -> list[Job]:
         with self._lock:
