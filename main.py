@@ -1,7 +1,8 @@
 """Agent Studio.
 
 `python main.py` starts the web app (on its embedded sandbox unless PLATFORM_BASE_URL is set);
-`python main.py users ...` manages tool accounts; `python main.py db upgrade|current` migrates the database.
+`python main.py users ...` manages tool accounts; `python main.py db upgrade|current` migrates the database;
+any other word prints the commands and exits non-zero (services/cli/commands.py).
 
 Everything is wired here, once, in this order: settings → the runtime's services (runtime.py) → the access
 middleware → each feature's pages (`setup()` per module). Nothing registers itself on import.
@@ -9,32 +10,44 @@ middleware → each feature's pages (`setup()` per module). Nothing registers it
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Callable
+from pathlib import Path
 
 from nicegui import app, ui
 
-from pages import admin, agents, chat, home, login, logout, media, studio
+from pages import admin, agents, chat, home, login, logout, media, metrics, requests, studio
 from runtime import runtime
+from sandbox.embedded import MAX_BODY_BYTES as SANDBOX_MAX_BODY
+from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from sandbox.embedded import mount_embedded_sandbox
-from services.cli.db import run as run_db_cli
-from services.cli.users import run as run_users_cli
+from services.cli.commands import dispatch
+from services.core.body_limit import BodyLimit
+from services.core.logs import configure_logging, server_log_options
 from services.core.secret import install_log_redaction
 from services.core.settings import SettingsError, get_settings
 from services.core.storage_secret import resolve_storage_secret
+from services.studio.upload_rules import body_limits
+
+
+def _own_arguments() -> list[str]:
+    """sys.argv[1:] when this file is the program, else []: NiceGUI's test fixtures run it with runpy inside
+    pytest, which points sys.argv[0] at this file but leaves pytest's own arguments after it. The command line
+    as typed (sys.orig_argv) names this file only when it really is the program."""
+    script_at = len(sys.orig_argv) - len(sys.argv)
+    script = sys.orig_argv[script_at] if 0 <= script_at < len(sys.orig_argv) else ''
+    return sys.argv[1:] if script and Path(script).resolve() == Path(__file__).resolve() else []
 
 
 def main() -> None:
-    commands: dict[str, Callable[[list[str]], int]] = {'users': run_users_cli, 'db': run_db_cli}
-    if len(sys.argv) > 1 and sys.argv[1] in commands:
-        sys.exit(commands[sys.argv[1]](sys.argv[2:]))
+    exit_code = dispatch(_own_arguments())
+    if exit_code is not None:
+        sys.exit(exit_code)
     try:
         settings = get_settings()
         storage_secret = resolve_storage_secret(settings)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    configure_logging(settings.log_format)  # STUDIO_LOG_FORMAT=json: one JSON object per line
     install_log_redaction()
 
     try:
@@ -46,13 +59,17 @@ def main() -> None:
         sys.exit(f'Configuration error: {error}')
     app.on_shutdown(runtime.shutdown)
     runtime.access.setup(app)
-    for feature in (home, login, logout, studio, agents, chat, media, admin):
+    # Added last, so it runs first: an oversized body is refused before any other middleware or route sees it.
+    app.add_middleware(BodyLimit, limit_for=body_limits(settings.max_upload_bytes,
+                                                        own_limits={f'{SANDBOX_MOUNT}/': SANDBOX_MAX_BODY}))
+    for feature in (home, login, logout, studio, agents, chat, media, admin, requests, metrics):
         feature.setup()
 
     # reconnect_timeout also sets socket.io's ping timeout (0.4x): at NiceGUI's default 3 s, one busy
     # second on a loaded 2-core host or a Wi-Fi hiccup in a demo room drops every open page.
     ui.run(host=settings.host, port=settings.port, title='Agent Studio', reload=False, show=False,
-           storage_secret=storage_secret, favicon='🎭', reconnect_timeout=10.0)
+           storage_secret=storage_secret, favicon='🎭', reconnect_timeout=10.0,
+           **server_log_options(settings.log_format))
 
 
 if __name__ in {'__main__', '__mp_main__'}:

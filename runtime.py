@@ -20,18 +20,21 @@ from services.auth.access import AccessControl
 from services.auth.accounts import AccountStore
 from services.auth.sessions import Session, SessionStore
 from services.auth.signin import SignIn
+from services.core import metrics
 from services.core.audit import AuditLog
 from services.core.db import Database
 from services.core.loop import call_on_app_loop
 from services.core.settings import Settings
 from services.core.storage_secret import resolve_storage_secret
 from services.platform.client import Credentials, PlatformClient
+from services.platform.request_log import RequestLog
 from services.studio.chat import ChatService
 from services.studio.chat_agents import AgentDirectory
 from services.studio.chat_pictures import ChatPictureJobs
 from services.studio.chat_store import ChatStore
 from services.studio.drafts import DraftStore
 from services.studio.jobs import JobManager
+from services.studio.library import AgentRecords, CreationRecorder, Library
 from services.studio.limits import GenerationLimits
 from services.studio.options_cache import OptionsCache
 from services.studio.preview_urls import PreviewSigner
@@ -47,7 +50,8 @@ class Runtime:
     settings: Settings
     db: Database
     platform: PlatformClient
-    # Credentials for tool accounts and the sandbox demo (never used for "bring your own key").
+    requests: RequestLog  # every signed request, for the Requests page; also feeds the metrics
+    # Credentials for tool accounts (never for "bring your own key"; each demo visitor gets a sandbox key of its own).
     operator_credentials: Credentials | None
     sandbox: EmbeddedSandbox | None
     audit: AuditLog
@@ -55,6 +59,8 @@ class Runtime:
     drafts: DraftStore
     jobs: JobManager
     options: OptionsCache
+    library: Library  # every agent of a key, searchable, with who made which
+    recorder: CreationRecorder
     previews: PreviewSigner
     accounts: AccountStore
     sessions: SessionStore
@@ -92,6 +98,7 @@ class Runtime:
         self.db.upgrade()
         base_url = sandbox.base_url if sandbox is not None else settings.base_url
         self.platform = PlatformClient.from_settings(settings, base_url=base_url)
+        self.requests = RequestLog.from_settings(self.db, settings).attach(self.platform)
         if sandbox is not None:
             self.operator_credentials = sandbox.credentials
         elif settings.has_operator_credentials:
@@ -103,6 +110,9 @@ class Runtime:
         self.drafts = DraftStore(self.data_dir / 'drafts')
         self.jobs = JobManager(self.data_dir, platform=self.platform, limits=self.limits, audit=self.audit,
                                drafts=self.drafts)
+        metrics.count_running_jobs(self.jobs.running_counts)  # studio_jobs_running, counted at each scrape
+        self.library = Library(self.platform, AgentRecords(self.db))
+        self.recorder = CreationRecorder(self.jobs, self.library)
         self.options = OptionsCache(self.platform.options, settings.options_cache_seconds)
         self.previews = PreviewSigner(storage_secret or resolve_storage_secret(settings),
                                       settings.preview_url_seconds)
@@ -110,7 +120,8 @@ class Runtime:
         operator_keys = {settings.api_key, *([self.operator_credentials.api_key] if self.operator_credentials else [])}
         self.sessions = SessionStore(keep_sensitive=frozenset(key for key in operator_keys if key))
         self.auth = SignIn(settings, accounts=self.accounts, sessions=self.sessions, audit=self.audit,
-                           platform=self.platform, operator=self.operator_credentials)
+                           platform=self.platform, operator=self.operator_credentials,
+                           demo_keys=sandbox.issue_key if sandbox is not None else None)
         self.access = AccessControl(self.auth, self.sessions)
         self.sessions.on_end(self._drop_own_key_work)
         chat_store = ChatStore(self.db)
@@ -140,6 +151,7 @@ class Runtime:
             return
         self.jobs.close()
         self.audit.close()
+        self.requests.close()  # writes what is queued while the database is still open
         self.db.close()
         self._configured = False
 

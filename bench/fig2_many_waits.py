@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import Figure, LoopLag, bench_principal, median, rss_mb, sandbox_upstream, settled_rss_mb
+from sandbox.routes.guard import CONTROL_HEADERS
 from services.core.audit import AuditLog
 from services.platform.client import PlatformClient
 from services.platform.models import CoverRequest
@@ -51,7 +52,9 @@ async def _look(client: PlatformClient) -> CoverRequest:
 
 async def _set_latency(base_url: str, seconds: float) -> None:
     async with httpx.AsyncClient() as http:
-        (await http.post(f'{base_url}/_sandbox/latency', json={'latency': f'{seconds:g}'})).raise_for_status()
+        response = await http.post(f'{base_url}/_sandbox/latency', json={'latency': f'{seconds:g}'},
+                                   headers=CONTROL_HEADERS)
+        response.raise_for_status()
 
 
 async def _one_run(run: int, count: int, jobs: JobManager, request: CoverRequest) -> dict:

@@ -15,6 +15,7 @@ import time
 from bench.browser import app_on, chromium, sign_in_byok, upstream_events
 from bench.common import Figure, bench_principal, median, percentile, sandbox_upstream
 from bench.sandbox_server import BENCH_KEY
+from sandbox.routes.guard import CONTROL_HEADERS
 from tests.browser.chrome import Browser
 
 KEY = 'chat_first_piece'
@@ -45,7 +46,8 @@ async def _agent(upstream: str) -> str:
     from tests.support.chat_support import make_agent
 
     async with httpx.AsyncClient() as http:
-        (await http.post(f'{upstream}/_sandbox/chat', json={'pace': f'{PACE:g}'})).raise_for_status()
+        (await http.post(f'{upstream}/_sandbox/chat', json={'pace': f'{PACE:g}'},
+                         headers=CONTROL_HEADERS)).raise_for_status()
     client = PlatformClient(base_url=upstream)
     try:
         return (await make_agent(client, bench_principal('fig7').credentials)).agentId

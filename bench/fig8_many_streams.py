@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import Figure, LoopLag, bench_principal, median, percentile, sandbox_upstream
+from sandbox.routes.guard import CONTROL_HEADERS
 from services.core.db import Database, database_url
 from services.platform.client import PlatformClient
 from services.studio.chat import ChatEvent, ChatService
@@ -51,7 +52,8 @@ class FakePage:
 
 async def _measure(upstream: str, data_dir: Path, conversations: int, rounds: int) -> dict:
     async with httpx.AsyncClient() as http:
-        (await http.post(f'{upstream}/_sandbox/chat', json={'pace': f'{PACE:g}'})).raise_for_status()
+        (await http.post(f'{upstream}/_sandbox/chat', json={'pace': f'{PACE:g}'},
+                         headers=CONTROL_HEADERS)).raise_for_status()
     database = Database(database_url(None, data_dir))
     database.upgrade()
     client = PlatformClient(base_url=upstream)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from nicegui import ui
 
@@ -17,6 +18,10 @@ def error_box(message: str, trace_id: str | None = None, *, title: str = 'Someth
             with ui.column().classes('gap-1 grow min-w-0'):
                 ui.label(title).classes('font-semibold')
                 ui.label(message).classes('text-sm text-slate-700 break-words').mark('error-message')
+                if trace_id or kind == 'negative':
+                    # In a new tab, so the studio and whatever is running in it stay where they are.
+                    ui.link('See the request' if trace_id else 'See your recent failed requests',
+                            request_link(trace_id), new_tab=True).classes('text-xs').mark('error-request-link')
                 if trace_id:
                     with ui.expansion('Details for support', icon='support_agent').classes('text-sm w-full') \
                             .props('dense header-class="px-0 text-slate-600"'):
@@ -29,6 +34,11 @@ def error_box(message: str, trace_id: str | None = None, *, title: str = 'Someth
                 ui.button(action[0], on_click=action[1]).props('outline no-caps').classes('shrink-0') \
                     .mark('error-action')
     return card
+
+
+def request_link(trace_id: str | None) -> str:
+    """The request inspector's page of the request with this traceId; without one, the person's recent failures."""
+    return f'/requests/trace/{quote(trace_id, safe="")}' if trace_id else '/requests?status=error'
 
 
 async def _copy(text: str) -> None:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
+from components.bidi import ISOLATE_CSS
 from runtime import runtime
 
 PRODUCT = 'Agent Studio'
@@ -31,7 +32,7 @@ _CSS = """
 def apply_theme() -> None:
     app.colors(primary='#6D28D9', secondary='#DB2777', accent='#0EA5E9', positive='#059669',
                negative='#DC2626', warning='#D97706', info='#2563EB')
-    ui.add_css(_CSS)
+    ui.add_css(_CSS + ISOLATE_CSS)
     ui.query('body').classes('bg-slate-50 text-slate-900')
 
 

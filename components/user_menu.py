@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
+from components.bidi import name_label
 from runtime import runtime
 from services.auth.sessions import SESSION_KEY
 
@@ -40,11 +41,11 @@ def user_menu() -> None:
     with ui.row().classes('items-center gap-1 no-wrap').mark('user-menu'):
         with ui.button(icon='account_circle').props('flat no-caps dense text-color=grey-9') \
                 .mark('user-menu-button'):
-            ui.label(principal.display_name).classes('ml-1 max-w-[10rem] ellipsis gt-xs') \
+            name_label(principal.display_name).classes('ml-1 max-w-[10rem] ellipsis gt-xs') \
                 .mark('user-name')
             with ui.menu().props('auto-close'):
                 with ui.column().classes('px-4 py-2 gap-0'):
-                    ui.label(principal.display_name).classes('font-medium')
+                    name_label(principal.display_name).classes('font-medium')
                     detail = MODE_LABELS[principal.mode]
                     if principal.mode != 'account' or principal.user_id != principal.display_name:
                         detail += f' · user id {principal.user_id}'
@@ -53,6 +54,7 @@ def user_menu() -> None:
                         ui.label('You are on the sandbox: nothing here reaches the real platform.') \
                             .classes('text-xs text-orange-9').mark('sandbox-note')
                 ui.separator()
+                ui.menu_item('Requests', on_click=lambda: ui.navigate.to('/requests')).mark('requests-link')
                 if principal.is_admin:
                     ui.menu_item('Audit log', on_click=lambda: ui.navigate.to('/admin')).mark('admin-link')
                 ui.menu_item('Sign out', on_click=sign_out_here).mark('sign-out')

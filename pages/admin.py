@@ -10,8 +10,10 @@ from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from nicegui import app, ui
 
+from components.bidi import isolated, name_label, visible_controls
 from components.theme import frame
 from runtime import runtime
+from services.auth.names import display_user_id
 from services.auth.sessions import Principal, Session
 from services.core.audit import EXPORTED, SESSION_ENDED, AuditEntry, AuditLog, AuditQuery, format_time
 
@@ -67,8 +69,15 @@ def _describe(query: AuditQuery) -> str:
 
 
 def _row(entry: AuditEntry) -> dict[str, object]:
-    return {'id': entry.id, 'at': format_time(entry.at), 'event': entry.event, 'actor': entry.actor,
-            'detail': entry.detail, 'trace_id': entry.trace_id or ''}
+    # A log shows text exactly, so a direction control in a name (an agent made elsewhere) is shown, not obeyed.
+    return {'id': entry.id, 'at': format_time(entry.at), 'event': entry.event, 'actor': _who(entry.actor),
+            'detail': visible_controls(entry.detail), 'trace_id': entry.trace_id or ''}
+
+
+def _who(user_id: str) -> str:
+    """An X-User-ID as a person reads it: a non-ASCII account's name next to its Punycode id."""
+    name = display_user_id(user_id)
+    return visible_controls(user_id if name == user_id else f'{name} ({user_id})')
 
 
 COLUMNS = [
@@ -106,7 +115,7 @@ def _sessions_view(mine: Session) -> None:
             for other in sessions:
                 principal = other.principal
                 with ui.row().classes('items-center gap-3 w-full text-sm no-wrap').mark('active-session'):
-                    ui.label(principal.user_id).classes('font-medium min-w-[8rem]')
+                    name_label(_who(principal.user_id)).classes('font-medium min-w-[8rem]')
                     ui.label(MODE_NAMES[principal.mode]).classes('text-slate-600 min-w-[7rem]')
                     ui.label(f'since {format_time(other.created_at)} · active {format_time(other.last_seen)} UTC · '
                              f'{len(runtime.sessions.tabs_of(other.sid))} tab(s)').classes('text-slate-500 grow')
@@ -122,7 +131,7 @@ def _sessions_view(mine: Session) -> None:
         if ended is not None:
             _audit().record(SESSION_ENDED, actor=mine.principal.user_id,
                             detail=f'ended the session of {ended.user_id} ({MODE_NAMES[ended.mode]})')
-            ui.notify(f'Signed {ended.user_id} out.', type='positive')
+            ui.notify(f'Signed {isolated(_who(ended.user_id))} out.', type='positive')
         listing.refresh()
 
     listing()

@@ -88,13 +88,14 @@ def _byok_form(target: str) -> None:
 
 def _demo_form(target: str) -> None:
     ui.label('Try the studio on its built-in sandbox: covers are drawn locally and nothing reaches the real '
-             'platform. You get your own demo user; nothing is kept after you sign out.') \
-        .classes('text-sm text-grey-8')
+             'platform. You get a sandbox key of your own: only you see the characters you make, and nobody else '
+             'sees yours. Your photo, covers, draft and characters stay on this server after you sign out.') \
+        .classes('text-sm text-grey-8').mark('demo-terms')
     message = ui.label().classes('text-sm text-negative').mark('demo-message')
 
     async def enter() -> None:
         async def action() -> Session:
-            return runtime.auth.sign_in_demo(address=ui.context.client.ip)
+            return await runtime.auth.sign_in_demo(address=ui.context.client.ip)
 
         await _attempt(button, message, action, target)
 

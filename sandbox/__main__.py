@@ -43,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--cover-ttl', type=float, default=1800, help='seconds a coverId stays valid (default 1800)')
     parser.add_argument('--max-upload-mb', type=float, default=10, help='largest accepted image in MB (default 10)')
     parser.add_argument('--no-fault-control', action='store_true',
-                        help='refuse POST /_sandbox/faults (it is otherwise accepted from loopback only)')
+                        help='refuse /_sandbox/... control (it is otherwise accepted from local programs only)')
     return parser.parse_args(argv)
 
 

@@ -59,6 +59,7 @@ def create_sandbox_app(config: SandboxConfig) -> Starlette:
         Route('/_sandbox/faults', control.faults_control, methods=['GET', 'POST', 'DELETE']),
         Route('/_sandbox/latency', control.latency_control, methods=['GET', 'POST']),
         Route('/_sandbox/chat', control.chat_control, methods=['GET', 'POST']),
+        Route('/_sandbox/keys', control.keys_control, methods=['GET', 'POST', 'DELETE']),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     app.state.sandbox = SandboxController(config)

@@ -57,7 +57,8 @@ class SandboxConfig:
             latency=parse_latency(settings.sandbox_latency, var='SANDBOX_LATENCY'),
             max_upload_bytes=settings.max_upload_bytes,
             faults=settings.sandbox_faults,
-            # Fault control is loopback-only and only ever hurts the sandbox; SANDBOX_FAULT_CONTROL=0 turns it off.
+            # Fault control answers local programs only (routes/guard.py) and only ever hurts the sandbox;
+            # SANDBOX_FAULT_CONTROL=0 turns it off.
             allow_fault_control=os.environ.get('SANDBOX_FAULT_CONTROL', '1').strip() not in ('0', 'false', 'no'),
             seed=seed,
             chat_pace=parse_latency(settings.chat.sandbox_pace, var='SANDBOX_CHAT_PACE'),

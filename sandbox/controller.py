@@ -11,11 +11,14 @@ import time
 
 from starlette.requests import Request
 
+from services.core.secret import Secret
+
 from . import cover_art
 from .auth import ReplayGuard
 from .chat_store import ChatState
 from .config import SandboxConfig
 from .faults import Faults
+from .keys import KEY_PREFIX, IssuedKey, IssuedKeys
 from .store import SandboxStore
 
 PURGE_EVERY = 300.0  # seconds between sweeps for expired, never-used covers
@@ -30,6 +33,9 @@ class SandboxController:
         if config.faults:
             self.faults.load_spec(config.faults)
         self.store = SandboxStore(config.data_dir)
+        # Keys issued at run time (one per demo visitor) are accepted like the configured ones.
+        self.issued = IssuedKeys(config.data_dir)
+        config.keys.update(self.issued.secrets())
         self.store.purge_expired_covers()  # leftovers from before a restart
         self.replay = ReplayGuard(config.replay_window)
         self._previews: dict[tuple[str, str, str | None], bytes] = {}
@@ -41,6 +47,20 @@ class SandboxController:
     def close(self) -> None:
         self.store.close()
         self.chat.close()
+
+    def issue_key(self, label: str) -> IssuedKey:
+        """A new key of its own for `label` (a demo visitor): sees nothing any other key made."""
+        key = self.issued.issue(label)
+        self.config.keys[key.api_key] = Secret(key.secret)
+        return key
+
+    def revoke_key(self, api_key: str) -> dict[str, int] | None:
+        """Stop accepting an issued key and delete all it made; None if it was not issued here (configured keys
+        cannot be revoked: they are the operator's)."""
+        if not self.issued.revoke(api_key):
+            return None
+        self.config.keys.pop(api_key, None)
+        return self.store.delete_key_data(api_key)
 
     def public_base(self, request: Request) -> str:
         if self.config.public_url is not None:
@@ -61,6 +81,16 @@ class SandboxController:
         if time.monotonic() >= self._next_purge:
             self._next_purge = time.monotonic() + PURGE_EVERY
             await asyncio.to_thread(self.store.purge_expired_covers)
+            await asyncio.to_thread(self.purge_revoked)
+
+    def purge_revoked(self) -> int:
+        """Delete what revoked visitor keys still have: a cover or agent that was being made while its key was
+        revoked lands after the deletion. Only issued keys' data goes, never a configured key's."""
+        live = {key.api_key for key in self.issued.all()}
+        orphans = self.store.keys_with_data(KEY_PREFIX) - live
+        for api_key in orphans:
+            self.store.delete_key_data(api_key)
+        return len(orphans)
 
 
 def controller_of(request: Request) -> SandboxController:

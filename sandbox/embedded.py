@@ -6,17 +6,24 @@ generated once and kept under the data directory.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
+from services.core.secret import Secret
 from services.core.settings import Settings
 from services.platform.client import Credentials
 
 from .app import create_sandbox_app
 from .config import SandboxConfig, load_or_create_demo_key
 from .controller import SandboxController
+from .endpoint import MULTIPART_OVERHEAD
+from .request_io import DRAIN_LIMIT
 
 MOUNT_PATH = '/sandbox'
+# The sandbox answers an oversized upload itself, as the platform would, as long as it reads the body (it drains
+# and drops up to DRAIN_LIMIT): the app's body limit for the mount starts above that.
+MAX_BODY_BYTES = DRAIN_LIMIT + MULTIPART_OVERHEAD
 LISTEN_ANYWHERE = ('', '0.0.0.0', '::', 'localhost', '127.0.0.1')
 
 
@@ -28,6 +35,15 @@ class EmbeddedSandbox:
 
     def __repr__(self) -> str:
         return f'EmbeddedSandbox(base_url={self.base_url!r})'
+
+    async def issue_key(self, label: str) -> tuple[str, Secret]:
+        """A key of its own for one demo visitor (`label`: their user id), accepted at once."""
+        key = await asyncio.to_thread(self.controller.issue_key, label)
+        return key.api_key, Secret(key.secret)
+
+    async def revoke_key(self, api_key: str) -> dict[str, int] | None:
+        """Stop accepting a visitor's key and delete all that was made with it (None: not a visitor's key)."""
+        return await asyncio.to_thread(self.controller.revoke_key, api_key)
 
 
 def mount_embedded_sandbox(app: Any, settings: Settings) -> EmbeddedSandbox:

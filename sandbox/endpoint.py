@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from services.platform.signing import request_body_fields
@@ -76,6 +76,10 @@ def api(endpoint: str, *, multipart: bool = False) -> Callable[[Handler], View]:
                 return await handler(request, caller, payload)
             except SandboxError as error:
                 return error_response(error)
+            except ClientDisconnect:
+                # The client hung up before its body was read (a cancelled cover): nothing failed here.
+                log.info('sandbox: %s: the client hung up before sending its request', endpoint)
+                return Response(status_code=499)
             except Exception:
                 log.exception('sandbox: %s failed', endpoint)
                 return envelope_response(INTERNAL, 'Internal sandbox error; see the sandbox log')

@@ -15,6 +15,8 @@ import cv2.data  # cv2.data.haarcascades; named here because cv2's stubs do not 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from services.core.pixels import to_rgb
+
 from .protocol import SandboxError, bad_request
 
 ACCEPTED_FORMATS = {'JPEG': 'jpg', 'PNG': 'png', 'WEBP': 'webp'}
@@ -65,7 +67,8 @@ def open_checked(content: bytes, *, max_bytes: int, max_pixels: int) -> CheckedI
         raise _too_many_pixels(max_pixels) from None
     except (OSError, SyntaxError, ValueError):
         raise bad_request('The image file is damaged or truncated: upload the complete file') from None
-    return CheckedImage(image.convert('RGB'), image.format, ACCEPTED_FORMATS[image.format])
+    # Not image.convert('RGB'): that clips a 16-bit photo to black and white, and no face is found in it.
+    return CheckedImage(to_rgb(image), image.format, ACCEPTED_FORMATS[image.format])
 
 
 def _too_many_pixels(limit: int, width: int | None = None, height: int | None = None) -> SandboxError:

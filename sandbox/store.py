@@ -178,6 +178,33 @@ class SandboxStore:
         return [AgentRow(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6]) for r in rows], total
 
 
+    # --- one key's everything ----------------------------------------------------------------------------
+
+    def delete_key_data(self, api_key: str) -> dict[str, int]:
+        """Delete every agent, cover and reference image (with its face crop) made with `api_key`."""
+        with self._lock:
+            refs = self._db.execute('SELECT id, file FROM ref_images WHERE api_key = ?', (api_key,)).fetchall()
+            covers = self._db.execute('SELECT file FROM covers WHERE api_key = ?', (api_key,)).fetchall()
+            agents = self._db.execute('DELETE FROM agents WHERE api_key = ?', (api_key,)).rowcount
+            self._db.execute('DELETE FROM covers WHERE api_key = ?', (api_key,))
+            self._db.execute('DELETE FROM ref_images WHERE api_key = ?', (api_key,))
+        for ref_id, name in refs:
+            (self.refs_dir / name).unlink(missing_ok=True)
+            (self.refs_dir / f'{ref_id}.face.png').unlink(missing_ok=True)
+        for (name,) in covers:
+            (self.covers_dir / name).unlink(missing_ok=True)
+        return {'agents': agents, 'covers': len(covers), 'refImages': len(refs)}
+
+    def keys_with_data(self, prefix: str = '') -> set[str]:
+        """Every API key (starting with `prefix`) that has anything stored."""
+        with self._lock:
+            rows = self._db.execute(
+                'SELECT api_key FROM agents WHERE api_key LIKE ?1 UNION SELECT api_key FROM covers WHERE api_key LIKE '
+                '?1 UNION SELECT api_key FROM ref_images WHERE api_key LIKE ?1', (prefix.replace('%', '') + '%',)
+            ).fetchall()
+        return {row[0] for row in rows}
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from nicegui import background_tasks, ui
 
+from components.bidi import isolated, name_label
 from components.chat_bubbles import agent_bubble, picture_bubble, safe_image_url, user_bubble
 from components.error_box import error_box
 from components.signed_out import signed_out_notice
@@ -106,7 +107,7 @@ class ChatView:
                 else:
                     ui.icon('person', size='2.5rem').classes('text-slate-300')
                 with ui.column().classes('gap-0 min-w-0'):
-                    ui.label(card.name).classes('text-xl sm:text-2xl font-bold truncate').mark('chat-agent-name')
+                    name_label(card.name).classes('text-xl sm:text-2xl font-bold truncate').mark('chat-agent-name')
                     ui.label('Your conversation, kept for you').classes('text-xs text-slate-500')
             ui.button('New conversation', icon='add_comment', on_click=self.new_conversation) \
                 .props('outline no-caps').mark('chat-new')
@@ -130,7 +131,7 @@ class ChatView:
             if card.opening_line:
                 agent_bubble(card.name, avatar, card.opening_line, reply=False).mark('chat-opening')
             elif not self.messages:
-                ui.label(f'Say hello to {card.name}.').classes('text-sm text-slate-500 self-center py-6')
+                ui.label(f'Say hello to {isolated(card.name)}.').classes('text-sm text-slate-500 self-center py-6')
             for message in self.messages:
                 self._draw(message, card, avatar)
 
@@ -206,7 +207,7 @@ class ChatView:
                 self.input.value = ''
             return
         with ui.dialog() as dialog, ui.card().classes('w-full max-w-md').mark('picture-dialog'):
-            ui.label(f'A picture from {self._card().name}').classes('text-lg font-semibold')
+            ui.label(f'A picture from {isolated(self._card().name)}').classes('text-lg font-semibold')
             prompt = ui.input('What should it show?', placeholder='e.g. you at the beach at sunset') \
                 .props('outlined autofocus maxlength=2000').classes('w-full').mark('picture-prompt')
 

@@ -12,6 +12,7 @@ from functools import partial
 
 from nicegui import ui
 
+from components.bidi import isolated
 from components.error_box import error_box
 from pages.studio.section import Section
 from runtime import runtime
@@ -31,7 +32,7 @@ def validity_text(job: Job, now: float) -> tuple[str, str]:
     """(text, colour) for a finished cover's validity."""
     left = job.seconds_left(now)
     if job.used_for:
-        return f'Used for {job.used_for}', 'grey'
+        return f'Used for {isolated(job.used_for)}', 'grey'
     if left is None:
         return '', 'grey'
     if left <= 0:
@@ -61,28 +62,28 @@ class CoverStep(Section):
         try:
             self.studio.generate_cover()
         except NotReady as refusal:
-            ui.notify(refusal.user_message, type='warning')
+            self.notify(refusal.user_message, type='warning')
             if refusal.step is not None:
                 self.studio.go_to(refusal.step)
         except InvalidChoices as error:
-            ui.notify(error.user_message, type='negative')
+            self.notify(error.user_message, type='negative')
         except LimitExceeded as error:
-            ui.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
+            self.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
         else:
-            ui.notify(GENERATING, type='info')
+            self.notify(GENERATING, type='info')
 
     def regenerate(self, job_id: str) -> None:
         try:
             job = self.studio.regenerate(job_id)
         except LimitExceeded as error:
-            ui.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
+            self.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
             return
         if job is not None:
-            ui.notify(GENERATING, type='info')
+            self.notify(GENERATING, type='info')
 
     def cancel(self, job_id: str) -> None:
         if self.studio.cancel_cover(job_id):
-            ui.notify('Generation cancelled.')
+            self.notify('Generation cancelled.')
 
     # --- drawing ------------------------------------------------------------------------------------------
 
@@ -179,8 +180,8 @@ class CoverStep(Section):
             image.classes(add='grayscale opacity-60' if expired else '',
                           remove='' if expired else 'grayscale opacity-60')
             if job.used_for:
-                reason.set_text(f'This cover became {job.used_for}. The platform takes each cover once: generate '
-                                f'a new one for this character.')
+                reason.set_text(f'This cover became {isolated(job.used_for)}. The platform takes each cover once: '
+                                f'generate a new one for this character.')
             elif expired:
                 reason.set_text('This cover has expired: the platform keeps a cover for 30 minutes, so it can no '
                                 'longer be used. Regenerate to get a new one with the same look.')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from components.bidi import isolated
 from components.error_box import error_box
 from pages.chat import chat_url
 from pages.studio.review import ReviewSection
@@ -36,8 +37,9 @@ class CreateStep(Section):
                     .mark('create-running'):
                 with ui.row().classes('items-center gap-3 no-wrap'):
                     ui.spinner('dots', size='2rem', color='primary')
-                    ui.label(f'Creating {job.request.get("name", "your agent")}… the platform is writing the '
-                             f'personality and opening line.').classes('text-sm')
+                    name = isolated(str(job.request.get('name', 'your agent')))
+                    ui.label(f'Creating {name}… the platform is writing the personality and opening line.') \
+                        .classes('text-sm')
             return
         if job is not None and job.status in ('failed', 'interrupted'):
             error_box(job.error_message or 'Unknown error.', job.trace_id, title='The agent was not created')
@@ -66,7 +68,8 @@ class CreateStep(Section):
                 with ui.column().classes('gap-2 grow'):
                     with ui.row().classes('items-center gap-2'):
                         ui.icon('celebration', color='positive').classes('text-3xl')
-                        ui.label(f'{job.agent_name} is ready').classes('text-2xl font-bold').mark('created-name')
+                        ui.label(f'{isolated(job.agent_name or "")} is ready').classes('text-2xl font-bold') \
+                            .mark('created-name')
                     ui.label('Your agent was created and is now listed with your agents.').classes('text-sm')
                     with ui.row().classes('items-center gap-2'):
                         ui.label('Agent id').classes('text-xs text-slate-500')

@@ -6,6 +6,7 @@ from nicegui import ui
 
 from pages.studio.review import ReviewSection
 from pages.studio.section import Section
+from services.core.text import BIDI_REFUSED, bidi_controls_in
 from services.studio import catalogue
 from services.studio.catalogue import OPTIONAL_DETAILS
 from services.studio.rules import LANGUAGES
@@ -33,7 +34,8 @@ class DetailsStep(Section):
                 ui.label('Name and personality').classes('text-lg font-semibold')
                 self.name = ui.input('Name', value=draft.name, on_change=lambda e: studio.rename(e.value or ''),
                                      validation={'A name is required': lambda v: bool((v or '').strip()),
-                                                 'At most 40 characters': lambda v: len((v or '').strip()) <= 40}) \
+                                                 'At most 40 characters': lambda v: len((v or '').strip()) <= 40,
+                                                 BIDI_REFUSED: lambda v: not bidi_controls_in(v or '')}) \
                     .props('outlined counter maxlength=40').classes('w-full').mark('name')
                 voices = studio.choices('Voice')
                 if not draft.gender:

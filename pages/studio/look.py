@@ -95,7 +95,7 @@ class LookStep(Section):
         if self.studio.draft.gender is None:
             await self.choose_gender(random.choice(GENDERS))
         if self.studio.surprise_look():
-            ui.notify('A random look is ready. Change anything you like.', type='positive')
+            self.notify('A random look is ready. Change anything you like.', type='positive')
 
     def _tell_cleared(self, cleared: list[str]) -> None:
         if cleared:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import events, ui
 
 from components.error_box import error_box
+from components.photo_picker import guard_picker
 from pages.studio.section import Section
 from runtime import runtime
 from services.studio.images import ACCEPTED_LABEL
@@ -30,11 +31,11 @@ class PhotoStep(Section):
                 ui.label('Checking your photo and looking for a face…')
             return
         if ref is None:
-            ui.upload(label=f'{ACCEPTED_LABEL}, up to {studio.upload_limit_mb:g} MB', auto_upload=True,
-                      max_file_size=studio.max_upload_bytes, on_upload=self._uploaded,
-                      on_rejected=studio.photo_refused) \
+            upload = ui.upload(label=f'{ACCEPTED_LABEL}, up to {studio.upload_limit_mb:g} MB', auto_upload=True,
+                               max_file_size=studio.max_upload_bytes, on_upload=self._uploaded) \
                 .props('accept=".jpg,.jpeg,.png,.webp,image/jpeg,image/png,image/webp" flat bordered') \
                 .classes('w-full max-w-md').mark('photo-upload')
+            guard_picker(upload, limit=studio.max_upload_bytes, on_refused=studio.photo_refused)
             ui.button('Skip: no reference photo', on_click=studio.skip_photo) \
                 .props('flat no-caps').mark('photo-skip')
             return

@@ -38,7 +38,8 @@ def setup() -> None:
                 signed_out_notice()
                 return
             studio = Studio(principal, drafts=runtime.drafts, jobs=runtime.jobs, options=runtime.options,
-                            platform=runtime.platform, max_upload_bytes=runtime.settings.max_upload_bytes)
+                            platform=runtime.platform, max_upload_bytes=runtime.settings.max_upload_bytes,
+                            on_create=lambda who, job: runtime.recorder.watch(who, job.id))
             studio.prefer_language(ui.context.client.request.headers.get('accept-language'))
             StudioView(studio).build()
 

@@ -14,6 +14,9 @@ from .. import catalogue, cover_art, profiles
 from ..controller import controller_of
 
 CACHE_FOREVER = {'Cache-Control': 'public, max-age=86400, immutable'}
+# A cover is one person's (it may hold the face from their reference photo) and is deleted with their key: no
+# shared cache may keep it, and a browser only briefly.
+CACHE_PRIVATE = {'Cache-Control': 'private, max-age=600'}
 
 
 async def option_preview(request: Request) -> Response:
@@ -29,7 +32,7 @@ async def cover_image(request: Request) -> Response:
     path = await asyncio.to_thread(controller_of(request).store.cover_file, request.path_params['cover_id'])
     if path is None:
         return PlainTextResponse('Not found', status_code=404)
-    return FileResponse(path, media_type='image/png', headers=CACHE_FOREVER)
+    return FileResponse(path, media_type='image/png', headers=CACHE_PRIVATE)
 
 
 async def official_cover(request: Request) -> Response:

@@ -1,14 +1,15 @@
-"""/_sandbox/faults, /_sandbox/latency and /_sandbox/chat: change faults and latencies of a running sandbox.
+"""/_sandbox/faults, /_sandbox/latency, /_sandbox/chat and /_sandbox/keys: change faults, latencies and
+the chat stream of a running sandbox, and issue and revoke API keys (one per demo visitor), over HTTP.
 
-Accepted from this machine only (and not through a proxy), unless fault control is off: then 404.
+Accepted only from a program on this machine (guard.py says what that means), unless fault control is off:
+then 404.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import asyncio
 import json
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -16,24 +17,11 @@ from services.core.settings import SettingsError, parse_latency
 
 from ..controller import controller_of
 from ..faults import FaultSpecError
-
-
-def _loopback_only(request: Request) -> None:
-    if not controller_of(request).config.allow_fault_control:
-        raise HTTPException(404)
-    host = request.client.host if request.client else ''
-    try:
-        local = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        local = host == 'localhost'
-    # A reverse proxy on the same machine also connects from loopback; its forwarding headers give it away.
-    proxied = any(h in request.headers for h in ('forwarded', 'x-forwarded-for', 'x-real-ip'))
-    if not local or proxied:
-        raise HTTPException(403, 'fault control is only accepted from this machine')
+from .guard import require_control_request
 
 
 async def faults_control(request: Request) -> Response:
-    _loopback_only(request)
+    require_control_request(request)
     faults = controller_of(request).faults
     if request.method == 'DELETE':
         faults.clear(request.query_params.get('endpoint') or None)
@@ -52,7 +40,7 @@ async def faults_control(request: Request) -> Response:
 
 
 async def latency_control(request: Request) -> Response:
-    _loopback_only(request)
+    require_control_request(request)
     config = controller_of(request).config
     if request.method == 'POST':
         try:
@@ -66,7 +54,7 @@ async def latency_control(request: Request) -> Response:
 async def chat_control(request: Request) -> Response:
     """/_sandbox/chat: {"pace": "0.05-0.1"} seconds between reply pieces, {"imageLatency": "30-90"} for chat
     pictures, {"streamFormat": "sse" | "ndjson" | "json"}; each optional. GET shows them."""
-    _loopback_only(request)
+    require_control_request(request)
     chat = controller_of(request).chat
     if request.method == 'POST':
         try:
@@ -84,3 +72,28 @@ async def chat_control(request: Request) -> Response:
         chat.pace, chat.image_latency, chat.stream_format = pace, image, shape
     return JSONResponse({'pace': list(chat.pace), 'imageLatency': list(chat.image_latency),
                          'streamFormat': chat.stream_format})
+
+
+async def keys_control(request: Request) -> Response:
+    """POST: issue a key of its own (body `{"label": "..."}`), answered once with its secret. GET: the issued keys,
+    without secrets. DELETE ?apiKey=...: revoke an issued key and delete everything made with it."""
+    require_control_request(request)
+    sandbox = controller_of(request)
+    if request.method == 'POST':
+        try:
+            spec = json.loads(await request.body() or b'{}')
+            label = str(spec.get('label', '')) if isinstance(spec, dict) else ''
+        except ValueError as error:
+            return JSONResponse({'error': f'send a JSON object {{"label": "..."}} ({error})'}, status_code=400)
+        key = await asyncio.to_thread(sandbox.issue_key, label)
+        return JSONResponse({'apiKey': key.api_key, 'apiSecret': key.secret, 'label': key.label}, status_code=201,
+                            headers={'Cache-Control': 'no-store'})
+    if request.method == 'DELETE':
+        api_key = request.query_params.get('apiKey', '')
+        deleted = await asyncio.to_thread(sandbox.revoke_key, api_key)
+        if deleted is None:
+            return JSONResponse({'error': 'no such issued key (keys given at start cannot be revoked here)'},
+                                status_code=404)
+        return JSONResponse({'revoked': api_key, 'deleted': deleted})
+    return JSONResponse({'keys': [{'apiKey': key.api_key, 'label': key.label, 'createdAt': key.created_at}
+                                  for key in sandbox.issued.all()]})

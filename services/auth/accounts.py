@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import secrets
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from services.auth.names import canonical_name, confusable_with, name_problem
 from services.core.errors import UserFacingError
 from services.core.storage import atomic_write
 
@@ -27,7 +27,6 @@ SCRYPT_P = 1
 DIGEST_BYTES = 32
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024  # scrypt hashes anything, but megabyte "passwords" are a denial of service
-NAME_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$')
 FILE_NAME = 'accounts.json'
 
 
@@ -59,9 +58,10 @@ class _Record:
 
 
 def validate_name(name: str) -> str:
-    if not NAME_PATTERN.match(name):
-        raise AccountError('A username is 1-64 characters: letters, digits, ".", "_" or "-", starting with a '
-                           'letter or digit.')
+    """The name as stored (NFKC), or AccountError saying what is wrong and what is allowed (services/auth/names)."""
+    name = canonical_name(name)
+    if problem := name_problem(name):
+        raise AccountError(problem)
     return name
 
 
@@ -114,13 +114,15 @@ class AccountStore:
         return [record.account(name) for name, record in sorted(self._records().items())]
 
     def get(self, name: str) -> Account | None:
+        name = canonical_name(name)
         record = self._records().get(name)
         return record.account(name) if record else None
 
     def verify(self, name: str, password: str) -> Account | None:
         """The account if name and password match, else None — the same answer, in about the same time,
         whichever part was wrong. CPU-bound: call it from a worker thread."""
-        record = self._records().get(name) if NAME_PATTERN.match(name) else None
+        name = canonical_name(name)  # 'José' typed as J, o, s, e + accent is the same account
+        record = self._records().get(name)
         candidate = record or _DUMMY
         if len(password) > MAX_PASSWORD_LENGTH:
             password = ''  # still hash something, so a long password is not a timing oracle either
@@ -133,18 +135,22 @@ class AccountStore:
     # --- writing (the command line tool) ------------------------------------------------------------
 
     def add(self, name: str, password: str, *, admin: bool = False) -> Account:
-        validate_name(name)
+        name = validate_name(name)
         validate_password(password)
         records = dict(self._records())
         if name in records:
             raise AccountError(f'An account named {name!r} exists already (use "users passwd {name}" to change '
                                f'its password).')
+        if lookalike := confusable_with(name, records):
+            raise AccountError(f'{name!r} looks too much like the existing account {lookalike!r} (letters that look '
+                               f'alike, or the same letters in another case). Choose a name that reads differently.')
         records[name] = self._new_record(password, admin=admin, created_at=time.time())
         self._write(records)
         return records[name].account(name)
 
     def set_password(self, name: str, password: str) -> Account:
         validate_password(password)
+        name = canonical_name(name)
         records = dict(self._records())
         old = records.get(name)
         if old is None:
@@ -154,6 +160,7 @@ class AccountStore:
         return records[name].account(name)
 
     def set_admin(self, name: str, admin: bool) -> Account:
+        name = canonical_name(name)
         records = dict(self._records())
         old = records.get(name)
         if old is None:
@@ -163,6 +170,7 @@ class AccountStore:
         return records[name].account(name)
 
     def remove(self, name: str) -> None:
+        name = canonical_name(name)
         records = dict(self._records())
         if records.pop(name, None) is None:
             raise AccountError(f'There is no account named {name!r}.')

@@ -12,7 +12,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from services.core.secret import forget_sensitive
@@ -34,6 +34,11 @@ class Principal:
     mode: Mode
     credentials: Credentials = field(repr=False)
     is_admin: bool = False
+
+    def __post_init__(self) -> None:
+        # The request log files each platform call under the person it was made for: the credentials carry that.
+        if self.credentials.owner != self.owner_id:
+            self.credentials = replace(self.credentials, owner=self.owner_id)
 
 
 @dataclass

@@ -11,12 +11,15 @@ import asyncio
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 
 from nicegui import app
 
 from services.auth.accounts import AccountStore
+from services.auth.names import canonical_name, platform_user_id
 from services.auth.sessions import SESSION_KEY, Principal, Session, SessionStore, owner_id_for
 from services.auth.throttle import FailureThrottle, TooManyAttempts
+from services.core import metrics
 from services.core.audit import SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, AuditLog
 from services.core.errors import UserFacingError
 from services.core.secret import Secret
@@ -28,6 +31,9 @@ from services.platform.known_errors import invalid_key, key_problem
 log = logging.getLogger(__name__)
 
 WRONG_ACCOUNT = 'Wrong username or password.'
+# Issues a sandbox key of its own for one demo visitor (their user id) -> (key, secret): the embedded sandbox's
+# EmbeddedSandbox.issue_key, or a standalone sandbox's /_sandbox/keys (sandbox/control_client.py).
+DemoKeyIssuer = Callable[[str], Awaitable[tuple[str, Secret]]]
 USER_ID_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$')
 MAX_KEY_LENGTH = 512
 
@@ -44,13 +50,15 @@ class SignIn:
     """Signing in and out, and checking that a session may still be used, for one configuration."""
 
     def __init__(self, settings: Settings, *, accounts: AccountStore, sessions: SessionStore, audit: AuditLog,
-                 platform: PlatformClient, operator: Credentials | None) -> None:
+                 platform: PlatformClient, operator: Credentials | None,
+                 demo_keys: DemoKeyIssuer | None = None) -> None:
         self.settings = settings
         self.accounts = accounts
         self.sessions = sessions
         self.audit = audit
         self.platform = platform
-        self.operator = operator  # tool accounts and the demo sign with these; None when not configured
+        self.operator = operator  # tool accounts sign with these; None when not configured
+        self.demo_keys = demo_keys  # the embedded sandbox's, when the app runs on one
         self.throttle = FailureThrottle()
 
     def current_session(self) -> Session | None:
@@ -75,6 +83,7 @@ class SignIn:
 
     def _audit(self, event: str, actor: str, detail: str, trace_id: str | None = None) -> None:
         self.audit.record(event, actor=actor, detail=detail, trace_id=trace_id)
+        metrics.sign_in_event(event)  # every sign-in, and every refused one, is audited here
 
     def _throttle_check(self, *keys: str) -> None:
         try:
@@ -85,7 +94,7 @@ class SignIn:
     async def sign_in_account(self, name: str, password: str, *, address: str = '') -> Session:
         """Tool account + the operator's credentials; the username travels as X-User-ID."""
         self._require_mode('accounts')
-        name = name.strip()
+        name = canonical_name(name)
         if not name or not password:
             raise SignInError('Enter your username and password.', kind='invalid')
         operator = self.operator
@@ -101,9 +110,11 @@ class SignIn:
             self._audit(SIGN_IN_FAILED, _printable(name), f'tool account: wrong username or password{_from(address)}')
             raise SignInError(WRONG_ACCOUNT)
         self.throttle.succeeded(name_key)
-        principal = Principal(owner_id=owner_id_for('account', account.name), user_id=account.name,
+        # The platform sees an ASCII id (the name itself when it is ASCII); display_name is the account's name.
+        user_id = platform_user_id(account.name)
+        principal = Principal(owner_id=owner_id_for('account', user_id), user_id=user_id,
                               display_name=account.name, mode='account',
-                              credentials=Credentials(operator.api_key, operator.api_secret, account.name),
+                              credentials=Credentials(operator.api_key, operator.api_secret, user_id),
                               is_admin=account.is_admin)
         session = self.sessions.create(principal, account_stamp=account.stamp)
         self._audit(SIGN_IN, principal.user_id, f'tool account{" (admin)" if account.is_admin else ""}{_from(address)}')
@@ -125,8 +136,8 @@ class SignIn:
                               'digit.', kind='invalid')
         address_key = f'address:{address}' if address else ''
         self._throttle_check(address_key)
-        credentials = Credentials(api_key, Secret(api_secret), user_id)
         owner_id = owner_id_for('byok', user_id, api_key)
+        credentials = Credentials(api_key, Secret(api_secret), user_id, owner=owner_id)
         try:
             await self.platform.options(credentials)
         except (AuthenticationError, BusinessError) as error:
@@ -155,16 +166,22 @@ class SignIn:
         self._audit(SIGN_IN, principal.user_id, f'own API key{_from(address)}')
         return session
 
-    def sign_in_demo(self, *, address: str = '') -> Session:
-        """One click on the embedded sandbox: a fresh demo user id per visitor, the sandbox's own credentials."""
+    async def sign_in_demo(self, *, address: str = '') -> Session:
+        """One click on the embedded sandbox: a fresh demo user id and a sandbox key of its own per visitor, so a
+        visitor sees only what they made, and neither other visitors nor tool accounts see any of it."""
         self._require_mode('demo')
-        operator = self.operator
-        if not self.settings.uses_sandbox or operator is None:
+        if not self.settings.uses_sandbox or self.demo_keys is None:
             raise SignInError('The demo is only available when the studio runs on its embedded sandbox.',
                               kind='unavailable')
         user_id = f'demo-{secrets.token_hex(4)}'
+        try:
+            api_key, api_secret = await self.demo_keys(user_id)
+        except Exception as error:
+            log.warning('demo: no sandbox key could be issued: %s', error)
+            raise SignInError('The sandbox could not open a demo for you just now. Try again in a moment.',
+                              kind='unreachable') from None
         principal = Principal(owner_id=owner_id_for('demo', user_id), user_id=user_id, display_name='Demo visitor',
-                              mode='demo', credentials=Credentials(operator.api_key, operator.api_secret, user_id))
+                              mode='demo', credentials=Credentials(api_key, api_secret, user_id))
         session = self.sessions.create(principal)
         self._audit(SIGN_IN, principal.user_id, f'sandbox demo{_from(address)}')
         return session
@@ -181,7 +198,7 @@ class SignIn:
         if session is None:
             return 'not signed in'
         if session.principal.mode == 'account':
-            account = self.accounts.get(session.principal.user_id)
+            account = self.accounts.get(session.principal.display_name)  # the account name, not its X-User-ID
             if account is None:
                 return 'the account was removed'
             if account.stamp != session.account_stamp:

@@ -11,34 +11,50 @@
 Request fields are flags named by their JSON field in kebab-case (bodyType -> --body-type). The result is
 printed as JSON on stdout; errors go to stderr with an exit code per kind of failure (see EXIT_CODES).
 `--verbose` prints every signed request to stderr (method, URL, headers with the API key masked, the
-signed string) — what an integrator compares when a signature is refused. The secret is never printed.
+signed string) — what an integrator compares when a signature is refused. `--curl` prints each as a cURL command
+instead (the Requests page's Copy as cURL, services/platform/curl.py). The secret is never printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import binascii
 import contextlib
 import json
-import mimetypes
-import os
 import sys
-import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from services.cli import chat as chat_cli
-from services.core.errors import UserFacingError
+from services.cli.common import (
+    EXIT_AUTH,
+    EXIT_BUSINESS,
+    EXIT_CONFIG,
+    EXIT_INTERRUPTED,
+    EXIT_LOCAL_FILE,
+    EXIT_OK,
+    EXIT_PROTOCOL,
+    EXIT_TIMEOUT,
+    EXIT_TRANSPORT,
+    EXIT_UNEXPECTED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    CliError,
+    check_writable,
+    decode_data_url,
+    image_file,
+    write_image,
+)
+from services.cli.flags import add_model_flags, kebab, model_from_args
 from services.core.secret import mask
 from services.core.settings import Settings, SettingsError, load_settings
+from services.platform.capture import capture
 from services.platform.client import Credentials, PlatformClient, SignedRequestInfo
+from services.platform.curl import to_curl
 from services.platform.errors import (
     AuthenticationError,
     BusinessError,
@@ -50,18 +66,9 @@ from services.platform.errors import (
 )
 from services.platform.models import AgentListRequest, CoverRequest, CreateAgentRequest
 
-EXIT_OK = 0
-EXIT_UNEXPECTED = 1
-EXIT_USAGE = 2  # bad flags or request fields (argparse uses 2 as well)
-EXIT_CONFIG = 3  # missing or malformed environment variables
-EXIT_LOCAL_FILE = 4  # a file to upload could not be read, or --out could not be written
-EXIT_AUTH = 10  # HTTP 401
-EXIT_BUSINESS = 11  # success: false
-EXIT_PROTOCOL = 12  # not the documented envelope
-EXIT_UNREACHABLE = 13  # connection refused or dropped
-EXIT_TIMEOUT = 14  # no answer in time
-EXIT_TRANSPORT = 15  # any other transport failure
-EXIT_INTERRUPTED = 130
+__all__ = ['EXIT_AUTH', 'EXIT_BUSINESS', 'EXIT_CONFIG', 'EXIT_INTERRUPTED', 'EXIT_LOCAL_FILE', 'EXIT_OK',
+           'EXIT_PROTOCOL', 'EXIT_TIMEOUT', 'EXIT_TRANSPORT', 'EXIT_UNEXPECTED', 'EXIT_UNREACHABLE', 'EXIT_USAGE',
+           'CliError', 'check_writable', 'decode_data_url', 'image_file', 'kebab', 'main', 'write_image']
 
 # Most specific first: the first matching class decides the exit code.
 EXIT_CODES: tuple[tuple[type[PlatformError], int], ...] = (
@@ -81,82 +88,13 @@ environment: PLATFORM_BASE_URL, PLATFORM_API_KEY, PLATFORM_API_SECRET, PLATFORM_
 studio-user), PLATFORM_PATH_* (endpoint paths), PLATFORM_TIMEOUT, PLATFORM_SLOW_TIMEOUT, PLATFORM_CONNECT_TIMEOUT.'''
 
 
-class CliError(UserFacingError):
-    """A failure before or around the API call, with the exit code it deserves; the message is for the terminal."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-FIELD_NOTES = {
-    'breastSize': 'required when --gender female',
-    'buttSize': 'required when --gender female',
-    'refImageId': 'from the upload command',
-    'coverId': 'from the cover command; valid for 30 minutes',
-    'voiceId': 'a Voice option code',
-    'name': "the agent's name",
-}
-
-
-def kebab(name: str) -> str:
-    """'bodyType' -> 'body-type', 'refImageId' -> 'ref-image-id'."""
-    return ''.join(f'-{c.lower()}' if c.isupper() else c for c in name)
-
-
-def _literal_choices(annotation: Any) -> list[str] | None:
-    """The allowed values of a Literal[...] (possibly inside Optional), for argparse's choices."""
-    if typing.get_origin(annotation) is typing.Literal:
-        return [str(v) for v in typing.get_args(annotation)]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            choices = _literal_choices(arg)
-            if choices:
-                return choices
-    return None
-
-
-def add_model_flags(parser: argparse.ArgumentParser, model: type[BaseModel], *, skip: Sequence[str] = ()) -> None:
-    """One flag per request field, named by the JSON field in kebab-case; required fields are required."""
-    for name, info in model.model_fields.items():
-        if name in skip:
-            continue
-        choices = _literal_choices(info.annotation)
-        kwargs: dict[str, Any] = {'dest': name}
-        if choices:
-            kwargs['choices'] = choices
-        else:
-            kwargs['metavar'] = kebab(name).upper().replace('-', '_')
-        if info.annotation is int:
-            kwargs['type'] = int
-        note = f'; {FIELD_NOTES[name]}' if name in FIELD_NOTES else ''
-        if info.is_required():
-            kwargs.update(required=True, help=f'{name} (required{note})')
-        else:
-            default = info.get_default()
-            kwargs.update(default=default, help=f'{name} (default {default}{note})' if default is not None
-                          else f'{name} (optional{note})')
-        parser.add_argument(f'--{kebab(name)}', **kwargs)
-
-
-def model_from_args(model: type[BaseModel], args: argparse.Namespace) -> Any:
-    fields = {name: getattr(args, name) for name in model.model_fields if hasattr(args, name)}
-    try:
-        return model.model_validate(fields)
-    except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            where = '--' + kebab(str(item['loc'][0])) if item['loc'] else 'request'
-            message = str(item['msg']).removeprefix('Value error, ')
-            problems.append(message if not item['loc'] else f'{where}: {message}')
-        raise CliError('; '.join(problems), EXIT_USAGE) from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS, so `--verbose` works before and after the sub-command without one resetting the other.
     common.add_argument('-v', '--verbose', action='store_true', default=argparse.SUPPRESS,
                         help='print each signed request (API key masked, secret never) to stderr')
+    common.add_argument('--curl', action='store_true', default=argparse.SUPPRESS,
+                        help='print each signed request as a cURL command (API key masked) to stderr')
     common.add_argument('--user-id', default=argparse.SUPPRESS,
                         help='X-User-ID to call for (default: PLATFORM_USER_ID, else studio-user)')
 
@@ -208,51 +146,6 @@ def load_cli_settings(env: typing.Mapping[str, str] | None) -> Settings:
     return settings
 
 
-def image_file(path: Path) -> tuple[bytes, str, str]:
-    """(content, filename, content type), the type from what the bytes are rather than the file name."""
-    try:
-        content = path.read_bytes()
-    except OSError as error:
-        raise CliError(f'cannot read {path}: {error.strerror or error}', EXIT_LOCAL_FILE) from None
-    content_type = None
-    try:
-        with Image.open(path) as image:
-            content_type = Image.MIME.get(image.format or '')
-    except (UnidentifiedImageError, OSError, ValueError):
-        pass
-    content_type = content_type or mimetypes.guess_type(path.name)[0] or 'application/octet-stream'
-    return content, path.name, content_type
-
-
-def check_writable(path: Path) -> None:
-    if path.is_dir():
-        raise CliError(f'--out {path} is a directory; give a file name', EXIT_USAGE)
-    folder = path.parent if str(path.parent) else Path('.')
-    if not folder.is_dir():
-        raise CliError(f'--out {path}: the folder {folder} does not exist', EXIT_LOCAL_FILE)
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise CliError(f'--out {path}: not writable', EXIT_LOCAL_FILE)
-
-
-def write_image(path: Path, image: bytes, hint: str) -> None:
-    try:
-        path.write_bytes(image)
-    except OSError as error:
-        raise CliError(f'cannot write {path}: {error.strerror or error} ({hint})', EXIT_LOCAL_FILE) from None
-
-
-def decode_data_url(data_url: str) -> tuple[bytes, str]:
-    """'data:image/png;base64,...' -> (bytes, 'image/png')."""
-    header, sep, payload = data_url.partition(',')
-    if not sep or not header.startswith('data:') or not header.endswith(';base64'):
-        raise CliError('the image data is not a base64 data: URL, so it cannot be written to a file',
-                       EXIT_PROTOCOL)
-    try:
-        return base64.b64decode(payload, validate=True), header[5:].removesuffix(';base64') or 'image/png'
-    except (binascii.Error, ValueError):
-        raise CliError('the image data is not valid base64', EXIT_PROTOCOL) from None
-
-
 class VerbosePrinter:
     """Prints each signed request; the API key is masked, the secret is never in what it is given."""
 
@@ -276,6 +169,21 @@ class VerbosePrinter:
         lines.append('> signed string (line by line):')
         lines.extend(f'>   | {line}' for line in info.signed_string.split('\n'))
         print('\n'.join(lines), file=self.stream, flush=True)
+
+
+class CurlPrinter:
+    """Prints each signed request as the cURL command that sends the same bytes, the API key masked."""
+
+    def __init__(self, stream: TextIO, api_key: str) -> None:
+        self.stream = stream
+        self.api_key = api_key
+
+    def __call__(self, info: SignedRequestInfo) -> None:
+        detail = capture(info.method, info.url, info.headers.items(), info.body, info.signed_string,
+                         api_key=self.api_key)
+        print('# the signed request as cURL: put your API key in; it is refused 5 minutes after X-Timestamp, and '
+              'an X-Request-ID is accepted once', file=self.stream)
+        print(to_curl(detail), file=self.stream, flush=True)
 
 
 async def run_command(args: argparse.Namespace, client: PlatformClient, creds: Credentials) -> Any:
@@ -338,8 +246,18 @@ async def run(args: argparse.Namespace, env: typing.Mapping[str, str] | None, st
     user_id = getattr(args, 'user_id', None) or settings.user_id
     creds = Credentials(settings.api_key, settings.api_secret, user_id)
     client = PlatformClient.from_settings(settings)
+    printers: list[VerbosePrinter | CurlPrinter] = []
     if getattr(args, 'verbose', False):
-        client.on_signed = VerbosePrinter(stderr, settings.api_key)
+        printers.append(VerbosePrinter(stderr, settings.api_key))
+    if getattr(args, 'curl', False):
+        printers.append(CurlPrinter(stderr, settings.api_key))
+
+    def print_signed(info: SignedRequestInfo) -> None:
+        for printer in printers:
+            printer(info)
+
+    if printers:
+        client.on_signed = print_signed
     try:
         if args.command in chat_cli.COMMANDS:
             result = await chat_cli.run(args, client, creds, stdout)

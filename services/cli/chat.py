@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from services.cli.common import EXIT_USAGE, CliError, check_writable, decode_data_url, write_image
 from services.platform.chat_models import ChatImageRequest, ChatRequest
 from services.platform.client import Credentials, PlatformClient
 
@@ -45,9 +46,6 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
 async def run(args: argparse.Namespace, client: PlatformClient, creds: Credentials, stdout: TextIO) -> Any:
     """The command's JSON result, or None when it printed its own output (chat)."""
-    # Imported here: api.py imports this module, and these are its helpers.
-    from services.cli.api import EXIT_USAGE, CliError, check_writable, decode_data_url, write_image
-
     if args.command == 'conversation':
         conversation, trace_id = await client.create_conversation(creds, args.agent_id)
         return {**conversation.model_dump(mode='json'), 'traceId': trace_id}

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.core.config_values import SettingsError, parse_latency
+
 STREAM_FORMATS = ('auto', 'sse', 'ndjson')
 # Where a piece of a streamed reply carries its text, tried in this order (assumed: the contract is silent).
 DEFAULT_TEXT_FIELDS = ('text', 'content', 'delta', 'answer', 'reply')
@@ -36,9 +38,6 @@ class ChatSettings:
 
 
 def load_chat_settings(env: Mapping[str, str]) -> ChatSettings:
-    # Imported here, not at the top: settings.py imports this module to build its Settings.
-    from services.core.settings import SettingsError, parse_latency
-
     defaults = ChatSettings()
 
     def text(name: str, default: str) -> str:

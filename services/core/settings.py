@@ -15,13 +15,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from services.core.chat_settings import ChatSettings, load_chat_settings
+from services.core.config_values import SettingsError, parse_latency
 from services.core.db.url import DatabaseUrlError, database_url
-from services.core.errors import UserFacingError
 from services.core.secret import Secret
 
-
-class SettingsError(UserFacingError, ValueError):
-    """A configuration value is missing or malformed; the message, for the operator, names the variable."""
+# SettingsError and parse_latency live in services/core/config_values.py; importable from here as before.
+__all__ = ['EndpointPaths', 'Settings', 'SettingsError', 'get_settings', 'load_settings', 'parse_key_pairs',
+           'parse_latency']
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,11 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     options_cache_seconds: float = 300.0
     preview_url_seconds: int = 3600
+    # Operators (issue 16): request-log retention (rows 0 = no log), who may read /metrics, the log line format.
+    request_log_days: float = 7.0
+    request_log_rows: int = 50_000
+    metrics_token: Secret = field(default_factory=lambda: Secret(''))
+    log_format: str = 'text'
 
     # The embedded sandbox.
     sandbox_latency: str = '5-12'
@@ -152,6 +157,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if port > 65535:
         raise SettingsError(f'STUDIO_PORT must be at most 65535, got {port}')
 
+    log_format = text('STUDIO_LOG_FORMAT', 'text').lower() or 'text'
+    if log_format not in ('text', 'json'):
+        raise SettingsError(f'STUDIO_LOG_FORMAT must be text or json, got {log_format!r}')
+    metrics_token = Secret(text('STUDIO_METRICS_TOKEN', ''))
+    if metrics_token and len(metrics_token.get()) < 16:
+        raise SettingsError('STUDIO_METRICS_TOKEN must have at least 16 characters (it guards /metrics)')
+
     data_dir = Path(text('STUDIO_DATA_DIR', 'data')).expanduser()
     try:
         database = database_url(text('STUDIO_DATABASE_URL', ''), data_dir)
@@ -177,24 +189,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_upload_bytes=int(number('STUDIO_MAX_UPLOAD_MB', 10, minimum=0.001) * 1024 * 1024),
         options_cache_seconds=number('STUDIO_OPTIONS_CACHE_SECONDS', 300.0),
         preview_url_seconds=int(number('STUDIO_PREVIEW_URL_SECONDS', 3600, minimum=10, integer=True)),
+        request_log_days=number('STUDIO_REQUEST_LOG_DAYS', 7.0, minimum=0.01),
+        request_log_rows=int(number('STUDIO_REQUEST_LOG_ROWS', 50_000, integer=True)),
+        metrics_token=metrics_token,
+        log_format=log_format,
         sandbox_latency=latency,
         sandbox_keys=sandbox_keys,
         sandbox_faults=text('SANDBOX_FAULTS', ''),
         chat=load_chat_settings(env),
     )
-
-
-def parse_latency(raw: str, *, var: str = 'latency') -> tuple[float, float]:
-    """'0', '2.5' or '5-12' (seconds) -> (low, high)."""
-    try:
-        low, _, high = raw.partition('-')
-        lo = float(low)
-        hi = float(high) if high else lo
-    except ValueError:
-        raise SettingsError(f'{var} must be seconds, fixed ("3") or a range ("5-12"), got {raw!r}') from None
-    if lo < 0 or hi < lo:
-        raise SettingsError(f'{var} must be a non-negative range with low <= high, got {raw!r}')
-    return lo, hi
 
 
 def parse_key_pairs(raw: str, *, var: str = 'keys') -> tuple[tuple[str, Secret], ...]:

@@ -8,9 +8,11 @@ request exactly as it is sent.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -20,6 +22,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from services.core.chat_settings import ChatSettings
+from services.core.logs import log_fields
 from services.core.secret import Secret, register_sensitive, scrub
 from services.core.settings import EndpointPaths, Settings
 from services.platform.chat_models import ChatImage, ChatImageRequest, ChatRequest, Conversation, ConversationRequest
@@ -32,6 +35,7 @@ from services.platform.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from services.platform.exchange import Exchange, Result, SignedRequestInfo
 from services.platform.models import (
     AgentListRequest,
     AgentPage,
@@ -52,6 +56,9 @@ from services.platform.signing import PlatformAuth
 from services.platform.streaming import ReplyStream
 
 log = logging.getLogger(__name__)
+# The request records live in services/platform/exchange.py; importable from the client as before.
+__all__ = ['Credentials', 'Exchange', 'PlatformClient', 'Result', 'SignedRequestInfo']
+
 M = TypeVar('M', bound=BaseModel)
 
 RETRY_TRIES = 3
@@ -72,31 +79,15 @@ class Credentials:
     api_key: str
     api_secret: Secret
     user_id: str
+    # Who in the studio the call is made for (Principal.owner_id), so the request log files it under that person.
+    # Never sent: the platform knows the end user by user_id alone.
+    owner: str = ''
 
     def __post_init__(self) -> None:
         register_sensitive(self.api_key)  # the log filter scrubs the key as well as the secret
 
     def __repr__(self) -> str:
         return f'Credentials(user_id={self.user_id!r})'
-
-
-@dataclass
-class Result:
-    """An envelope's data with its traceId, for the audit log and support requests."""
-
-    data: Any
-    trace_id: str | None
-
-
-@dataclass
-class SignedRequestInfo:
-    """What --verbose prints: the request as signed (the Authorization value is masked by the printer)."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    signed_string: str
-    body: bytes = b''  # the bytes sent (for multipart, the encoded form)
 
 
 @dataclass
@@ -108,6 +99,8 @@ class PlatformClient:
     connect_timeout: float = 10.0
     transport: httpx.AsyncBaseTransport | None = None
     on_signed: Callable[[SignedRequestInfo], None] | None = None
+    # Told of every request once it is answered or has failed; they run on the event loop, so they only queue work.
+    observers: list[Callable[[Exchange], None]] = field(default_factory=list)
     clock_offset: float = 0.0  # server time minus our time, learnt from a 401's envelope
     chat: ChatSettings = field(default_factory=ChatSettings)  # conversation paths, stream shape and clocks
     _http: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
@@ -190,23 +183,35 @@ class PlatformClient:
         result = await self._call(creds, self.chat.image_path, json=wire(request), budget=self.chat.image_timeout)
         return self._model(ChatImage, result, 'chat picture'), result.trace_id
 
-    def signer(self, creds: Credentials) -> PlatformAuth:
-        """The request signature for `creds`, with the corrected clock; every call, streamed or not, uses it."""
+    def signer(self, creds: Credentials, exchange: Exchange | None = None) -> PlatformAuth:
+        """The request signature for `creds`, with the corrected clock; every call, streamed or not, uses it.
+        `exchange`, when given, is the request log's record of this request, which learns the signed string."""
         return PlatformAuth(creds.api_key, creds.api_secret, creds.user_id, path_prefix=self._prefix,
-                            clock=lambda: time.time() + self.clock_offset, on_signed=self._report_signed)
+                            clock=lambda: time.time() + self.clock_offset,
+                            on_signed=lambda request, base: self._report_signed(request, base, exchange))
 
     # --- the envelope, retries and clock skew -----------------------------------------------------------
 
     async def _call(self, creds: Credentials, path: str, *, json: dict[str, Any] | None = None,
                     files: dict[str, Any] | None = None, slow: bool = False, idempotent: bool = False,
                     budget: float | None = None) -> Result:
+        # Every log line of the call (retries, clock skew) names the endpoint and the person it was for.
+        with log_fields(endpoint=path, person=creds.owner or creds.user_id):
+            return await self._call_with_retries(creds, path, json=json, files=files, slow=slow, idempotent=idempotent,
+                                                 budget=budget)
+
+    async def _call_with_retries(self, creds: Credentials, path: str, *, json: dict[str, Any] | None,
+                                 files: dict[str, Any] | None, slow: bool, idempotent: bool,
+                                 budget: float | None) -> Result:
         tries = RETRY_TRIES if idempotent else 1
         skew_retry_left = True
         attempt = 0
+        call_id = uuid.uuid4().hex
         while True:
             attempt += 1
             try:
-                return await self._send_once(creds, path, json=json, files=files, slow=slow, budget=budget)
+                return await self._observed(creds, path, call_id, attempt, not skew_retry_left, json=json,
+                                            files=files, slow=slow, budget=budget)
             except AuthenticationError as error:
                 # The only safe automatic retry for every endpoint: the platform refused before doing work.
                 if skew_retry_left and self._learn_clock_skew(error):
@@ -221,15 +226,40 @@ class PlatformClient:
                 log.warning('%s failed (%s); retry %d of %d in %.1fs', path, error, attempt, tries - 1, delay)
                 await asyncio.sleep(delay)
 
+    async def _observed(self, creds: Credentials, path: str, call_id: str, attempt: int, resigned: bool, *,
+                        json: dict[str, Any] | None, files: dict[str, Any] | None, slow: bool,
+                        budget: float | None) -> Result:
+        """One request, and every observer told what came of it: the one place each request's outcome is seen."""
+        exchange = Exchange(call_id, path, creds.user_id, creds.owner, attempt, resigned, self.clock_offset,
+                            time.time())
+        started = time.perf_counter()
+        try:
+            exchange.result = await self._send_once(creds, path, json=json, files=files, slow=slow, budget=budget,
+                                                    exchange=exchange)
+            return exchange.result
+        except BaseException as error:
+            exchange.error = error
+            raise
+        finally:
+            exchange.duration = time.perf_counter() - started
+            for observer in self.observers:
+                try:  # the request log or the metrics failing must never fail the call itself
+                    observer(exchange)
+                except Exception:
+                    log.exception('request observer %r failed', observer)
+
     async def _send_once(self, creds: Credentials, path: str, *, json: dict[str, Any] | None,
-                         files: dict[str, Any] | None, slow: bool, budget: float | None = None) -> Result:
-        auth = self.signer(creds)
+                         files: dict[str, Any] | None, slow: bool, budget: float | None = None,
+                         exchange: Exchange | None = None) -> Result:
+        auth = self.signer(creds, exchange)
         budget = budget or (self.slow_timeout if slow else self.timeout)
         timeout = httpx.Timeout(budget, connect=min(self.connect_timeout, budget))
         url = self.base_url + path
         try:
             request = self.http.build_request('POST', url, json=json, files=files, timeout=timeout)
             response = await self.http.send(request, auth=auth)
+            if exchange is not None:
+                exchange.response = response
         except httpx.TimeoutException:
             raise UpstreamTimeout(f'The platform did not answer within {budget:g} seconds. It may be busy; '
                                   f'try again in a minute.') from None
@@ -246,7 +276,9 @@ class PlatformClient:
             return await asyncio.to_thread(self._read_envelope, response)
         return self._read_envelope(response)
 
-    def _report_signed(self, request: httpx.Request, signed_string: str) -> None:
+    def _report_signed(self, request: httpx.Request, signed_string: str, exchange: Exchange | None = None) -> None:
+        if exchange is not None:
+            exchange.request, exchange.signed_string = request, signed_string
         if self.on_signed is not None:
             self.on_signed(SignedRequestInfo(request.method, str(request.url), dict(request.headers), signed_string,
                                              request.content))
@@ -322,8 +354,6 @@ def _readable(snippet: str) -> str:
 
 
 def _is_json(content: bytes) -> bool:
-    import json
-
     try:
         json.loads(content)
     except ValueError:

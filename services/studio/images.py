@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from services.core.errors import UserFacingError
+from services.core.pixels import to_rgb
+from services.studio.upload_rules import ACCEPTED_LABEL, format_refusal, kind_of_bytes, too_large_message
 
 ACCEPTED_FORMATS = {'JPEG': 'image/jpeg', 'PNG': 'image/png', 'WEBP': 'image/webp'}
-ACCEPTED_LABEL = 'JPEG, PNG or WebP'
 # 40 megapixels is more than any phone camera; a larger header is almost certainly a bomb.
 MAX_PIXELS = 40_000_000
 # The platform only needs a face-sized reference; a smaller upload is faster for everyone.
@@ -50,8 +51,7 @@ def process_upload(data: bytes, filename: str, *, max_bytes: int) -> ProcessedIm
     if not data:
         raise ImageRejected('The file is empty. Choose a photo (JPEG, PNG or WebP).')
     if len(data) > max_bytes:
-        raise ImageRejected(f'The file is {_megabytes(len(data))}; the limit is {_megabytes(max_bytes)}. '
-                            f'Choose a smaller photo or export it at a lower resolution.')
+        raise ImageRejected(too_large_message(len(data), max_bytes))
     image = _open_checked(data)
     try:
         image.load()
@@ -60,9 +60,10 @@ def process_upload(data: bytes, filename: str, *, max_bytes: int) -> ProcessedIm
                             'Try exporting it again.') from error
     source_format = image.format or 'unknown'
     rotated = _orientation(image) not in (None, 1)
-    upright = ImageOps.exif_transpose(image)
-    upright.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    rgb = _flatten(upright)
+    # To RGB before shrinking: 16-bit and transparent images keep their look (services/core/pixels.py), and the
+    # resampling then always works on full colour (a palette image would otherwise be shrunk pixel-dropping).
+    rgb = to_rgb(ImageOps.exif_transpose(image))
+    rgb.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     rgb.save(out, format='JPEG', quality=JPEG_QUALITY, optimize=True)
     stem = (filename.rsplit('.', 1)[0] if filename else 'photo').strip() or 'photo'
@@ -103,11 +104,13 @@ def _open_checked(data: bytes, accepted: dict[str, str] | None = ACCEPTED_FORMAT
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected('The image has far too many pixels to be a photo. Choose a normal photo.') from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        if (kind := kind_of_bytes(data)) is not None:
+            raise ImageRejected(format_refusal(kind)) from None  # HEIC: Pillow cannot open it, but it is a photo
         raise ImageRejected(f'This file is not an image we can read. Choose a photo in {ACCEPTED_LABEL} format.') \
             from None
     if accepted is not None and image.format not in accepted:
-        raise ImageRejected(f'{image.format or "This"} images are not supported. Choose a photo in '
-                            f'{ACCEPTED_LABEL} format.')
+        kind = kind_of_bytes(data, image.format) or 'other'
+        raise ImageRejected(format_refusal(kind, f'{image.format} images' if image.format else ''))
     width, height = image.size
     if width < 1 or height < 1 or width * height > MAX_PIXELS:
         raise ImageRejected(f'The image is {width}×{height} pixels, too many to be a photo '
@@ -122,17 +125,3 @@ def _orientation(image: Image.Image) -> int | None:
         return image.getexif().get(0x0112)
     except (OSError, ValueError):
         return None
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    """RGB on white: transparent PNGs would otherwise turn black in JPEG."""
-    if image.mode in ('RGBA', 'LA') or (image.mode == 'P' and 'transparency' in image.info):
-        rgba = image.convert('RGBA')
-        background = Image.new('RGB', rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel('A'))
-        return background
-    return image.convert('RGB')
-
-
-def _megabytes(size: int) -> str:
-    return f'{size / (1024 * 1024):.1f} MB'

@@ -23,11 +23,13 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from services.auth.sessions import Principal
+from services.core import metrics
 from services.core.audit import AuditLog
 from services.core.storage import open_sqlite
 from services.platform.client import PlatformClient
@@ -138,6 +140,11 @@ class JobManager:
     def get(self, owner_id: str, job_id: str | None) -> Job | None:
         job = self._jobs.get(job_id or '')
         return job if job is not None and job.owner_id == owner_id else None
+
+    def running_counts(self) -> dict[str, int]:
+        """Jobs running in this process now, by kind (studio_jobs_running, counted when /metrics is read)."""
+        with self._lock:
+            return dict(Counter(job.kind for job in self._jobs.values() if job.running))
 
     def jobs_for(self, owner_id: str, kind: JobKind | None = None) -> list[Job]:
         with self._lock:
@@ -301,6 +308,7 @@ class JobManager:
     def _finish(self, job: Job, status: JobStatus, now: float | None = None) -> None:
         job.status = status
         job.finished_at = now or time.time()
+        metrics.job_finished(job.kind, status)  # studio_jobs_finished_total{kind, outcome}
         self._persist(job)
         if job._finished is not None:
             job._finished.set()

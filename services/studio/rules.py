@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from services.core.text import bidi_problem
 from services.platform.models import CoverRequest, CreateAgentRequest, Options
 from services.studio import catalogue
 from services.studio.catalogue import OPTIONAL_DETAILS
@@ -106,6 +107,8 @@ def problems(draft: Draft, cover: Job | None, *, cover_running: bool) -> list[st
         found.append(EXPIRED_COVER)
     if not draft.name.strip():
         found.append('Give your character a name.')
+    elif problem := bidi_problem(draft.name, 'The character name'):
+        found.append(problem)  # invisible, and it would reorder whatever is shown after the name
     if not draft.voice:
         found.append('Choose a voice.')
     return found

@@ -26,7 +26,7 @@ from services.platform.models import CoverRequest, Gender, Options
 from services.studio import rules
 from services.studio.catalogue import OPTIONAL_DETAILS
 from services.studio.drafts import STEPS, Draft, DraftStore
-from services.studio.images import ACCEPTED_LABEL, ImageRejected
+from services.studio.images import ImageRejected
 from services.studio.jobs import Job, JobManager, JobRefused
 from services.studio.messages import describe
 from services.studio.options_cache import OptionsCache
@@ -59,7 +59,8 @@ class CoverBoard:
 
 class Studio:
     def __init__(self, principal: Principal, *, drafts: DraftStore, jobs: JobManager, options: OptionsCache,
-                 platform: PlatformClient, max_upload_bytes: int, on_change: Callable[[], None] | None = None) -> None:
+                 platform: PlatformClient, max_upload_bytes: int, on_change: Callable[[], None] | None = None,
+                 on_create: Callable[[Principal, Job], None] | None = None) -> None:
         self.principal = principal
         self.owner = principal.owner_id
         self._drafts = drafts
@@ -68,6 +69,7 @@ class Studio:
         self._platform = platform
         self.max_upload_bytes = max_upload_bytes
         self.on_change = on_change
+        self.on_create = on_create  # the library records who made the agent (services/studio/library.py)
         self.draft: Draft = drafts.get(self.owner)  # the same object in every tab of this person
         self.options: Options = {}
         self.options_for: tuple[str | None, str] | None = None  # (gender, language) of `options`
@@ -234,10 +236,10 @@ class Studio:
     def upload_limit_mb(self) -> float:
         return self.max_upload_bytes / (1024 * 1024)
 
-    def photo_refused(self) -> None:
-        """The browser refused the file before sending it (too large, or not an image type)."""
-        self.photo_error = (f'That file is larger than {self.upload_limit_mb:g} MB or not a {ACCEPTED_LABEL} '
-                            f'image. Choose another photo.', None)
+    def photo_refused(self, message: str) -> None:
+        """The file was refused before it reached the photo checks: by the browser's picker (too large, GIF, HEIC,
+        ...) or by the server's body limit; `message` says which (components/photo_picker.py)."""
+        self.photo_error = (message, None)
         self._changed()
 
     def skip_photo(self) -> None:
@@ -370,6 +372,8 @@ class Studio:
         else:
             self.create_error = None
             self.draft.create_job = job.id
+            if self.on_create is not None:
+                self.on_create(self.principal, job)
             self._save()
             self._changed()
             return job

@@ -53,8 +53,12 @@ async def test_one_click_enters_as_a_fresh_demo_user_on_the_sandbox(user: User,
         assert session.principal.mode == 'demo'
         assert session.principal.user_id.startswith('demo-')
         assert session.principal.credentials.user_id == session.principal.user_id  # sent as X-User-ID
-        assert session.principal.credentials.api_key == runtime.operator_credentials.api_key  # the sandbox's
+        # A sandbox key of its own, accepted by the embedded sandbox, and never the tool accounts' key.
+        assert session.principal.credentials.api_key != runtime.operator_credentials.api_key
+        assert runtime.sandbox is not None
+        assert session.principal.credentials.api_key in runtime.sandbox.controller.config.keys
     assert first.principal.owner_id != second.principal.owner_id
+    assert first.principal.credentials.api_key != second.principal.credentials.api_key
     assert [e.event for e in runtime.audit.entries()] == ['auth.sign_in', 'auth.sign_in']
 
 
@@ -68,3 +72,20 @@ async def test_only_the_configured_ways_in_are_offered(user: User) -> None:
     await user.should_see(marker='demo-enter')
     await user.should_see(marker='login-username')
     await user.should_not_see(marker='byok-key')
+
+
+async def test_no_shared_key_when_no_key_of_its_own_can_be_had(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(label: str) -> tuple[str, object]:
+        raise OSError('disk full')
+
+    monkeypatch.setattr(runtime.auth, 'demo_keys', broken)
+    await user.open('/login')
+    user.find(marker='demo-enter').click()
+    await user.should_see('The sandbox could not open a demo for you just now', retries=50)
+    assert runtime.sessions.count() == 0  # never signed in on the shared key instead
+
+
+async def test_the_sign_in_page_says_what_a_visitor_keeps(user: User) -> None:
+    await user.open('/login')
+    await user.should_see(marker='demo-terms')
+    await user.should_see('a sandbox key of your own: only you see the characters you make')

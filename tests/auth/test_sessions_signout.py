@@ -37,7 +37,7 @@ def record_pushes(client: Client) -> list[tuple[str, Any]]:
     original = client.outbox.enqueue_message
 
     def spy(message_type: str, data: Any, target_id: str) -> None:
-        sent.append((message_type, data))
+        sent.append((message_type, dict(data)))  # a copy: the outbox adds its own keys (_id) to the dict it keeps
         original(message_type, data, target_id)
 
     client.outbox.enqueue_message = spy  # type: ignore[method-assign]

@@ -34,16 +34,26 @@ def bad_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         'truncated PNG': bad.truncated_png(where),
         'SVG': bad.svg_image(where),
         'animated GIF': bad.animated_gif(where),
+        'HEIC photo': _heic(where),
     }
+
+
+def _heic(where: Path) -> Path:
+    """What an iPhone's photo starts with (an ISO media file of brand heic); the picker refuses it by type."""
+    path = where / 'IMG_0042.HEIC'
+    path.write_bytes(b'\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic' + bytes(4096))
+    return path
 
 
 EXPECTED = {
     'not an image named .png': NOT_A_PHOTO,
-    '25 MB image': re.compile(r'larger than \d+ MB|the limit is \d+', re.IGNORECASE),
+    # Three refusals the picker used to word the same ("larger than 10 MB or not a JPEG, PNG or WebP").
+    '25 MB image': re.compile(r'The file is 2\d\.\d MB; the limit is 10\.0 MB'),
     'decompression bomb': re.compile(r'too many pixels', re.IGNORECASE),
     'truncated PNG': re.compile(r'damaged or incomplete', re.IGNORECASE),
     'SVG': NOT_A_PHOTO,
-    'animated GIF': NOT_A_PHOTO,
+    'animated GIF': re.compile(r'GIF is not supported: choose a photo in JPEG, PNG or WebP format'),
+    'HEIC photo': re.compile(r'HEIC is not supported: export the photo as JPEG'),
 }
 
 

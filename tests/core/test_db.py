@@ -26,7 +26,7 @@ from services.core.db import Database, DatabaseUnavailable, advisory_lock, datab
 from services.core.db import changes as outbox
 from tests.support.postgres import PostgresServer, postgres_server, postgres_url, private_postgres  # noqa: F401
 
-HEAD = '0101'  # the newest revision (conversations: r0101_chat.py)
+HEAD = '0301'  # the newest revision: 0001 → 0101 (chat) → 0201 (agent records) → 0301 (request log)
 TABLE_NAMES = {table.name for table in schema.TABLES}
 
 

@@ -12,6 +12,7 @@ from PIL import Image
 
 from sandbox.config import SandboxConfig
 from sandbox.faults import Faults, FaultSpecError
+from sandbox.routes.guard import CONTROL_HEADERS
 from services.core.settings import SettingsError, load_settings
 from services.platform.client import PlatformClient
 from services.platform.errors import (
@@ -129,7 +130,7 @@ def test_bad_fault_specs_are_refused(spec: str, tmp_path: Path) -> None:
 
 async def test_http_fault_control_from_loopback(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
     url = sandbox.base_url + '/_sandbox/faults'
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=CONTROL_HEADERS) as http:
         response = await http.post(url, json={'endpoint': 'options', 'kind': '10500', 'times': 1})
         assert response.json() == {'faults': {'options': {'kind': '10500', 'times': 1}}}
         with pytest.raises(BusinessError):
@@ -153,7 +154,7 @@ async def test_http_fault_control_from_loopback(sandbox: RunningSandbox, sandbox
 
 async def test_http_fault_control_off_unless_allowed(sandbox: RunningSandbox) -> None:
     sandbox.controller.config.allow_fault_control = False
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=CONTROL_HEADERS) as http:
         response = await http.post(sandbox.base_url + '/_sandbox/faults', json={'endpoint': 'cover', 'kind': 'drop'})
     assert response.status_code == 404
     assert sandbox.controller.faults.snapshot() == {}

@@ -153,7 +153,12 @@ async def test_closing_the_page_closes_the_upstream_stream(env: StudioEnv, user:
     await eventually(lambda: chat.open_streams == 0 and chat.streams_abandoned == 1, what='the upstream to close')
     conversation = await runtime.chat.store.active('account-alice', agent_id)
     assert conversation is not None
-    last = (await runtime.chat.store.messages(conversation))[-1]
+    # The upstream closes first; the reply's 'stopped' is written to the database just after, off the loop.
+    for _ in range(100):
+        last = (await runtime.chat.store.messages(conversation))[-1]
+        if last.status != 'streaming':
+            break
+        await asyncio.sleep(0.05)
     assert (last.status, last.error) == ('stopped', 'Stopped when the page was closed.')
 
 

@@ -95,7 +95,7 @@ def test_not_an_image_is_refused(data: bytes) -> None:
 
 def test_gif_is_refused_by_content_not_name() -> None:
     gif = encode(Image.new('RGB', (10, 10)), 'GIF')
-    with pytest.raises(ImageRejected, match='GIF images are not supported'):
+    with pytest.raises(ImageRejected, match='GIF is not supported: choose a photo in JPEG, PNG or WebP format'):
         process_upload(gif, 'looks-like.jpg', max_bytes=LIMIT)
 
 

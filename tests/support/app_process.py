@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from sandbox.routes.guard import CONTROL_HEADERS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Anything the developer's shell exports for the app must not leak into a test's app: each test says what it runs.
@@ -203,7 +205,8 @@ class AppProcess:
         clear_faults(self.sandbox_url)
 
     def set_latency(self, latency: str) -> None:
-        response = httpx.post(self.sandbox_url + '/_sandbox/latency', json={'latency': latency}, timeout=5)
+        response = httpx.post(self.sandbox_url + '/_sandbox/latency', json={'latency': latency}, timeout=5,
+                              headers=CONTROL_HEADERS)
         response.raise_for_status()
 
     def demo_credentials(self) -> tuple[str, str]:
@@ -241,13 +244,13 @@ def set_fault(sandbox_url: str, endpoint: str, kind: str, times: int | None = No
     body: dict[str, object] = {'endpoint': endpoint, 'kind': kind}
     if times is not None:
         body['times'] = times
-    response = httpx.post(sandbox_url.rstrip('/') + '/_sandbox/faults', json=body, timeout=5)
+    response = httpx.post(sandbox_url.rstrip('/') + '/_sandbox/faults', json=body, timeout=5, headers=CONTROL_HEADERS)
     if response.status_code != 200:
         raise RuntimeError(f'the sandbox refused the fault {body}: {response.status_code} {response.text}')
 
 
 def clear_faults(sandbox_url: str) -> None:
-    httpx.delete(sandbox_url.rstrip('/') + '/_sandbox/faults', timeout=5).raise_for_status()
+    httpx.delete(sandbox_url.rstrip('/') + '/_sandbox/faults', timeout=5, headers=CONTROL_HEADERS).raise_for_status()
 
 
 class SandboxProcess(AppProcess):

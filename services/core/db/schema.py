@@ -150,6 +150,35 @@ changes = Table(
     Column('at', Double, nullable=False, index=True),  # old rows are purged
 )
 
+request_log = Table(
+    'request_log', metadata,
+    # Every signed request to the platform, one row per HTTP attempt (a retry is a row of its own, with its own
+    # X-Request-ID and signature), for the Requests page: services/platform/request_log.py. Never an image or a
+    # secret: bodies are kept with data URLs elided, the Authorization value masked; the secret is never in them.
+    Column('id', Serial, primary_key=True, autoincrement=True),
+    Column('at', Double, nullable=False, index=True),  # when it was signed; retention prunes by it
+    Column('owner_id', String(OWNER), nullable=False),  # the person it was made for ('' while signing in)
+    Column('user_id', String(200), nullable=False),  # X-User-ID
+    Column('method', String(8), nullable=False),
+    Column('endpoint', String(200), nullable=False),  # the signed /v1/... path
+    Column('outcome', String(16), nullable=False),  # 'ok', 'business', 'auth', 'protocol', 'timeout', ... (Outcome)
+    Column('http_status', Integer, nullable=True),  # NULL: no answer came
+    Column('code', Integer, nullable=True),  # the envelope's code
+    Column('message', Text, nullable=True),  # the envelope's message, else what the studio said went wrong
+    Column('duration_ms', Double, nullable=False),
+    Column('request_bytes', Integer, nullable=False),
+    Column('response_bytes', Integer, nullable=False),
+    Column('request_id', String(64), nullable=True, index=True),
+    Column('trace_id', String(200), nullable=True, index=True),
+    Column('call_id', String(32), nullable=False),  # the attempts of one call share it
+    Column('attempt', Integer, nullable=False),  # 1 for the first try, 2.. for retries
+    Column('clock_offset', Double, nullable=False),  # seconds added to our clock for the signature (skew correction)
+    Column('resigned', Boolean, nullable=False),  # signed with a clock the call corrected after a 401 showed skew
+    Column('detail', Json, nullable=False),  # URL, signed string, masked headers, elided bodies (RequestDetail)
+    Index(None, 'owner_id', 'id'),  # a person's requests, newest first
+)
+
+
 conversations = Table(
     'conversations', metadata,
     # A person's conversation with an agent (services/studio/chat_store.py). `conversation_id` is the platform's,
@@ -192,5 +221,18 @@ chat_pictures = Table(
     Column('created_at', Double, nullable=False),
 )
 
+
+agent_records = Table(
+    'agent_records', metadata,
+    # Agent Studio's own record of who made which agent (the platform's list does not say): the library's
+    # 'Made by me' and 'who made it' filters, and 'derived from' for a variant. Agents made elsewhere have no row.
+    Column('agent_id', String(200), primary_key=True),
+    Column('owner_id', String(OWNER), nullable=False, index=True),
+    Column('user_id', String(200), nullable=False),
+    Column('display_name', String(200), nullable=False),
+    Column('derived_from', String(200), nullable=True),  # the agentId this one was made as a variant of
+    Column('created_at', Double, nullable=False),
+)
+
 TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, images, changes, conversations, chat_messages,
-          chat_pictures)
+          chat_pictures, agent_records, request_log)

@@ -13,6 +13,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from services.core.db.database import Database
 from services.core.db.schema import metadata
 from services.core.db.url import database_url
 
@@ -35,8 +36,6 @@ def _run_online() -> None:
             context.run_migrations()
         return
     # Only reached through the alembic command line; the app always passes its connection.
-    from services.core.db.database import Database
-
     database = Database(database_url(os.environ.get('STUDIO_DATABASE_URL'), os.environ.get('STUDIO_DATA_DIR', 'data')))
     try:
         with database.engine.connect() as connection:

@@ -1,0 +1,157 @@
+"""One platform request in full: what was signed and sent, what came back, and the same request as cURL."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from nicegui import ui
+
+from services.platform.capture import Body, RequestDetail
+from services.platform.curl import REPLAY_NOTE, to_curl
+from services.platform.request_queries import RequestEntry
+
+OUTCOME_COLOURS = {'ok': 'positive', 'business': 'warning', 'cancelled': 'grey-7'}
+OUTCOME_WORDS = {'ok': 'OK', 'business': 'business error', 'auth': 'refused (401)', 'protocol': 'unexpected answer',
+                 'timeout': 'timed out', 'unreachable': 'unreachable', 'transport': 'transport failure',
+                 'cancelled': 'cancelled', 'error': 'error'}
+SIGNED_PARTS = ('method', 'path', 'X-Timestamp', 'X-User-ID', 'canonical query', 'canonical body')
+
+
+def when(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime('%Y-%m-%d %H:%M:%S')
+
+
+def size(count: int) -> str:
+    if count < 1024:
+        return f'{count} B'
+    return f'{count / 1024:.1f} KB' if count < 1024 * 1024 else f'{count / 1024 / 1024:.1f} MB'
+
+
+def outcome_badge(entry: RequestEntry) -> None:
+    text = OUTCOME_WORDS.get(entry.outcome, entry.outcome)
+    ui.badge(text, color=OUTCOME_COLOURS.get(entry.outcome, 'negative')).classes('text-xs').mark('request-outcome')
+
+
+def copy_button(text: str, what: str) -> None:
+    def copy() -> None:
+        ui.clipboard.write(text)
+        ui.notify(f'{what} copied', type='positive', timeout=1500)
+
+    ui.button(icon='content_copy', on_click=copy).props('flat dense round size=sm').tooltip(f'Copy the {what}')
+
+
+def request_view(entry: RequestEntry, attempts: list[RequestEntry]) -> None:
+    detail = entry.detail or RequestDetail(entry.method, '', '', {}, Body())
+    with ui.column().classes('w-full gap-4').mark('request-detail'):
+        with ui.row().classes('items-center gap-3'):
+            ui.label(f'{entry.method} {entry.endpoint}').classes('text-xl font-mono font-semibold')
+            outcome_badge(entry)
+            if entry.http_status is not None:
+                ui.label(f'HTTP {entry.http_status}').classes('text-sm text-slate-600')
+        _facts(entry, attempts)
+        _curl(detail)
+        _signed(detail.signed_string)
+        _exchange('Request', detail.request_headers, detail.request_body)
+        _exchange('Response', detail.response_headers, detail.response_body)
+
+
+def _fact(label: str, value: str, *, mono: bool = False, copy: bool = False, marker: str = '') -> None:
+    with ui.row().classes('items-center gap-2 no-wrap min-w-0'):
+        ui.label(label).classes('text-xs text-slate-500 w-32 shrink-0')
+        text = ui.label(value).classes('text-sm break-all ' + ('font-mono' if mono else ''))
+        if marker:
+            text.mark(marker)
+        if copy and value:
+            copy_button(value, label)
+
+
+def _facts(entry: RequestEntry, attempts: list[RequestEntry]) -> None:
+    with ui.card().classes('w-full shadow-none border border-slate-200').props('flat'):
+        _fact('Time (UTC)', when(entry.at))
+        _fact('Person', entry.user_id + (f' ({entry.owner_id})' if entry.owner_id else ''))
+        envelope = ' · '.join(str(part) for part in (entry.code, entry.message) if part not in (None, ''))
+        _fact('Answer', envelope or 'no envelope', marker='request-message')
+        _fact('Duration', f'{entry.duration_ms:,.0f} ms')
+        _fact('Bytes', f'{size(entry.request_bytes)} sent, {size(entry.response_bytes)} received')
+        _fact('X-Request-ID', entry.request_id or '', mono=True, copy=True, marker='request-id')
+        _fact('traceId', entry.trace_id or '(none: no envelope came back)', mono=True, copy=bool(entry.trace_id),
+              marker='request-trace-id')
+        if entry.clock_offset:
+            how = 'corrected in this call after a 401' if entry.resigned else 'learnt from an earlier 401'
+            _fact('Clock', f'signed with our clock {entry.clock_offset:+.0f} s ({how})', marker='request-clock')
+        if len(attempts) > 1:
+            with ui.row().classes('items-center gap-2'):
+                ui.label('Attempts').classes('text-xs text-slate-500 w-32 shrink-0')
+                for attempt in attempts:
+                    label = f'#{attempt.attempt}{" re-signed" if attempt.resigned else ""}: ' \
+                            f'{OUTCOME_WORDS.get(attempt.outcome, attempt.outcome)}'
+                    if attempt.id == entry.id:
+                        ui.label(label).classes('text-sm font-semibold')
+                    else:
+                        ui.link(label, f'/requests/{attempt.id}').classes('text-sm')
+
+
+def _curl(detail: RequestDetail) -> None:
+    command = to_curl(detail)
+    with ui.row().classes('w-full items-center gap-2'):
+        ui.label('Copy as cURL').classes('text-lg font-semibold')
+        ui.button('Copy as cURL', icon='content_copy', on_click=lambda: _copied(command)) \
+            .props('outline dense no-caps').mark('copy-curl')
+    ui.label(REPLAY_NOTE).classes('text-sm text-slate-600').mark('replay-note')
+    if detail.request_body.multipart:
+        ui.label('The uploaded file is not kept (it is an image): point @ at your own copy of it. A multipart request '
+                 'signs an empty body, so curl\'s own multipart boundary signs the same.').classes('text-sm '
+                                                                                                   'text-slate-600')
+    elif not detail.request_body.exact:
+        ui.label('The body was shortened when it was kept (image data or length), so this command does not send '
+                 'the signed bytes.').classes('text-sm text-warning')
+    ui.code(command, language='bash').classes('w-full text-xs').mark('request-curl')
+
+
+def _copied(command: str) -> None:
+    ui.clipboard.write(command)
+    ui.notify('cURL command copied (API key masked)', type='positive', timeout=2000)
+
+
+def _signed(signed_string: str) -> None:
+    ui.label('Signed string').classes('text-lg font-semibold')
+    ui.label('X-Signature is the HMAC-SHA256, keyed with the API secret, of these six lines joined by \\n. '
+             'Exact, JSON-quoted:').classes('text-sm text-slate-600')
+    ui.code(json.dumps(signed_string, ensure_ascii=False), language='json').classes('w-full text-xs') \
+        .mark('request-signed')
+    with ui.column().classes('gap-0 w-full'):
+        for name, line in zip(SIGNED_PARTS, signed_string.split('\n'), strict=False):
+            with ui.row().classes('gap-2 no-wrap text-xs'):
+                ui.label(name).classes('text-slate-500 w-32 shrink-0')
+                ui.label(line or '(empty)').classes('font-mono break-all' + ('' if line else ' text-slate-400'))
+
+
+def _exchange(title: str, headers: dict[str, str], body: Body) -> None:
+    ui.label(title).classes('text-lg font-semibold')
+    if headers:
+        with ui.column().classes('gap-0 w-full'):
+            for name, value in headers.items():
+                with ui.row().classes('gap-2 no-wrap text-xs'):
+                    ui.label(name).classes('text-slate-500 w-48 shrink-0 font-mono')
+                    ui.label(value).classes('font-mono break-all')
+    elif title == 'Response':
+        ui.label('No answer came back.').classes('text-sm text-slate-500')
+    if body.multipart:
+        for part in body.parts:
+            what = f'file "{part.filename}", {part.content_type or "no type"}' if part.filename is not None else 'field'
+            ui.label(f'multipart field {part.name}: {what}, {size(part.size)} (the content is not kept)') \
+                .classes('text-sm font-mono')
+    elif body.text:
+        ui.code(_pretty(body), language='json').classes('w-full text-xs').mark(f'{title.lower()}-body')
+        if body.cut:
+            ui.label(f'Only the first part of this {size(body.size)} body is kept.').classes('text-xs text-slate-500')
+
+
+def _pretty(body: Body) -> str:
+    if body.cut:
+        return body.text
+    try:
+        return json.dumps(json.loads(body.text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body.text
