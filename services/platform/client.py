@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -123,7 +124,10 @@ class PlatformClient:
                 base_url=self.base_url, transport=self.transport,
                 limits=httpx.Limits(max_connections=400, max_keepalive_connections=50,
                                     keepalive_expiry=KEEPALIVE_EXPIRY),
-                headers={'User-Agent': 'AgentStudio/0.1'})
+                headers={'User-Agent': 'AgentStudio/0.1'},
+                # One client serves every person: a cookie the platform (or a balancer in front of it) sets on one
+                # person's answer must never ride along on someone else's request, so none is kept at all.
+                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))
         return self._http
 
     async def aclose(self) -> None:
