@@ -38,7 +38,8 @@ def record_pushes(client: Client) -> list[tuple[str, Any]]:
     original = client.outbox.enqueue_message
 
     def spy(message_type: str, data: Any, target_id: str) -> None:
-        sent.append((message_type, data))
+        # A copy: the outbox adds its own '_id' to the very dict when it emits it, which may be before we look.
+        sent.append((message_type, dict(data) if isinstance(data, dict) else data))
         original(message_type, data, target_id)
 
     client.outbox.enqueue_message = spy  # type: ignore[method-assign]

@@ -12,9 +12,10 @@ Why the synchronous engine on a private thread pool rather than SQLAlchemy's asy
   for everything else.
 - Stores are also called from threads that are not the event loop (sessions end from sweeps, the CLI has no
   loop); `run_sync` serves them with the same functions.
-The cost is a thread hop per transaction (tens of microseconds), small beside a commit. The pool has as many
-threads as connections, so work queues in the executor, never inside the pool's checkout, and the loop's default
-executor (image decoding, NiceGUI's io_bound) is never starved by the database, nor the database by it.
+The cost is a thread hop per transaction (tens of microseconds), small beside a commit. The pool has a connection
+for each of its threads (plus two for the blocking callers on other threads), so work queues in the executor, never
+inside the pool's checkout, and the loop's default executor (image decoding, NiceGUI's io_bound) is never starved
+by the database, nor the database by it.
 
 Transactions are functions: `await db.run(fn, *args)` calls `fn(connection, *args)` in one transaction on a worker
 thread and commits when it returns (rolls back when it raises). `db.read(...)` is the same for reads. Cancelling
@@ -85,7 +86,9 @@ class Database:
         self.display_url = safe_url(parsed)
         self.dialect = parsed.get_backend_name()
         self.busy_timeout = busy_timeout
-        pool = {'pool_size': pool_size, 'max_overflow': 0, 'pool_timeout': max(busy_timeout, 10.0)}
+        # Two connections beyond the executor's threads: the WriteBehind's thread and the blocking callers on other
+        # threads (`run_sync` / `read_sync`: a sign-in's password check) must not wait for a page's query.
+        pool = {'pool_size': pool_size, 'max_overflow': 2, 'pool_timeout': max(busy_timeout, 10.0)}
         if self.dialect == 'sqlite':
             path = Path(parsed.database or '')
             path.parent.mkdir(parents=True, exist_ok=True)
