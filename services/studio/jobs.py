@@ -372,8 +372,9 @@ class JobManager(JobView):
     async def heartbeat(self) -> None:
         """One round of the heartbeat (runtime runs it every HEARTBEAT_SECONDS): renew this instance's running
         jobs and leases, and mark interrupted the running jobs of instances that stopped renewing theirs."""
-        await self.db.run(job_store.heartbeat, self.instance)
-        await self._limits.renew()
+        if self._tasks or self._storing:  # nothing to renew when nothing runs here
+            await self.db.run(job_store.heartbeat, self.instance)
+            await self._limits.renew()
         stale = await self.db.run(job_store.interrupt, message=INTERRUPTED_MESSAGE, origin=self.origin,
                                   stale_before=time.time() - job_store.STALE_SECONDS, exclude=self.instance)
         if stale:

@@ -49,7 +49,7 @@ Serial = BigInteger().with_variant(Integer(), 'sqlite')
 
 accounts = Table(
     'accounts', metadata,
-    # Tool accounts (today's data/accounts.json). Passwords only as scrypt digests with their own salt and cost.
+    # Tool accounts (once data/accounts.json). Passwords only as scrypt digests with their own salt and cost.
     Column('name', String(64), primary_key=True),
     Column('salt', String(64), nullable=False),  # hex; its first 16 characters are the session stamp
     Column('digest', String(128), nullable=False),  # hex
@@ -134,8 +134,8 @@ generation_leases = Table(
 
 images = Table(
     'images', metadata,
-    # Covers, their previews and reference photos (today's CoverStore files), in the database so any instance can
-    # serve any person's image without a shared disk. `suffix` is '.png', '.jpg' or '.preview.jpg'.
+    # Covers, their previews and reference photos (once files under data/covers), in the database so any instance
+    # can serve any person's image without a shared disk. `suffix` is '.png', '.jpg' or '.preview.jpg'.
     Column('owner_id', String(OWNER), primary_key=True),
     Column('item_id', String(80), primary_key=True),
     Column('suffix', String(16), primary_key=True),
