@@ -15,13 +15,14 @@ from pathlib import Path
 
 from nicegui import app, ui
 
-from pages import admin, agents, chat, home, login, logout, media, metrics, requests, studio
+from pages import admin, agents, chat, health, home, login, logout, media, metrics, requests, studio
 from runtime import runtime
 from sandbox.embedded import MAX_BODY_BYTES as SANDBOX_MAX_BODY
 from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from sandbox.embedded import mount_embedded_sandbox
 from services.cli.commands import dispatch
 from services.core.body_limit import BodyLimit
+from services.core.db import DatabaseUnavailable
 from services.core.logs import configure_logging, server_log_options
 from services.core.secret import install_log_redaction
 from services.core.settings import SettingsError, get_settings
@@ -57,12 +58,15 @@ def main() -> None:
         runtime.configure(settings, storage_secret=storage_secret, sandbox=embedded)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')
+    except DatabaseUnavailable as error:  # migrations run at start-up: the database must answer then
+        sys.exit(f'Database unavailable, not starting: {error}')
+    app.on_startup(lambda: runtime.start(stop=app.shutdown))
     app.on_shutdown(runtime.shutdown)
     runtime.access.setup(app)
     # Added last, so it runs first: an oversized body is refused before any other middleware or route sees it.
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.max_upload_bytes,
                                                         own_limits={f'{SANDBOX_MOUNT}/': SANDBOX_MAX_BODY}))
-    for feature in (home, login, logout, studio, agents, chat, media, admin, requests, metrics):
+    for feature in (home, login, logout, studio, agents, chat, media, admin, requests, metrics, health):
         feature.setup()
 
     # reconnect_timeout also sets socket.io's ping timeout (0.4x): at NiceGUI's default 3 s, one busy

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -54,6 +56,14 @@ class Settings:
     data_dir: Path = Path('data')
     # Where everything the app keeps lives: SQLite in the data directory unless STUDIO_DATABASE_URL says otherwise.
     database_url: str = ''
+    # STUDIO_DATABASE_URL was set: the database may be shared by several instances, so nothing that must be the same
+    # on all of them may be generated per instance (see services/core/shared_config.py).
+    database_configured: bool = False
+    # Names this process among the instances sharing the database (which instance runs which job). Stable across
+    # restarts (host:port by default), so a restarted instance knows the jobs it was running are gone.
+    instance_id: str = ''
+    # On SIGTERM: how long running generations may take to finish before the process exits anyway.
+    drain_seconds: float = 360.0
     storage_secret: Secret = field(default_factory=lambda: Secret(''))
     auth_modes: tuple[str, ...] = ()
     max_covers_per_user: int = 2
@@ -71,6 +81,8 @@ class Settings:
     sandbox_latency: str = '5-12'
     sandbox_keys: tuple[tuple[str, Secret], ...] = ()
     sandbox_faults: str = ''
+    # The embedded sandbox's demo key pair; empty: generated once into the data directory.
+    sandbox_demo_key: tuple[tuple[str, Secret], ...] = ()
 
     # Conversations: endpoint paths, stream timeouts and the stream's assumed shape (services/core/chat_settings.py).
     chat: ChatSettings = field(default_factory=ChatSettings)
@@ -85,6 +97,7 @@ class Settings:
 
 
 AUTH_MODES = ('accounts', 'byok', 'demo')
+INSTANCE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$')
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -169,6 +182,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database = database_url(text('STUDIO_DATABASE_URL', ''), data_dir)
     except DatabaseUrlError as error:
         raise SettingsError(str(error)) from None
+
+    instance_id = text('STUDIO_INSTANCE_ID', '') or f'{socket.gethostname()}:{port}'
+    if not INSTANCE_ID.match(instance_id):
+        raise SettingsError('STUDIO_INSTANCE_ID is 1-100 characters: letters, digits and . _ : @ -, starting with a '
+                            f'letter or digit; got {instance_id[:120]!r}')
+    slow_timeout = number('PLATFORM_SLOW_TIMEOUT', 360.0, minimum=1)
+    demo_key = parse_key_pairs(text('SANDBOX_DEMO_KEY', ''), var='SANDBOX_DEMO_KEY')
+    if len(demo_key) > 1:
+        raise SettingsError('SANDBOX_DEMO_KEY takes one KEY:SECRET pair')
     return Settings(
         base_url=base_url,
         api_key=api_key,
@@ -176,12 +198,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         user_id=text('PLATFORM_USER_ID', 'studio-user') or 'studio-user',
         paths=EndpointPaths(**paths),
         timeout=number('PLATFORM_TIMEOUT', 30.0, minimum=1),
-        slow_timeout=number('PLATFORM_SLOW_TIMEOUT', 360.0, minimum=1),
+        slow_timeout=slow_timeout,
         connect_timeout=number('PLATFORM_CONNECT_TIMEOUT', 10.0, minimum=0.1),
         host=text('STUDIO_HOST', '0.0.0.0'),
         port=port,
         data_dir=data_dir,
         database_url=database,
+        database_configured=bool(text('STUDIO_DATABASE_URL', '')),
+        instance_id=instance_id,
+        drain_seconds=number('STUDIO_DRAIN_SECONDS', slow_timeout, minimum=0),
         storage_secret=Secret(text('STUDIO_STORAGE_SECRET', '')),
         auth_modes=modes,
         max_covers_per_user=int(number('STUDIO_MAX_COVERS_PER_USER', 2, minimum=1, integer=True)),
@@ -197,6 +222,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sandbox_keys=sandbox_keys,
         sandbox_faults=text('SANDBOX_FAULTS', ''),
         chat=load_chat_settings(env),
+        sandbox_demo_key=demo_key,
     )
 
 
