@@ -45,7 +45,8 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         'How: the app\'s own code is measured, never a copy. The upstream is always the project\'s sandbox '
         '(or, for figure 3, a no-op ASGI app) in a process of its own, because the real platform is another '
         'machine. Figures 1 and 2 drive the service layer (services.studio.jobs.JobManager + PlatformClient '
-        'over signed HTTP) in the benchmark process; figure 1 also, and figures 4-6 only, run the real app '
+        'over signed HTTP), and figure 8 the chat layer (services.studio.chat.ChatService), in the benchmark '
+        'process; figure 1 also, and figures 4-7 only, run the real app '
         '(`python main.py`) in its own process with headless Chromium (the browser tests\' driver, '
         'tests/browser/chrome.py). Timings '
         'depend on other load on the machine, so each figure records the 1-minute load average before and after.',

@@ -1,4 +1,9 @@
-"""One platform request in full: what was signed and sent, what came back, and the same request as cURL."""
+"""One platform request in full: what was signed and sent, what came back, and the same request as cURL.
+
+Every text here came from a request or an answer (names people typed, whatever the platform or a proxy sent back),
+so it is shown as text in a label, never through ui.code or ui.markdown, whose Markdown a body holding ``` would
+leave, to be rendered as Markdown.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,14 @@ def size(count: int) -> str:
 def outcome_badge(entry: RequestEntry) -> None:
     text = OUTCOME_WORDS.get(entry.outcome, entry.outcome)
     ui.badge(text, color=OUTCOME_COLOURS.get(entry.outcome, 'negative')).classes('text-xs').mark('request-outcome')
+
+
+def text_block(text: str, *, marker: str, copy: str = '') -> None:
+    """Text exactly as it is (white space kept, long lines wrapped), with a copy button when `copy` names it."""
+    with ui.row().classes('w-full no-wrap items-start gap-1 bg-slate-100 rounded p-3'):
+        ui.label(text).classes('grow min-w-0 font-mono text-xs whitespace-pre-wrap break-all').mark(marker)
+        if copy:
+            copy_button(text, copy)
 
 
 def copy_button(text: str, what: str) -> None:
@@ -106,7 +119,7 @@ def _curl(detail: RequestDetail) -> None:
     elif not detail.request_body.exact:
         ui.label('The body was shortened when it was kept (image data or length), so this command does not send '
                  'the signed bytes.').classes('text-sm text-warning')
-    ui.code(command, language='bash').classes('w-full text-xs').mark('request-curl')
+    text_block(command, marker='request-curl')
 
 
 def _copied(command: str) -> None:
@@ -118,8 +131,7 @@ def _signed(signed_string: str) -> None:
     ui.label('Signed string').classes('text-lg font-semibold')
     ui.label('X-Signature is the HMAC-SHA256, keyed with the API secret, of these six lines joined by \\n. '
              'Exact, JSON-quoted:').classes('text-sm text-slate-600')
-    ui.code(json.dumps(signed_string, ensure_ascii=False), language='json').classes('w-full text-xs') \
-        .mark('request-signed')
+    text_block(json.dumps(signed_string, ensure_ascii=False), marker='request-signed', copy='signed string')
     with ui.column().classes('gap-0 w-full'):
         for name, line in zip(SIGNED_PARTS, signed_string.split('\n'), strict=False):
             with ui.row().classes('gap-2 no-wrap text-xs'):
@@ -143,7 +155,7 @@ def _exchange(title: str, headers: dict[str, str], body: Body) -> None:
             ui.label(f'multipart field {part.name}: {what}, {size(part.size)} (the content is not kept)') \
                 .classes('text-sm font-mono')
     elif body.text:
-        ui.code(_pretty(body), language='json').classes('w-full text-xs').mark(f'{title.lower()}-body')
+        text_block(_pretty(body), marker=f'{title.lower()}-body', copy=f'{title.lower()} body')
         if body.cut:
             ui.label(f'Only the first part of this {size(body.size)} body is kept.').classes('text-xs text-slate-500')
 

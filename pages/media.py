@@ -11,19 +11,26 @@ from nicegui import app
 
 from runtime import runtime
 from services.core.db import DatabaseUnavailable
-from services.studio.preview_urls import MEDIA_PREFIX, PreviewDenied
+from services.studio.preview_urls import MEDIA_PREFIX, PreviewDenied, PreviewTarget
 
 
 def setup() -> None:
     app.add_api_route(MEDIA_PREFIX + '/{token}', media, methods=['GET'], include_in_schema=False)
 
 
-async def media(token: str) -> Response:
+def verified(token: str) -> PreviewTarget | Response:
+    """What a signed media link points at, if it is valid and belongs to the person asking; else the refusal."""
     principal = runtime.auth.current_principal()
     try:
-        target = runtime.previews.verify(token, principal.owner_id if principal else None)
+        return runtime.previews.verify(token, principal.owner_id if principal else None)
     except PreviewDenied as denied:
         return PlainTextResponse(denied.reason, status_code=denied.status)
+
+
+async def media(token: str) -> Response:
+    target = verified(token)
+    if isinstance(target, Response):
+        return target
     jobs = runtime.jobs
     try:
         await jobs.load(target.owner_id)  # this instance may not have shown this person anything yet

@@ -10,8 +10,9 @@ from fastapi import Response
 from fastapi.responses import PlainTextResponse
 from nicegui import app
 
+from pages.media import verified
 from runtime import runtime
-from services.studio.preview_urls import MEDIA_PREFIX, PreviewDenied
+from services.studio.preview_urls import MEDIA_PREFIX
 
 CHAT_MEDIA_PREFIX = MEDIA_PREFIX + '/chat'
 
@@ -26,11 +27,9 @@ def picture_url(owner_id: str, message_id: str, *, full: bool = False) -> str:
 
 
 async def chat_picture(token: str) -> Response:
-    principal = runtime.auth.current_principal()
-    try:
-        target = runtime.previews.verify(token, principal.owner_id if principal else None)
-    except PreviewDenied as denied:
-        return PlainTextResponse(denied.reason, status_code=denied.status)
+    target = verified(token)
+    if isinstance(target, Response):
+        return target
     if target.kind not in ('chat-picture', 'chat-picture-full'):
         return PlainTextResponse('No such image.', status_code=404)
     preview = target.kind == 'chat-picture'

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -123,7 +124,10 @@ class PlatformClient:
                 base_url=self.base_url, transport=self.transport,
                 limits=httpx.Limits(max_connections=400, max_keepalive_connections=50,
                                     keepalive_expiry=KEEPALIVE_EXPIRY),
-                headers={'User-Agent': 'AgentStudio/0.1'})
+                headers={'User-Agent': 'AgentStudio/0.1'},
+                # One client serves every person: a cookie the platform (or a balancer in front of it) sets on one
+                # person's answer must never ride along on someone else's request, so none is kept at all.
+                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))
         return self._http
 
     async def aclose(self) -> None:
@@ -229,10 +233,8 @@ class PlatformClient:
     async def _observed(self, creds: Credentials, path: str, call_id: str, attempt: int, resigned: bool, *,
                         json: dict[str, Any] | None, files: dict[str, Any] | None, slow: bool,
                         budget: float | None) -> Result:
-        """One request, and every observer told what came of it: the one place each request's outcome is seen."""
-        exchange = Exchange(call_id, path, creds.user_id, creds.owner, attempt, resigned, self.clock_offset,
-                            time.time())
-        started = time.perf_counter()
+        """One request, and every observer told what came of it."""
+        exchange = self.exchange(creds, path, call_id, attempt, resigned)
         try:
             exchange.result = await self._send_once(creds, path, json=json, files=files, slow=slow, budget=budget,
                                                     exchange=exchange)
@@ -241,12 +243,21 @@ class PlatformClient:
             exchange.error = error
             raise
         finally:
-            exchange.duration = time.perf_counter() - started
-            for observer in self.observers:
-                try:  # the request log or the metrics failing must never fail the call itself
-                    observer(exchange)
-                except Exception:
-                    log.exception('request observer %r failed', observer)
+            self.report(exchange)
+
+    def exchange(self, creds: Credentials, path: str, call_id: str, attempt: int = 1,
+                 resigned: bool = False) -> Exchange:
+        """The record of one request about to be signed and sent (streamed replies make theirs too)."""
+        return Exchange(call_id, path, creds.user_id, creds.owner, attempt, resigned, self.clock_offset, time.time())
+
+    def report(self, exchange: Exchange) -> None:
+        """Tell every observer what came of a request: the one place each request's outcome is reported."""
+        exchange.duration = time.perf_counter() - exchange.began
+        for observer in self.observers:
+            try:  # the request log or the metrics failing must never fail the call itself
+                observer(exchange)
+            except Exception:
+                log.exception('request observer %r failed', observer)
 
     async def _send_once(self, creds: Credentials, path: str, *, json: dict[str, Any] | None,
                          files: dict[str, Any] | None, slow: bool, budget: float | None = None,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -49,3 +50,7 @@ class Exchange:
     response: httpx.Response | None = None
     result: Result | None = None
     error: BaseException | None = None
+    # A streamed reply's answer, as far as it was read (its response's content is never read whole, so it is kept
+    # here, bounded, for the request log); None for every other call, whose response.content is the answer.
+    streamed: bytes | None = None
+    began: float = field(default_factory=time.perf_counter)  # for the duration

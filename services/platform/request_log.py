@@ -246,7 +246,7 @@ def row_for(exchange: Exchange) -> dict[str, Any]:
     authorization = next((v for k, v in headers if k.lower() == 'authorization'), '')
     api_key = authorization.partition(' ')[2].strip()
     response_type = response.headers.get('content-type', '') if response is not None else ''
-    response_content = response.content if response is not None else b''
+    response_content = exchange.streamed if exchange.streamed is not None else _content(response)
     detail = capture(request.method if request is not None else 'POST',
                      str(request.url) if request is not None else exchange.path, headers,
                      request.content if request is not None else b'', exchange.signed_string, api_key=api_key,
@@ -255,7 +255,9 @@ def row_for(exchange: Exchange) -> dict[str, Any]:
     # The kept text is the answer with its data URLs elided, still JSON and a fraction of a cover's megabytes.
     kept = detail.response_body
     code, message, envelope_trace = _envelope(response_content if kept.cut else kept.text.encode())
-    if error is not None and not isinstance(error, PlatformError):
+    if error is None and exchange.streamed is not None:
+        message = message or 'Reply streamed'
+    elif error is not None and not isinstance(error, PlatformError):
         message = message or 'The studio stopped waiting for this answer (the work was cancelled).'
     elif isinstance(error, PlatformError):
         code = code if code is not None else error.code
@@ -281,6 +283,15 @@ def row_for(exchange: Exchange) -> dict[str, Any]:
         'resigned': exchange.resigned,
         'detail': detail.to_json(),
     }
+
+
+def _content(response: httpx.Response | None) -> bytes:
+    if response is None:
+        return b''
+    try:
+        return response.content
+    except httpx.ResponseNotRead:  # a streamed answer nobody read whole
+        return b''
 
 
 def _as_sent(headers: httpx.Headers) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ from services.platform.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from services.platform.exchange import Exchange, Result
 from services.platform.models import wire
 from services.platform.stream_decoder import End, Failure, Piece, ReplyDecoder
 
@@ -46,6 +48,7 @@ CONNECT_TRIES = 3
 CONNECT_BACKOFF = 0.5
 MAX_REPLY = 512 * 1024  # characters; a chat reply is never near this, a runaway stream would be
 ERROR_BODY_LIMIT = 64 * 1024
+LOGGED_BODY = 64 * 1024  # bytes of the answer kept for the request log (it keeps less still)
 _TAG = re.compile(r'<[^>]*>?')
 
 
@@ -86,10 +89,24 @@ class ReplyStream:
         self.text = ''
         self.trace_id: str | None = None
         self.first_byte_at: float | None = None  # time.monotonic() of the first body byte (for the benchmark)
+        # The request log's record of the request in flight: every attempt is reported to the client's observers
+        # once, when it is refused or retried, or when the reply ends (finished, failed, or abandoned).
+        self._call_id = uuid.uuid4().hex
+        self._attempts = 0
+        self._resigned = False
+        self._exchange: Exchange | None = None
+        self._raw = bytearray()
 
     # --- opening and closing --------------------------------------------------------------------------
 
     async def __aenter__(self) -> ReplyStream:
+        try:
+            return await self._open()
+        except BaseException as error:
+            self._observed(error)
+            raise
+
+    async def _open(self) -> ReplyStream:
         self._started = time.monotonic()
         connect_tries = CONNECT_TRIES
         skew_retry_left = True
@@ -97,6 +114,7 @@ class ReplyStream:
             try:
                 self._response = await self._send()
             except httpx.ConnectError:
+                self._observed(UpstreamUnreachable('The connection to the platform could not be opened.'))
                 connect_tries -= 1
                 if connect_tries <= 0 or self._left(self._settings.first_byte_timeout) <= CONNECT_BACKOFF:
                     raise UpstreamUnreachable(f'The platform at {self._client._host} could not be reached. Check '
@@ -109,6 +127,8 @@ class ReplyStream:
                 await self._close_response()
                 if skew_retry_left and self._client._learn_clock_skew(refused):
                     skew_retry_left = False
+                    self._observed(refused)
+                    self._resigned = True
                     continue
                 raise
             except BaseException:
@@ -125,7 +145,21 @@ class ReplyStream:
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         trace: TracebackType | None) -> None:
-        await self._close_response()
+        try:
+            await self._close_response()
+        finally:
+            # Left before the reply ended, without an error: the reader stopped reading.
+            self._observed(error if error is not None or self._finished else asyncio.CancelledError())
+
+    def _observed(self, error: BaseException | None) -> None:
+        """Report the request in flight to the client's observers (request log, metrics), once."""
+        exchange, self._exchange = self._exchange, None
+        if exchange is None:
+            return
+        exchange.error = error
+        exchange.result = Result(None, self.trace_id) if error is None else None
+        exchange.streamed = bytes(self._raw)
+        self._client.report(exchange)
 
     async def _close_response(self) -> None:
         response, self._response = self._response, None
@@ -135,14 +169,21 @@ class ReplyStream:
 
     async def _send(self) -> httpx.Response:
         client = self._client
+        self._attempts += 1
+        self._raw.clear()
+        self._exchange = client.exchange(self._creds, self._settings.stream_path, self._call_id, self._attempts,
+                                         self._resigned)
         timeout = httpx.Timeout(self._settings.total_timeout, connect=min(client.connect_timeout,
                                                                           self._settings.first_byte_timeout))
         request = client.http.build_request(
             'POST', client.base_url + self._settings.stream_path, json=self._body, timeout=timeout,
             headers={'Accept': ACCEPT, 'Accept-Encoding': 'identity'})  # compression would hold pieces back
         try:
-            return await asyncio.wait_for(client.http.send(request, auth=client.signer(self._creds), stream=True),
-                                          self._left(self._settings.first_byte_timeout))
+            response = await asyncio.wait_for(
+                client.http.send(request, auth=client.signer(self._creds, self._exchange), stream=True),
+                self._left(self._settings.first_byte_timeout))
+            self._exchange.response = response
+            return response
         except (TimeoutError, httpx.TimeoutException) as error:
             if isinstance(error, httpx.ConnectTimeout):
                 raise httpx.ConnectError('connect timeout') from None
@@ -166,6 +207,7 @@ class ReplyStream:
             body += chunk
             if len(body) > ERROR_BODY_LIMIT:
                 break
+        self._raw[:] = body[:LOGGED_BODY]
         buffered = httpx.Response(response.status_code, headers=response.headers, content=body[:ERROR_BODY_LIMIT],
                                   request=response.request)
         self._client._read_envelope(buffered)  # raises for every status >= 400
@@ -213,6 +255,8 @@ class ReplyStream:
                                     self.text) from None
         except httpx.HTTPError as error:
             raise StreamInterrupted(f'Reading the reply failed ({type(error).__name__}).', self.text) from None
+        if len(self._raw) < LOGGED_BODY:
+            self._raw += chunk[:LOGGED_BODY - len(self._raw)]
         if chunk and not self._got_byte:
             self._got_byte = True
             self.first_byte_at = time.monotonic()

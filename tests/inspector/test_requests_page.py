@@ -5,6 +5,8 @@ request; /metrics that parses and moves with the flow, and refuses strangers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +17,7 @@ from nicegui.testing import User
 from prometheus_client.parser import text_string_to_metric_families
 
 from runtime import runtime
+from services.platform.errors import PlatformError
 from services.platform.request_queries import RequestQuery
 from tests.conftest import TEST_KEY, TEST_SECRET
 from tests.inspector.support import PNG_BASE64_START, rows
@@ -123,13 +126,13 @@ async def test_a_full_studio_flow_is_logged_call_by_call_with_nothing_secret(env
     await user.open(f'/requests/{cover_row["id"]}')
     await see(user, 'request-curl')
     (code,) = user.find(marker='request-curl').elements
-    assert isinstance(code, ui.code)
-    assert 'Authorization: Bearer te…' in code.content and TEST_KEY not in code.content
-    assert cover_row['request_id'] in code.content and '--data-binary' in code.content
+    assert isinstance(code, ui.label)
+    assert 'Authorization: Bearer te…' in code.text and TEST_KEY not in code.text
+    assert cover_row['request_id'] in code.text and '--data-binary' in code.text
     await user.should_see('cannot be sent again as it is')
     await user.should_see(cover_job.trace_id or '')
     (signed,) = user.find(marker='request-signed').elements
-    assert isinstance(signed, ui.code) and '/v1/agent/cover' in signed.content and TEST_SECRET not in signed.content
+    assert isinstance(signed, ui.label) and '/v1/agent/cover' in signed.text and TEST_SECRET not in signed.text
 
     after = await scrape(user)
 
@@ -153,8 +156,12 @@ async def test_a_person_sees_only_their_own_requests_and_an_administrator_everyo
     alice, bob = user, create_user()
     for person, name in ((alice, 'alice'), (bob, 'bob')):  # one after the other (see test_sessions_isolation)
         await open_studio(person, name)
-        await person.open('/agents')  # lists are per person; options may come from the shared cache
+        await person.open('/agents')
         await see(person, 'agents-empty')
+    # The library shares one snapshot of the key's agent list between the people on the key (and options are cached
+    # per key), so Bob's page may have asked nothing itself: a call of his own, signed with his user id.
+    (bob_session,) = runtime.sessions.sessions_for('account-bob')
+    await runtime.platform.list_agents(bob_session.principal.credentials)
     await flushed()
     stored = rows(runtime.db)
     mine = {row['id'] for row in stored if row['owner_id'] == OWNER}
@@ -215,6 +222,19 @@ async def test_an_error_box_links_to_its_request(env: StudioEnv, user: User) -> 
     await user.open('/requests?status=error')
     await see(user, 'error-group')
     assert [r['endpoint'] for r in table_rows(user)] == ['/v1/agent/cover']
+
+    # What a request or an answer holds is shown as text, never rendered: not even a Markdown fence gets out.
+    (session,) = runtime.sessions.sessions_for(OWNER)
+    hostile = '```\n<img src=x onerror=alert(1)> **bold** [link](https://example.com)\n```'
+    with contextlib.suppress(PlatformError):  # the platform refuses such a namespace; the request is what counts
+        await runtime.platform.options(session.principal.credentials, namespace=hostile)
+    await flushed()
+    await user.open(f'/requests/{rows(runtime.db)[-1]["id"]}')
+    await see(user, 'request-detail')
+    as_json = json.dumps(hostile)[1:-1]  # the body is JSON: the newlines are \n in it
+    assert any(as_json in text for text in texts(user, 'request-curl') + texts(user, 'request-body'))
+    await user.should_not_see(kind=ui.markdown)
+    await user.should_not_see(kind=ui.html)
 
 
 async def test_metrics_are_refused_to_strangers(env: StudioEnv, user: User) -> None:

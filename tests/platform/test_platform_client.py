@@ -13,6 +13,7 @@ import traceback
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 import services.platform.client as platform_module
@@ -392,3 +393,21 @@ async def test_a_megabyte_cover_answer_is_read_in_full(client: PlatformClient, e
     echo.script(COVER_PATH, Reply.ok({'coverId': 'c-big', 'imageData': image}))
     cover, _trace = await client.generate_cover(creds, COVER)
     assert cover.coverId == 'c-big' and cover.imageData == image
+
+
+async def test_a_cookie_set_for_one_person_never_rides_on_anothers_request() -> None:
+    # One client serves every person; a platform or balancer cookie must not leak from one caller to the next.
+    seen: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get('cookie'))
+        body = {'code': 200, 'success': True, 'message': 'ok', 'data': {}, 'traceId': 't'}
+        return httpx.Response(200, json=body, headers={'Set-Cookie': 'session=alice-only; Path=/'})
+
+    client = PlatformClient(base_url='http://platform.test', transport=httpx.MockTransport(answer))
+    try:
+        await client.options(Credentials('key-a-1234', Secret('secret-a-1234'), 'alice'))
+        await client.options(Credentials('key-b-5678', Secret('secret-b-5678'), 'bob'))
+    finally:
+        await client.aclose()
+    assert seen == [None, None]

@@ -107,7 +107,7 @@ async def probe(app: AppProcess, stop: asyncio.Event) -> list[float]:
     try:
         await sign_in_demo(user)
         while not stop.is_set():
-            for path, text in (('/agents', 'Your agents'), ('/studio', 'Create a character')):
+            for path, text in (('/agents', 'Search by name'), ('/studio', 'Create a character')):
                 started = time.monotonic()
                 await user.open(path)
                 await user.should_see(text, STEP)
