@@ -90,10 +90,12 @@ class Managed:
         return self.exit_code
 
     def stop(self, timeout: float = 40.0) -> int | None:
-        """Graceful stop (SIGTERM); SIGKILL when it has not ended within `timeout` seconds."""
+        """Graceful stop (SIGTERM); SIGKILL when it has not ended within `timeout` seconds. One already sent SIGTERM
+        is only waited for: a second SIGTERM tells a draining instance to stop at once."""
         if not self.running:
             return self.exit_code
-        self.terminate()
+        if not self.terminated:
+            self.terminate()
         if self.wait(timeout) is None:
             self.kill()
         return self.exit_code

@@ -80,7 +80,7 @@ def healthy(cluster: Cluster) -> Iterator[Cluster]:
         cluster.postgres.start()
     for instance in cluster.instances:
         if instance.terminated:
-            instance.stop()
+            instance.stop()  # waits for the drain to end
         if not instance.running:
             instance.start()
     cluster.wait_balanced()
