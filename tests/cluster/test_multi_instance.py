@@ -113,10 +113,16 @@ async def test_sigterm_mid_generation_drains_and_nothing_is_lost(slow_covers: Cl
         draining = await served_by(cluster, user)
         await start_cover(user)
         draining.terminate()  # as a supervisor does on a deploy
-        await user.open('/studio')  # the next page comes from the other instance at once
-        assert await served_by(cluster, user) is cluster.other_than(draining)
-        await user.should_see('Chosen cover', 40)  # the draining instance finished it
+        # Draining: it tells health checks to send new visitors elsewhere, and keeps the open page working.
+        ready = await user.http.get(draining.url('/readyz'))
+        assert ready.status_code == 503, ready.text
+        await user.should_see('Chosen cover', 40)  # the draining instance finished the cover
         assert draining.wait(60) == 0, f'{draining.name} did not exit cleanly after draining:\n{draining.log_tail()}'
+        # Its page reloads on the other instance, where the cover is, and the agent is made with it.
+        await user.open('/studio')
+        assert await served_by(cluster, user) is cluster.other_than(draining)
+        await user.should_see('Chosen cover', STEP)
+        await user.click('Next: Details', STEP)
         await _details(user, 'Drained Dana')
         await user.wait_for(lambda: not user.find_control('Create agent')[1].get('props', {}).get('disable'),
                             STEP, 'Create agent to be enabled')
