@@ -7,6 +7,7 @@ instances, job heartbeats, the drain on SIGTERM): until those are on this branch
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import time
 from collections.abc import Iterator
@@ -128,5 +129,44 @@ async def test_sigterm_mid_generation_drains_and_nothing_is_lost(slow_covers: Cl
                             STEP, 'Create agent to be enabled')
         await user.click('Create agent', STEP)
         await user.should_see('Drained Dana is ready', STEP)  # the drained cover was usable
+    finally:
+        await user.close()
+
+
+async def test_the_database_goes_away_and_comes_back(healthy: Cluster) -> None:
+    cluster = healthy
+    user = await demo_person(cluster, 'db-away')
+    try:
+        home = await served_by(cluster, user)
+        await choose_look(user)
+        await user.click('Next: Reference photo', STEP)
+        await user.click('Skip: no reference photo', STEP)
+        await user.click('Next: Details', STEP)
+        starts = [instance.starts for instance in cluster.instances]
+        cluster.postgres.stop()
+        try:
+            # Typed while the database is away: kept on the page, and queued for the database.
+            await _details(user, 'Kept Karla')
+            await user.click('Back', STEP)
+            await user.click('Generate cover', STEP)
+            await user.should_see('cannot reach its database right now', STEP)  # said in words, not a crash
+            assert not user.sees('Generating your cover')
+        finally:
+            cluster.postgres.start()
+        # Back without restarting anything: the other instance, reading the database, has the typed name.
+        await move_to(cluster, user, cluster.other_than(home))
+        deadline = time.monotonic() + 30
+        while True:
+            await user.open('/studio')
+            await user.should_see('Create a character', STEP)
+            if user.sees('Kept Karla') or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+        assert user.sees('Kept Karla'), 'the name typed while the database was away was lost'
+        await user.click('Back', STEP)
+        await user.click('Generate cover', STEP)
+        await user.should_see('Generating your cover', STEP)
+        assert [instance.starts for instance in cluster.instances] == starts, 'an instance was restarted'
+        assert all(instance.running for instance in cluster.instances)
     finally:
         await user.close()
