@@ -24,6 +24,7 @@ from services.cli.commands import dispatch
 from services.core.body_limit import BodyLimit
 from services.core.db import DatabaseUnavailable
 from services.core.logs import configure_logging, server_log_options
+from services.core.redis_check import wait_for_redis
 from services.core.secret import install_log_redaction
 from services.core.settings import SettingsError, get_settings
 from services.core.storage_secret import resolve_storage_secret
@@ -46,6 +47,8 @@ def main() -> None:
     try:
         settings = get_settings()
         storage_secret = resolve_storage_secret(settings)
+        if settings.redis_url.get():
+            wait_for_redis(settings.redis_url)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')
     configure_logging(settings.log_format)  # STUDIO_LOG_FORMAT=json: one JSON object per line
@@ -53,8 +56,8 @@ def main() -> None:
 
     try:
         # With no upstream configured the app talks to its own sandbox, mounted here, over real HTTP on loopback,
-        # signed like any real call.
-        embedded = mount_embedded_sandbox(app, settings) if settings.uses_sandbox else None
+        # signed like any real call; with STUDIO_DEMO_SANDBOX_URL to a standalone one that other instances share.
+        embedded = mount_embedded_sandbox(app, settings) if settings.embeds_sandbox else None
         runtime.configure(settings, storage_secret=storage_secret, sandbox=embedded)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from sandbox.control_client import SandboxKeys
 from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from sandbox.embedded import EmbeddedSandbox
 from services.auth import accounts as accounts_module
@@ -31,7 +32,7 @@ from services.auth import sessions as sessions_module
 from services.auth.access import AccessControl
 from services.auth.accounts import AccountStore
 from services.auth.sessions import Session, SessionStore
-from services.auth.signin import SignIn
+from services.auth.signin import DemoKeyIssuer, SignIn
 from services.core import metrics
 from services.core.audit import AuditLog
 from services.core.db import Database, DatabaseUnavailable
@@ -85,6 +86,7 @@ class Runtime:
     # Credentials for tool accounts (never for "bring your own key"; each demo visitor gets a sandbox key of its own).
     operator_credentials: Credentials | None
     sandbox: EmbeddedSandbox | None
+    sandbox_keys: SandboxKeys | None  # a standalone demo sandbox's key issuing (STUDIO_DEMO_SANDBOX_URL)
     audit: AuditLog
     limits: GenerationLimits
     drafts: DraftStore
@@ -116,6 +118,10 @@ class Runtime:
     def upstream_label(self) -> str:
         return 'Sandbox' if self.uses_sandbox else self.settings.base_url
 
+    def sandbox_label(self) -> str:
+        """How pages name the sandbox they run on (only meaningful when `uses_sandbox`)."""
+        return 'the embedded sandbox' if self.settings.embeds_sandbox else 'the sandbox'
+
     def configure(self, settings: Settings, *, storage_secret: str | None = None,
                   sandbox: EmbeddedSandbox | None = None) -> None:
         """Build every service for these settings; `sandbox` is the embedded sandbox the app runs on, if any.
@@ -134,11 +140,15 @@ class Runtime:
         self.notifier = ChangeNotifier(self.db, origin=self.origin)
         self.drain = Drain(settings.drain_seconds)
         storage_secret = storage_secret or resolve_storage_secret(settings)
-        base_url = sandbox.base_url if sandbox is not None else settings.base_url
+        base_url = sandbox.base_url if sandbox is not None else (settings.demo_sandbox_url or settings.base_url)
         self.platform = PlatformClient.from_settings(settings, base_url=base_url)
         self.requests = RequestLog.from_settings(self.db, settings).attach(self.platform)
         if sandbox is not None:
             self.operator_credentials = sandbox.credentials
+        elif settings.demo_sandbox_url:
+            # A standalone sandbox shared by every instance: its key pair signs the demo and tool accounts.
+            self.operator_credentials = Credentials(settings.demo_sandbox_key, settings.demo_sandbox_secret,
+                                                    settings.user_id)
         elif settings.has_operator_credentials:
             self.operator_credentials = Credentials(settings.api_key, settings.api_secret, settings.user_id)
         else:
@@ -166,7 +176,7 @@ class Runtime:
                                      keep_sensitive=frozenset(key for key in operator_keys if key))
         self.auth = SignIn(settings, accounts=self.accounts, sessions=self.sessions, audit=self.audit,
                            platform=self.platform, operator=self.operator_credentials,
-                           demo_keys=sandbox.issue_key if sandbox is not None else None)
+                           demo_keys=self._demo_keys(settings, sandbox))
         self.access = AccessControl(self.auth, self.sessions)
         self.sessions.on_end(self._drop_own_key_work)
         chat_store = ChatStore(self.db)
@@ -225,6 +235,15 @@ class Runtime:
         await self.accounts.refresh()
         self.access.sweep()
 
+    def _demo_keys(self, settings: Settings, sandbox: EmbeddedSandbox | None) -> DemoKeyIssuer | None:
+        """Who gives each demo visitor a sandbox key of their own: the embedded sandbox in-process, or the standalone
+        one every instance shares, over its loopback-only /_sandbox/keys."""
+        self.sandbox_keys = SandboxKeys(settings.demo_sandbox_url) if sandbox is None and settings.demo_sandbox_url \
+            else None
+        if sandbox is not None:
+            return sandbox.issue_key
+        return self.sandbox_keys.issue_key if self.sandbox_keys is not None else None
+
     def _drop_own_key_work(self, session: Session, reason: str) -> None:
         """A person's own key is forgotten on sign-out, so their covers still generating with it are cancelled
         (they can be regenerated). An agent creation in flight is left to finish, so no agent is orphaned."""
@@ -244,6 +263,8 @@ class Runtime:
         await self.jobs.aclose()  # what still runs is interrupted; a cover that arrived is stored first
         await self.notifier.stop()
         await self.platform.aclose()
+        if self.sandbox_keys is not None:
+            await self.sandbox_keys.aclose()
         await self.writer.drain(10.0)  # what the loop handed off (sessions ended, audit entries) reaches the table
 
     def close(self) -> None:

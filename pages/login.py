@@ -129,7 +129,7 @@ def login_page(redirect_to: str = '/', reason: str = '') -> None:
         with ui.row().classes('items-center gap-2'):
             ui.icon('theater_comedy', size='md').classes('text-primary')
             ui.label('Agent Studio').classes('text-2xl font-medium')
-        where = 'the embedded sandbox' if runtime.uses_sandbox else runtime.upstream_label()
+        where = runtime.sandbox_label() if runtime.uses_sandbox else runtime.upstream_label()
         ui.label(f'Sign in to build characters on {where}.').classes('text-grey-8')
         if reason in REASONS:
             ui.label(REASONS[reason]).classes('text-sm bg-amber-1 text-amber-10 rounded p-2').mark('login-reason')

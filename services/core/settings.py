@@ -77,6 +77,15 @@ class Settings:
     metrics_token: Secret = field(default_factory=lambda: Secret(''))
     log_format: str = 'text'
 
+    # A standalone sandbox (`python -m sandbox`) to run on instead of mounting one in this process: several
+    # instances behind one address must share one sandbox, or a cover made on one is unknown to the next.
+    demo_sandbox_url: str = ''
+    demo_sandbox_key: str = ''
+    demo_sandbox_secret: Secret = field(default_factory=lambda: Secret(''))
+    # NiceGUI's own setting (it reads NICEGUI_REDIS_URL itself, at import): app.storage in Redis, shared by every
+    # instance. Kept here so a malformed value stops start-up like any other, and in a Secret (it may hold a password).
+    redis_url: Secret = field(default_factory=lambda: Secret(''))
+
     # The embedded sandbox.
     sandbox_latency: str = '5-12'
     sandbox_keys: tuple[tuple[str, Secret], ...] = ()
@@ -90,6 +99,11 @@ class Settings:
     @property
     def uses_sandbox(self) -> bool:
         return not self.base_url
+
+    @property
+    def embeds_sandbox(self) -> bool:
+        """On the sandbox, mounted in this process (not a standalone one at STUDIO_DEMO_SANDBOX_URL)."""
+        return self.uses_sandbox and not self.demo_sandbox_url
 
     @property
     def has_operator_credentials(self) -> bool:
@@ -120,14 +134,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise SettingsError(f'{name} must be at least {minimum:g}, got {raw!r}')
         return value
 
-    base_url = text('PLATFORM_BASE_URL', '').rstrip('/')
-    if base_url:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ('http', 'https') or not parts.netloc:
-            raise SettingsError(f'PLATFORM_BASE_URL must be an http(s) URL such as https://api.example.com, '
-                                f'got {base_url!r}')
-        if parts.query or parts.fragment:
-            raise SettingsError('PLATFORM_BASE_URL must not carry a query or fragment')
+    base_url = http_url(text('PLATFORM_BASE_URL', ''), var='PLATFORM_BASE_URL', example='https://api.example.com')
+    demo_sandbox_url = http_url(text('STUDIO_DEMO_SANDBOX_URL', ''), var='STUDIO_DEMO_SANDBOX_URL',
+                                example='http://127.0.0.1:8601')
+    demo_sandbox_key = text('STUDIO_DEMO_SANDBOX_KEY', '')
+    demo_sandbox_secret = Secret(text('STUDIO_DEMO_SANDBOX_SECRET', ''))
+    if demo_sandbox_url and base_url:
+        raise SettingsError('STUDIO_DEMO_SANDBOX_URL runs the studio on a standalone sandbox instead of a platform; '
+                            'leave PLATFORM_BASE_URL empty with it')
+    if demo_sandbox_url and not (demo_sandbox_key and demo_sandbox_secret.get()):
+        raise SettingsError('STUDIO_DEMO_SANDBOX_URL needs the key pair the sandbox accepts, in '
+                            'STUDIO_DEMO_SANDBOX_KEY and STUDIO_DEMO_SANDBOX_SECRET')
+    if (demo_sandbox_key or demo_sandbox_secret.get()) and not demo_sandbox_url:
+        raise SettingsError('STUDIO_DEMO_SANDBOX_KEY and STUDIO_DEMO_SANDBOX_SECRET are only used with '
+                            'STUDIO_DEMO_SANDBOX_URL')
+    redis_url = Secret(redis_storage_url(text('NICEGUI_REDIS_URL', '')))
 
     defaults = EndpointPaths()
     paths = {}
@@ -150,8 +171,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         has_key = bool(text('PLATFORM_API_KEY', ''))
         modes = ('demo', 'accounts') if not base_url else (('accounts',) if has_key else ('byok',))
     if 'demo' in modes and base_url:
-        raise SettingsError('STUDIO_AUTH_MODES: "demo" is only available on the embedded sandbox '
-                            '(unset PLATFORM_BASE_URL)')
+        raise SettingsError('STUDIO_AUTH_MODES: "demo" is only available on the embedded sandbox or a standalone one '
+                            '(STUDIO_DEMO_SANDBOX_URL); unset PLATFORM_BASE_URL')
 
     api_key = text('PLATFORM_API_KEY', '')
     api_secret = Secret(text('PLATFORM_API_SECRET', ''))
@@ -214,6 +235,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_upload_bytes=int(number('STUDIO_MAX_UPLOAD_MB', 10, minimum=0.001) * 1024 * 1024),
         options_cache_seconds=number('STUDIO_OPTIONS_CACHE_SECONDS', 300.0),
         preview_url_seconds=int(number('STUDIO_PREVIEW_URL_SECONDS', 3600, minimum=10, integer=True)),
+        demo_sandbox_url=demo_sandbox_url,
+        demo_sandbox_key=demo_sandbox_key,
+        demo_sandbox_secret=demo_sandbox_secret,
+        redis_url=redis_url,
         request_log_days=number('STUDIO_REQUEST_LOG_DAYS', 7.0, minimum=0.01),
         request_log_rows=int(number('STUDIO_REQUEST_LOG_ROWS', 50_000, integer=True)),
         metrics_token=metrics_token,
@@ -224,6 +249,37 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         chat=load_chat_settings(env),
         sandbox_demo_key=demo_key,
     )
+
+
+def http_url(raw: str, *, var: str, example: str) -> str:
+    """An http(s) base URL without query or fragment, trailing '/' dropped; '' stays ''."""
+    url = raw.strip().rstrip('/')
+    if not url:
+        return ''
+    parts = urlsplit(url)
+    if parts.scheme not in ('http', 'https') or not parts.netloc:
+        raise SettingsError(f'{var} must be an http(s) URL such as {example}, got {url!r}')
+    if parts.query or parts.fragment:
+        raise SettingsError(f'{var} must not carry a query or fragment')
+    return url
+
+
+REDIS_SCHEMES = ('redis', 'rediss', 'unix')
+
+
+def redis_storage_url(raw: str) -> str:
+    """NICEGUI_REDIS_URL as redis-py's from_url takes it; the value itself never appears in a message."""
+    if not raw:
+        return ''
+    parts = urlsplit(raw)
+    if parts.scheme not in REDIS_SCHEMES or not (parts.netloc or parts.path):
+        raise SettingsError('NICEGUI_REDIS_URL must be a Redis URL such as redis://127.0.0.1:6379/0 '
+                            '(schemes: redis, rediss, unix)')
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise SettingsError('NICEGUI_REDIS_URL has a port that is not a number from 1 to 65535') from None
+    return raw
 
 
 def parse_key_pairs(raw: str, *, var: str = 'keys') -> tuple[tuple[str, Secret], ...]:

@@ -26,7 +26,8 @@ def check_shared_configuration(settings: Settings) -> None:
     if not settings.storage_secret.get():
         missing.append(f'STUDIO_STORAGE_SECRET (at least {MIN_LENGTH} random characters: it signs the browser cookie '
                        'and image links and seals stored sessions)')
-    if settings.uses_sandbox and not settings.sandbox_demo_key:
+    # Only the embedded sandbox has a demo key pair of its own; a standalone one (STUDIO_DEMO_SANDBOX_URL) issues keys.
+    if settings.embeds_sandbox and not settings.sandbox_demo_key:
         missing.append("SANDBOX_DEMO_KEY (KEY:SECRET, the embedded sandbox's demo key pair)")
     if missing:
         raise SettingsError('STUDIO_DATABASE_URL is set, so several instances may share this database, and they must '
