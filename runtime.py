@@ -69,6 +69,7 @@ __all__ = ['SANDBOX_MOUNT', 'Runtime', 'runtime']
 # instance expire idle sessions and drop what is kept no longer (the first round runs soon after start-up).
 ACCOUNTS_REFRESH_SECONDS = 30.0
 PURGE_SECONDS = 600.0
+DRAIN_GRACE_SECONDS = 3.0  # after the last job of a drain: time for open pages to fetch what it made
 KEEP_IMAGES = 2 * 24 * 3600.0  # covers are valid 30 minutes and their jobs kept a day; reference photos alike
 
 
@@ -208,6 +209,10 @@ class Runtime:
         self.jobs.start_draining()
         idle = await self.jobs.wait_idle(seconds)
         await self.writer.drain(10.0)
+        if idle:
+            # The open pages were just told their cover is ready; exiting now would leave them unable to fetch
+            # it (the media route is on this instance) or to hear the news at all. A moment for that.
+            await asyncio.sleep(DRAIN_GRACE_SECONDS)
         return idle
 
     async def _purge(self) -> None:
