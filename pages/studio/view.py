@@ -18,7 +18,7 @@ from pages.studio.details import DetailsStep
 from pages.studio.live import LiveUpdates
 from pages.studio.look import LookStep
 from pages.studio.photo import PhotoStep
-from pages.studio.review import ReviewSection
+from pages.studio.review import LookPreview, ReviewSection
 from pages.studio.section import Section
 from runtime import runtime
 from services.core.db import DatabaseUnavailable
@@ -64,13 +64,13 @@ class StudioStepper(ui.stepper):
 class StudioView:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
-        review = ReviewSection(studio)
+        review, preview = ReviewSection(studio), LookPreview(studio)
         self.look = LookStep(studio)
         self.cover = CoverStep(studio)
         self.sections: dict[str, Section] = {'look': self.look, 'photo': PhotoStep(studio), 'cover': self.cover,
-                                             'details': DetailsStep(studio, review),
+                                             'details': DetailsStep(studio, preview),
                                              'create': CreateStep(studio, review)}
-        self.shown: list[Section] = [*self.sections.values(), review]  # the review is drawn inside two steps
+        self.shown: list[Section] = [*self.sections.values(), preview, review]  # drawn inside Details and Create
         self.steps: dict[str, ui.step] = {}
         self._stamp: object = None
 

@@ -1,4 +1,5 @@
-"""Checks on text that people name things with (accounts, agents), shared by every layer that takes a name.
+"""Checks on text that people name things with (accounts, agents), shared by every layer that takes a name, and
+how long such a text is to the person who reads it.
 
 Bidirectional control characters are invisible and change the order in which the text *around* them is shown:
 a name ending in U+202E RIGHT-TO-LEFT OVERRIDE turns "Mia · created 2 min ago" into "Mia · oga nim 2 detaerc",
@@ -8,6 +9,8 @@ isolated (see components/bidi.py).
 """
 
 from __future__ import annotations
+
+import regex
 
 # U+202A-U+202E: LRE, RLE, PDF, LRO, RLO (embeddings and overrides); U+2066-U+2069: LRI, RLI, FSI, PDI (isolates).
 BIDI_CONTROLS = frozenset(chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
@@ -33,3 +36,16 @@ def bidi_problem(text: str, what: str = 'A name') -> str | None:
     return (f'{what} cannot contain text-direction control characters (here: {", ".join(found)}; refused are '
             f'U+202A-U+202E and U+2066-U+2069). They are invisible and change the order of the text around the '
             f'name. Type the name again without them; right-to-left letters themselves are fine.')
+
+
+# One user-perceived character (an extended grapheme cluster, Unicode UAX #29): 'é' written as e + a combining
+# accent, a flag, a family emoji joined by zero-width joiners. Python's len() counts code points and the browser's
+# String.length UTF-16 units, and both count such a character several times. The standard library has no grapheme
+# segmentation; the `regex` package's \X follows the current Unicode rules and is kept up to date with each Unicode
+# release.
+_GRAPHEME = regex.compile(r'\X')
+
+
+def characters(text: str) -> int:
+    """How many characters a person sees in `text`: grapheme clusters, so an emoji counts once."""
+    return len(_GRAPHEME.findall(text))

@@ -38,7 +38,9 @@ CATEGORIES: tuple[Category, ...] = (
     Category('Personality', 'personality', 'Personality', 'detail', optional=True, draft_field='personality'),
     Category('Occupation', 'occupation', 'Occupation', 'detail', optional=True, draft_field='occupation'),
     Category('Relationship', 'relationship', 'Relationship', 'detail', optional=True, draft_field='relationship'),
-    Category('Fetish', 'fetish', 'Fetish', 'detail', optional=True, draft_field='fetish'),
+    # 'Fetish' is the platform's name for this group; its options (romance, slow burn, banter, role-play, ...) are the
+    # kind of interplay a person wants, which is what a demo audience should read.
+    Category('Fetish', 'fetish', 'Interaction style', 'detail', optional=True, draft_field='fetish'),
 )
 
 _BY_CODE = {c.code: c for c in CATEGORIES}

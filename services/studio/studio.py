@@ -141,7 +141,7 @@ class Studio:
             self.draft.options_language = rules.preferred_language(accept_language)
 
     def steps_done(self) -> dict[str, bool]:
-        return rules.steps_done(self.draft, self.selected_cover())
+        return rules.steps_done(self.draft, self.selected_cover(), self.create_job())
 
     # --- options and the look -----------------------------------------------------------------------------
 
@@ -349,6 +349,9 @@ class Studio:
 
     def review_rows(self) -> list[tuple[str, str]]:
         return rules.review_rows(self.draft, self.options)
+
+    def review_groups(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        return rules.review_groups(self.draft, self.options)
 
     def review_note(self) -> str | None:
         cover = self.selected_cover()
