@@ -31,7 +31,8 @@ _CSS = """
 """
 
 # The zone's face. Vue template for QUploader's header slot: `props` is the uploader's scope (files, isUploading,
-# uploadProgressLabel, ...). The hint is the studio's own sentence, escaped so that it can only ever be text.
+# pickFiles, ...; each file's __progress from 0 to 1). The hint is the studio's own sentence, escaped so that it
+# can only ever be text.
 _HEADER = """
 <div class="studio-drop-face relative-position rounded-xl w-full px-4 py-8 flex flex-col items-center gap-1
             text-center cursor-pointer">
@@ -41,7 +42,8 @@ _HEADER = """
   <div class="text-xs text-slate-600">{hint}</div>
   <div v-if="props.isUploading" class="w-full max-w-xs mt-3">
     <div class="text-xs text-slate-700 truncate">
-      Uploading {{{{ props.files.length ? props.files[0].name : 'your photo' }}}} · {{{{ props.uploadProgressLabel }}}}
+      Uploading {{{{ props.files.length ? props.files[0].name : 'your photo' }}}} ·
+      {{{{ Math.round(100 * (props.files.length ? props.files[0].__progress || 0 : 0)) }}}} %
     </div>
     <q-linear-progress class="mt-1" rounded color="primary" size="6px"
                        :value="props.files.length ? props.files[0].__progress : 0" />

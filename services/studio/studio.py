@@ -105,7 +105,12 @@ class Studio:
         shared draft, the person's jobs, or the chosen cover's validity (it expires by the clock alone)."""
         cover = self.selected_cover()
         validity = (cover.id, cover.usable(), cover.expiring_soon()) if cover else None
-        return self.version, self.draft.version, self.jobs_version(), validity
+        return self.version, self.draft.version, self.jobs_version(), validity, self.dismissed_usable()
+
+    def dismissed_usable(self) -> tuple[str, ...]:
+        """The dismissed covers still usable: one that expires leaves the Dismissed list by the clock alone."""
+        jobs = (self._jobs.get(self.owner, job_id) for job_id in self.draft.dismissed_covers)
+        return tuple(job.id for job in jobs if job is not None and job.usable())
 
     def settle(self) -> None:
         """After the person's jobs changed: keep a cover chosen whenever there is one (a finished cover chooses
