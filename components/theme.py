@@ -63,8 +63,8 @@ def frame(title: str, *, active: str = '') -> Iterator[ui.column]:
 def _upstream_badge() -> None:
     if runtime.uses_sandbox:
         with ui.badge('Sandbox', color='orange').classes('text-xs px-2 py-1 font-bold').mark('upstream-badge'):
-            ui.tooltip('Running on the embedded sandbox: covers and agents are simulated, nothing reaches the '
-                       'real platform.')
+            ui.tooltip(f'Running on {runtime.sandbox_label()}: covers and agents are simulated, nothing reaches '
+                       f'the real platform.')
     else:
         label = runtime.upstream_label().removeprefix('https://').removeprefix('http://')
         with ui.badge(label, color='grey-8').props('outline').classes('text-xs px-2 py-1 max-w-[40vw] truncate') \

@@ -16,6 +16,7 @@ from runtime import runtime
 from services.auth.names import display_user_id
 from services.auth.sessions import Principal, Session
 from services.core.audit import EXPORTED, SESSION_ENDED, AuditEntry, AuditLog, AuditQuery, format_time
+from services.core.db import DatabaseUnavailable
 
 PAGE_SIZE = 50
 
@@ -97,44 +98,52 @@ async def admin_page() -> None:
             ui.context.client.status_code = 403
             ui.label('Only administrators can see the audit log.').classes('text-negative').mark('admin-forbidden')
             return
-        _sessions_view(session)
+        await _sessions_view(session)
         await _audit_view()
 
 
 MODE_NAMES = {'account': 'tool account', 'byok': 'own key', 'demo': 'sandbox demo'}
 
 
-def _sessions_view(mine: Session) -> None:
-    """Who is signed in now, with a way to end a session (a lost laptop, a departed colleague)."""
+async def _sessions_view(mine: Session) -> None:
+    """Who is signed in now, on every instance, with a way to end a session (a lost laptop, a departed colleague)."""
 
     @ui.refreshable
-    def listing() -> None:
-        sessions = runtime.sessions.all()
+    async def listing() -> None:
+        try:
+            sessions = await runtime.sessions.list_all()
+        except DatabaseUnavailable as unavailable:
+            ui.label(unavailable.user_message).classes('text-sm text-orange-9').mark('active-sessions')
+            return
         with ui.expansion(f'Signed in now: {len(sessions)}', icon='group').classes('w-full') \
                 .props('dense header-class="text-base"').mark('active-sessions'):
             for other in sessions:
-                principal = other.principal
                 with ui.row().classes('items-center gap-3 w-full text-sm no-wrap').mark('active-session'):
-                    name_label(_who(principal.user_id)).classes('font-medium min-w-[8rem]')
-                    ui.label(MODE_NAMES[principal.mode]).classes('text-slate-600 min-w-[7rem]')
-                    ui.label(f'since {format_time(other.created_at)} · active {format_time(other.last_seen)} UTC · '
-                             f'{len(runtime.sessions.tabs_of(other.sid))} tab(s)').classes('text-slate-500 grow')
-                    if other.sid == mine.sid:
+                    name_label(_who(other['user_id'])).classes('font-medium min-w-[8rem]')
+                    ui.label(MODE_NAMES[other['mode']]).classes('text-slate-600 min-w-[7rem]')
+                    tabs = runtime.sessions.tabs_of_key(other['sid_hash'])
+                    ui.label(f'since {format_time(other["created_at"])} · active {format_time(other["last_seen"])} '
+                             f'UTC' + (f' · {tabs} tab(s) here' if tabs else '')).classes('text-slate-500 grow')
+                    if other['sid_hash'] == mine.key:
                         ui.label('this session').classes('text-xs text-slate-500')
                     else:
-                        # The sid stays on the server: the handler closes over it, the browser never sees it.
-                        ui.button('End', on_click=lambda sid=other.sid: end(sid)) \
+                        # Only the table's key (a hash) is at hand here; the session id never leaves the server.
+                        ui.button('End', on_click=lambda key=other['sid_hash']: end(key)) \
                             .props('flat dense no-caps color=negative').mark('end-session')
 
-    def end(sid: str) -> None:
-        ended = runtime.sessions.end(sid, 'ended by an administrator')
+    async def end(key: str) -> None:
+        try:
+            ended = await runtime.sessions.end_key(key, 'ended by an administrator')
+        except DatabaseUnavailable as unavailable:
+            ui.notify(unavailable.user_message, type='warning')
+            return
         if ended is not None:
             _audit().record(SESSION_ENDED, actor=mine.principal.user_id,
-                            detail=f'ended the session of {ended.user_id} ({MODE_NAMES[ended.mode]})')
-            ui.notify(f'Signed {isolated(_who(ended.user_id))} out.', type='positive')
+                            detail=f'ended the session of {ended["user_id"]} ({MODE_NAMES[ended["mode"]]})')
+            ui.notify(f'Signed {isolated(_who(ended["user_id"]))} out.', type='positive')
         listing.refresh()
 
-    listing()
+    await listing()
 
 
 async def _audit_view() -> None:

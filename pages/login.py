@@ -15,6 +15,11 @@ from services.auth.signin import SignInError
 REASONS = {
     'signed-out': 'You were signed out. Sign in again to continue.',
     'expired': 'Your session ended. Sign in again to continue.',
+    'ended-by-admin': 'An administrator ended your session. Sign in again to continue.',
+    'account-changed': 'Your account was changed (a new password, or it was removed), so your session ended. '
+                       'Sign in again to continue.',
+    'not-restored': 'Your session could not be restored after the studio restarted (its configuration changed). '
+                    'Sign in again to continue; your drafts and covers are kept.',
 }
 MODE_TITLES = {'accounts': 'Tool account', 'byok': 'Your own API key', 'demo': 'Sandbox demo'}
 
@@ -64,8 +69,9 @@ def _account_form(target: str) -> None:
 
 
 def _byok_form(target: str) -> None:
-    ui.label('Your key and secret are checked with one call to the platform, kept in this server\'s memory only '
-             'for as long as you are signed in, and forgotten when you sign out.').classes('text-sm text-grey-8')
+    ui.label('Your key and secret are checked with one call to the platform, kept on the server only encrypted '
+             'and only for as long as you are signed in, and forgotten when you sign out.') \
+        .classes('text-sm text-grey-8')
     api_key = ui.input('API key', password=True).props('autocomplete=off').classes('w-full').mark('byok-key')
     api_secret = ui.input('API secret', password=True).props('autocomplete=off').classes('w-full') \
         .mark('byok-secret')
@@ -123,7 +129,7 @@ def login_page(redirect_to: str = '/', reason: str = '') -> None:
         with ui.row().classes('items-center gap-2'):
             ui.icon('theater_comedy', size='md').classes('text-primary')
             ui.label('Agent Studio').classes('text-2xl font-medium')
-        where = 'the embedded sandbox' if runtime.uses_sandbox else runtime.upstream_label()
+        where = runtime.sandbox_label() if runtime.uses_sandbox else runtime.upstream_label()
         ui.label(f'Sign in to build characters on {where}.').classes('text-grey-8')
         if reason in REASONS:
             ui.label(REASONS[reason]).classes('text-sm bg-amber-1 text-amber-10 rounded p-2').mark('login-reason')

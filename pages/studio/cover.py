@@ -21,8 +21,9 @@ from components.compare import BADGE_COLOURS, ComparedCover, comparison
 from components.error_box import error_box
 from pages.studio.section import Section
 from runtime import runtime
+from services.core.db import DatabaseUnavailable
 from services.studio.covers import COMPARE_MAX, COMPARE_MIN
-from services.studio.jobs import EXPECTED_SECONDS, Job
+from services.studio.jobs import EXPECTED_SECONDS, Job, JobRefused
 from services.studio.limits import LimitExceeded
 from services.studio.studio import InvalidChoices, NotReady, Studio
 
@@ -86,10 +87,10 @@ class CoverStep(Section):
         self.notice = (text, kind) if text else None
         self._draw_notice()
 
-    def generate(self) -> None:
+    async def generate(self) -> None:
         self.say(None)
         try:
-            self.studio.generate_cover()  # the running card then says what is happening
+            await self.studio.generate_cover()  # the running card then says what is happening
         except NotReady as refusal:
             if refusal.step is not None:
                 self.notify(refusal.user_message, type='warning')  # shown on the step it leads to
@@ -98,25 +99,26 @@ class CoverStep(Section):
                 self.say(refusal.user_message, 'warning')
         except InvalidChoices as error:
             self.say(error.user_message, 'negative')
-        except LimitExceeded as error:
+        except (LimitExceeded, JobRefused, DatabaseUnavailable) as error:
+            # Fair use, an instance that is restarting, a database that is away: each says when to try again.
             self.say(error.user_message, 'warning')
 
-    def regenerate(self, job_id: str) -> None:
+    async def regenerate(self, job_id: str) -> None:
         """Try a failed or interrupted generation again, with its own choices."""
         self.say(None)
         try:
-            job = self.studio.regenerate(job_id)
-        except LimitExceeded as error:
+            job = await self.studio.regenerate(job_id)
+        except (LimitExceeded, JobRefused, DatabaseUnavailable) as error:
             self.say(error.user_message, 'warning')
             return
         if job is None:
             self.say('That generation is no longer known; use Generate again.', 'warning')
 
-    def variations(self, job_id: str) -> None:
+    async def variations(self, job_id: str) -> None:
         self.say(None)
         try:
-            result = self.studio.generate_variations(job_id, 2)
-        except LimitExceeded as error:
+            result = await self.studio.generate_variations(job_id, 2)
+        except (LimitExceeded, JobRefused, DatabaseUnavailable) as error:
             self.say(error.user_message, 'warning')
             return
         if result.message:

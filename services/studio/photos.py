@@ -1,9 +1,9 @@
 """The reference-photo pipeline: check the upload, keep a clean copy, hand it to the platform, look for a face.
 
 The file is trusted for nothing (services.studio.images re-encodes it in a thread, off the event loop); what the
-platform gets is that re-encoded copy, never the upload itself. The copy is kept in the media store (suffix .jpg)
-so the page can show it; the platform's upload and its face check run side by side. Asked to, the copy is first
-cut to a square around the face (services.studio.face_crop), also in a thread.
+platform gets is that re-encoded copy, never the upload itself. The copy is kept in the image store (suffix .jpg,
+in the database, so any instance shows it); the platform's upload and its face check run side by side. Asked to,
+the copy is first cut to a square around the face (services.studio.face_crop), in a thread.
 
 The name the person sees is their own file's (`astronaut.png`), made safe to show; the platform gets the name of
 what it is sent (`astronaut.jpg`), since that is a JPEG whatever the upload was.
@@ -19,10 +19,10 @@ from services.auth.sessions import Principal
 from services.platform.client import PlatformClient
 from services.studio.drafts import RefPhoto
 from services.studio.face_crop import crop_to_face
+from services.studio.image_store import PHOTO, ImageStore
 from services.studio.images import process_upload
-from services.studio.media_store import CoverStore
 
-PHOTO_SUFFIX = '.jpg'
+PHOTO_SUFFIX = PHOTO
 _UNSAFE = re.compile(r'[^\w\-. ]+')
 
 
@@ -38,7 +38,7 @@ def shown_name(filename: str) -> str:
     return clean
 
 
-async def check_photo(platform: PlatformClient, store: CoverStore, principal: Principal, data: bytes,
+async def check_photo(platform: PlatformClient, store: ImageStore, principal: Principal, data: bytes,
                       filename: str, *, max_bytes: int, crop: bool = False) -> RefPhoto:
     """The photo as the draft keeps it. Raises ImageRejected (not a usable image) or PlatformError."""
     processed = await asyncio.to_thread(process_upload, data, filename, max_bytes=max_bytes)
@@ -48,7 +48,7 @@ async def check_photo(platform: PlatformClient, store: CoverStore, principal: Pr
         processed, crop_outcome = cropped.image, cropped.outcome
     photo_id = uuid.uuid4().hex
     owner = principal.owner_id
-    await asyncio.to_thread(store.save, owner, photo_id, processed.content, PHOTO_SUFFIX)
+    await store.save(owner, photo_id, processed.content, PHOTO_SUFFIX)
     creds = principal.credentials
     try:
         ref, face = await asyncio.gather(
@@ -61,5 +61,6 @@ async def check_photo(platform: PlatformClient, store: CoverStore, principal: Pr
                     ref_image_id=ref.refImageId, has_face=face.hasFace, face_count=face.faceCount, crop=crop_outcome)
 
 
-def forget_photo(store: CoverStore, owner_id: str, photo_id: str) -> None:
-    store.delete(owner_id, photo_id, PHOTO_SUFFIX)
+def forget_photo(store: ImageStore, owner_id: str, photo_id: str) -> None:
+    """Drop a photo the draft no longer points at (queued: the page does not wait for it)."""
+    store.forget(owner_id, photo_id, PHOTO_SUFFIX)

@@ -131,8 +131,16 @@ class Studio:
         return self._jobs.version(self.owner)
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
-        """Hear of every change to this person's jobs (called inside the job: only schedule work)."""
-        return self._jobs.subscribe(self.owner, callback)
+        """Hear of every change to this person's jobs, and of their draft changed on another instance (called
+        inside the job or the change notifier: only schedule work). Returns the function that stops both."""
+        stop_jobs = self._jobs.subscribe(self.owner, callback)
+        stop_draft = self._drafts.subscribe(self.owner, callback)
+
+        def unsubscribe() -> None:
+            stop_jobs()
+            stop_draft()
+
+        return unsubscribe
 
     def _save(self) -> None:
         self._drafts.save(self.owner)
@@ -239,7 +247,7 @@ class Studio:
         self.photo_error = None
         self._changed()
         try:
-            ref = await check_photo(self._platform, self._jobs.covers, self.principal, data, filename,
+            ref = await check_photo(self._platform, self._jobs.images, self.principal, data, filename,
                                     max_bytes=self.max_upload_bytes, crop=self.crop_photo)
         except ImageRejected as error:
             self.photo_error = (error.user_message, None)
@@ -250,7 +258,7 @@ class Studio:
             self.draft.ref = ref
             self._save()
             if old is not None:
-                forget_photo(self._jobs.covers, self.owner, old.photo_id)
+                forget_photo(self._jobs.images, self.owner, old.photo_id)
         finally:
             self.photo_busy = False
             self._changed()
@@ -289,7 +297,7 @@ class Studio:
         self.photo_error = None
         self._save()
         if ref is not None:
-            forget_photo(self._jobs.covers, self.owner, ref.photo_id)
+            forget_photo(self._jobs.images, self.owner, ref.photo_id)
         self._changed()
 
     # --- the cover ----------------------------------------------------------------------------------------
@@ -309,9 +317,10 @@ class Studio:
         gender, look = cover_rules.request_look(job.request)
         return cover_rules.look_chips(look, catalogue.look_categories(gender), self.options)
 
-    def generate_cover(self) -> Job:
+    async def generate_cover(self) -> Job:
         """Start painting a cover of the look as chosen. Raises NotReady (the look is incomplete, or the photo
-        without a face is undecided), InvalidChoices, or LimitExceeded (fair use: too many running)."""
+        without a face is undecided), InvalidChoices, LimitExceeded (fair use: too many running, counted over
+        every instance), JobRefused (this instance is restarting) or DatabaseUnavailable."""
         if self.draft.missing_look():
             raise NotReady('Complete the look first.')
         ref = self.draft.ref
@@ -321,33 +330,30 @@ class Studio:
             request: CoverRequest = rules.cover_request(self.draft)
         except ValidationError as error:
             raise InvalidChoices(rules.validation_text(error)) from None
-        job = self._jobs.start_cover(self.principal, request)
+        job = await self._jobs.start_cover(self.principal, request)
         self._changed()
         return job
 
-    def regenerate(self, job_id: str) -> Job | None:
+    async def regenerate(self, job_id: str) -> Job | None:
         """A new cover with the choices of an earlier one; None when that one is no longer known. Raises
-        LimitExceeded."""
-        try:
-            job = self._jobs.regenerate(self.principal, job_id)
-        except JobRefused:
+        LimitExceeded, JobRefused while this instance drains, DatabaseUnavailable."""
+        if self._jobs.get(self.owner, job_id) is None:
             return None
+        job = await self._jobs.regenerate(self.principal, job_id)
         self._changed()
         return job
 
-    def generate_variations(self, job_id: str, count: int = 2) -> Variations:
+    async def generate_variations(self, job_id: str, count: int = 2) -> Variations:
         """`count` new covers with the look of an earlier one, started at once. The per-person limit still
         applies: when it stops the first, LimitExceeded is raised; when it stops a later one, what did start is
-        returned with a message that says why the rest did not."""
+        returned with a message that says why the rest did not. JobRefused (this instance is restarting, or the
+        cover is no longer known) and DatabaseUnavailable are raised when nothing started."""
         started: list[Job] = []
         message: str | None = None
         for _ in range(count):
             try:
-                job = self._jobs.regenerate(self.principal, job_id)
-            except JobRefused as error:
-                message = error.user_message
-                break
-            except LimitExceeded as error:
+                job = await self._jobs.regenerate(self.principal, job_id)
+            except (LimitExceeded, JobRefused) as error:
                 if not started:
                     raise
                 message = cover_rules.variations_message(len(started), count, error.user_message)
@@ -444,7 +450,8 @@ class Studio:
         return CoverBoard([j for j in jobs if j.running], failed[:2], kept, selected, dismissed)
 
     def cover_file_known(self, job_id: str | None) -> bool:
-        return self._jobs.cover_path(self.owner, job_id or '') is not None
+        job = self._jobs.get(self.owner, job_id)
+        return job is not None and job.has_image
 
     # --- details ------------------------------------------------------------------------------------------
 

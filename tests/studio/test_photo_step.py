@@ -123,8 +123,8 @@ async def test_the_crop_cuts_a_square_around_the_face_before_the_photo_is_sent(
     ref = runtime.drafts.get('account-alice').ref
     assert ref is not None and ref.crop == 'cropped'
     # What the platform got is the square.
-    sent = runtime.jobs.covers.find('account-alice', ref.photo_id, photos.PHOTO_SUFFIX)
-    assert sent is not None and Image.open(sent).size == (512, 512)
+    sent = await runtime.jobs.images.load('account-alice', ref.photo_id, photos.PHOTO_SUFFIX)
+    assert sent is not None and Image.open(io.BytesIO(sent)).size == (512, 512)
 
 
 async def test_the_crop_with_no_face_to_crop_around_sends_the_whole_photo(photo_step: User) -> None:
