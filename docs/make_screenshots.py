@@ -211,7 +211,7 @@ def walk(shots: Shots) -> None:
     shots.click('Surprise me')
     time.sleep(0.5)
     shots.step('Cover')
-    shots.click('Generate another')  # the first character's cover is still in this session's gallery
+    shots.click('Generate again')  # the first character's cover is still in this session's gallery
     shots.text('Generating your cover…')
     time.sleep(3.5)
     shots.shot('14-phone-cover', full=True)

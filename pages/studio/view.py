@@ -91,7 +91,7 @@ class StudioView:
             for index, (name, section) in enumerate(self.sections.items()):
                 with ui.step(name, title=STEP_TITLES[name], icon=STEP_ICONS[name]) as self.steps[name]:
                     section.place()
-                    if name != 'create':
+                    if name not in ('photo', 'create'):  # these two draw their own way on (pages/studio/photo.py)
                         self._nav(STEPS[index - 1] if index else None, STEPS[index + 1])
         studio.on_change = self.sync
         LiveUpdates(self).start()

@@ -54,6 +54,7 @@ class RefPhoto(BaseModel):
     has_face: bool | None = None
     face_count: int = 0
     acknowledged: bool = False  # "continue anyway" after a no-face warning
+    crop: str | None = None  # asked to crop around the face: 'cropped', 'no_face' or 'already_square' (face_crop.py)
 
 
 class Draft(BaseModel):
@@ -64,6 +65,7 @@ class Draft(BaseModel):
     ref: RefPhoto | None = None
     photo_skipped: bool = False  # "no reference photo" was a decision, so the step counts as done
     selected_cover_job: str | None = None
+    dismissed_covers: list[str] = []  # covers put aside in Compare: still shown (apart) and usable until they expire
     name: str = ''
     voice: str | None = None
     language: Language = 'en'

@@ -16,7 +16,7 @@ def create_from_studio(browser: Browser, name: str) -> None:
     studio.choose_gender(browser, 'male')
     studio.pick_look(browser)
     browser.click('Next: Reference photo')
-    browser.click('Skip: no reference photo')
+    browser.click('Continue without a photo')
     browser.click('Generate cover', timeout=15)
     image = browser.wait(lambda: studio.cover_image(browser), 40, 'the cover never arrived')
     assert image is not None
