@@ -165,7 +165,7 @@ class Runtime:
                                audit=self.audit, instance=settings.instance_id, origin=self.origin, drafts=self.drafts)
         metrics.count_running_jobs(self.jobs.running_counts)  # studio_jobs_running, counted at each scrape
         self.library = Library(self.platform, AgentRecords(self.db))
-        self.recorder = CreationRecorder(self.jobs, self.library)
+        self.recorder = CreationRecorder(self.jobs, self.library, self.drafts)
         self.options = OptionsCache(self.platform.options, settings.options_cache_seconds)
         self.previews = PreviewSigner(storage_secret, settings.preview_url_seconds)
         self.accounts = AccountStore(self.db, snapshot=True, origin=self.origin)
