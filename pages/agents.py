@@ -330,27 +330,73 @@ class AgentsView:
         details_dialog(record, maker, self._variant, origin=origin)
 
     async def _variant(self, record: AgentRecord) -> None:
+        if not await self._may_replace_draft():
+            return
         try:
             imported = await start_draft(self.principal, {}, drafts=runtime.drafts, cache=runtime.options,
                                          agent=record)
         except UserFacingError as error:
             ui.notify(error.user_message, type='negative')
             return
-        for note in imported.not_understood:
-            ui.notify(note, type='warning', timeout=8000)
-        ui.navigate.to('/studio')
+        self._to_studio(f'A variant of {record.name}', imported.not_understood)
 
     async def _import(self, event: events.UploadEventArguments) -> None:
         try:
             card = await read_card_file(await event.file.read(), event.file.name)
+        except UserFacingError as error:
+            ui.notify(error.user_message, type='negative', timeout=8000)
+            return
+        if not await self._may_replace_draft():
+            return
+        try:
             imported = await start_draft(self.principal, card, drafts=runtime.drafts, cache=runtime.options)
         except UserFacingError as error:
             ui.notify(error.user_message, type='negative', timeout=8000)
             return
-        if imported.not_understood:
-            ui.notify('Not understood from that card: ' + '; '.join(imported.not_understood[:8]), type='warning',
-                      timeout=12000)
-        ui.navigate.to('/studio')
+        self._to_studio(f'{imported.name or "The card"} is in the studio', imported.not_understood,
+                        title='Not understood from that card')
+
+    async def _may_replace_draft(self) -> bool:
+        """Starting from an agent or a card replaces the character being built: asked first, never silently."""
+        try:
+            draft = await runtime.drafts.load(self.principal.owner_id)
+        except DatabaseUnavailable as unavailable:
+            ui.notify(unavailable.user_message, type='negative')
+            return False
+        if draft.gender is None and not draft.name.strip():
+            return True  # nothing chosen yet (or the last character was created): nothing to lose
+        name = draft.name.strip() or 'the character you are building'
+        with ui.dialog() as dialog, ui.card().classes('max-w-md').mark('replace-draft'):
+            ui.label(f'Replace {name}?').classes('text-lg font-semibold')
+            ui.label('The studio holds one character at a time; its choices so far would be replaced.') \
+                .classes('text-sm text-slate-600')
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Keep it', on_click=lambda: dialog.submit(False)).props('flat no-caps')
+                ui.button('Replace', on_click=lambda: dialog.submit(True)).props('unelevated no-caps') \
+                    .mark('replace-draft-confirm')
+        try:
+            return bool(await dialog)  # None when closed otherwise (Escape, a click beside it): kept
+        finally:
+            dialog.delete()
+
+    def _to_studio(self, heading: str, notes: list[str], *, title: str = 'Left out') -> None:
+        """To the studio; what did not come over is shown first, here, where it can be read (a notification
+        would vanish with this page)."""
+        if not notes:
+            ui.navigate.to('/studio')
+            return
+        with ui.dialog().props('persistent') as dialog, ui.card().classes('max-w-lg').mark('import-notes'):
+            ui.label(heading).classes('text-lg font-semibold')
+            ui.label(title).classes('text-sm font-medium text-amber-800')
+            with ui.column().classes('gap-0 text-sm'):
+                for note in notes[:20]:
+                    ui.label(f'• {note}')
+                if len(notes) > 20:
+                    ui.label(f'… and {len(notes) - 20} more')
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Open the studio', icon='arrow_forward', on_click=lambda: ui.navigate.to('/studio')) \
+                    .props('unelevated no-caps').mark('import-notes-continue')
+        dialog.open()
 
     async def _export(self, *, selected_only: bool) -> None:
         if self.result is None:
