@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,29 @@ async def test_importing_a_card_asks_before_replacing_a_draft_and_refuses_a_bad_
     draft = runtime.drafts.get('account-alice')
     assert draft.name == 'Aiko' and draft.gender == 'female' and draft.derived_from is None
     assert draft.look.get('BodyType') == 'slim' and draft.look.get('HairStyle') == 'bob'
+
+
+def set_date(user: User, marker: str, value: str) -> None:
+    """What the browser's date field sends once a day is picked (YYYY-MM-DD)."""
+    element = next(iter(user.find(marker=marker).elements))
+    assert isinstance(element, ui.input)
+    with user:
+        element.value = value
+
+
+async def test_a_custom_period_filters_by_creation_date(env: StudioEnv, user: User) -> None:
+    await seed_agents(env.sandbox, ['Today'])  # made now, on the platform
+    await open_studio(user)
+    await user.open('/agents')
+    await see(user, content='Today')
+    select_value(user, 'filter-period', 'custom')
+    await see(user, 'period-from')
+    today = datetime.now(UTC).date()
+    set_date(user, 'period-from', (today - timedelta(days=3)).isoformat())
+    set_date(user, 'period-to', (today - timedelta(days=1)).isoformat())
+    await see(user, 'agents-empty')  # nothing was made in those three days
+    set_date(user, 'period-to', today.isoformat())
+    await eventually(lambda: card_names(user) == ['Today'], what='today inside the period')
+    set_date(user, 'period-from', (today + timedelta(days=2)).isoformat())  # after the To date
+    await user.should_see('The period ends before it starts')
+    assert card_names(user) == ['Today']  # a period that is not one filters nothing away
