@@ -46,6 +46,7 @@ from services.core.settings import Settings
 from services.core.storage_secret import resolve_storage_secret
 from services.platform.client import Credentials, PlatformClient
 from services.platform.request_log import RequestLog
+from services.studio import chat_store as chat_store_module
 from services.studio import drafts as drafts_module
 from services.studio import job_store
 from services.studio.chat import ChatService
@@ -166,7 +167,7 @@ class Runtime:
                                audit=self.audit, instance=settings.instance_id, origin=self.origin, drafts=self.drafts)
         metrics.count_running_jobs(self.jobs.running_counts)  # studio_jobs_running, counted at each scrape
         self.library = Library(self.platform, AgentRecords(self.db))
-        self.recorder = CreationRecorder(self.jobs, self.library)
+        self.recorder = CreationRecorder(self.jobs, self.library, self.drafts)
         self.options = OptionsCache(self.platform.options, settings.options_cache_seconds)
         self.previews = PreviewSigner(storage_secret, settings.preview_url_seconds)
         self.accounts = AccountStore(self.db, snapshot=True, origin=self.origin)
@@ -180,8 +181,8 @@ class Runtime:
                            demo_keys=self._demo_keys(settings, sandbox))
         self.access = AccessControl(self.auth, self.sessions)
         self.sessions.on_end(self._drop_own_key_work)
-        chat_store = ChatStore(self.db)
-        chat_store.interrupt_unfinished()  # replies and pictures a stopped process left "in progress"
+        chat_store = ChatStore(self.db, instance=settings.instance_id, origin=self.origin)
+        chat_store.interrupt_unfinished()  # replies and pictures this instance left "in progress" when it stopped
         self.chat = ChatService(chat_store, self.platform, AgentDirectory(self.platform))
         self.chat_pictures = ChatPictureJobs(chat_store, self.platform, notify=self.chat.notify,
                                              max_per_person=settings.chat.max_pictures_per_user)
@@ -189,7 +190,9 @@ class Runtime:
                                 (accounts_module.TOPIC, self._accounts_changed),
                                 (drafts_module.TOPIC, self.drafts.on_change),
                                 (job_store.TOPIC, self.jobs.on_jobs_changed),
-                                (job_store.CANCEL_TOPIC, self.jobs.on_cancel_requested)):
+                                (job_store.CANCEL_TOPIC, self.jobs.on_cancel_requested),
+                                (chat_store_module.TOPIC, self.chat.on_changed),
+                                (chat_store_module.STOP_TOPIC, self.chat.on_stop_requested)):
             self.notifier.subscribe(topic, listener)
         self._configured = True
 
@@ -198,12 +201,15 @@ class Runtime:
         heartbeat, the fallbacks behind them, and, given the server's `stop`, the SIGTERM drain."""
         await self.notifier.start()
         every = [(ACCOUNTS_REFRESH_SECONDS, self._refresh_accounts), (job_store.HEARTBEAT_SECONDS, self.jobs.heartbeat),
-                 (PURGE_SECONDS, self._purge)]
+                 (chat_store_module.HEARTBEAT_SECONDS, self._chat_heartbeat), (PURGE_SECONDS, self._purge)]
         self._background = [asyncio.create_task(self._every(seconds, work), name=work.__name__)
                             for seconds, work in every]
         if stop is not None and threading.current_thread() is threading.main_thread() \
                 and not os.environ.get('NICEGUI_USER_SIMULATION'):  # never inside a test runner's process
             self.drain.install(wait_idle=self._drain_jobs, stop=stop)
+
+    async def _chat_heartbeat(self) -> None:
+        await self.chat.heartbeat(pictures_here=self.chat_pictures.running_here())
 
     async def _drain_jobs(self, seconds: float) -> bool:
         self.jobs.start_draining()
@@ -250,12 +256,16 @@ class Runtime:
         return self.sandbox_keys.issue_key if self.sandbox_keys is not None else None
 
     def _drop_own_key_work(self, session: Session, reason: str) -> None:
-        """A person's own key is forgotten on sign-out, so their covers still generating with it are cancelled
-        (they can be regenerated). An agent creation in flight is left to finish, so no agent is orphaned."""
+        """A person's own key is forgotten on sign-out, so their covers, chat pictures and chat replies still
+        using it are cancelled (each can be asked for again). An agent creation in flight is left to finish, so
+        no agent is orphaned. Every instance holding the session hears of its end and cancels its own work."""
         principal = session.principal
         if principal.mode != 'byok' or self.sessions.sessions_for(principal.owner_id):
             return
         call_on_app_loop(self.jobs.cancel_running, principal.owner_id, 'cover')
+        call_on_app_loop(self.chat_pictures.cancel_all, principal.owner_id,
+                         'Cancelled when you signed out (your own key is forgotten then). Ask again after signing in.')
+        call_on_app_loop(self.chat.stop_all, principal.owner_id, 'signed out')
 
     async def shutdown(self) -> None:
         if not self._configured:

@@ -14,9 +14,9 @@ from runtime import runtime
 from services.platform.models import AgentRecord
 from services.studio import catalogue
 from services.studio.agents import all_fields, created_text
-from services.studio.cards import card_json, codes_of
+from services.studio.cards import codes_of
 from services.studio.library import Maker
-from services.studio.library_actions import card_files, filename
+from services.studio.library_actions import card_files, filename, json_card
 
 
 def look_rows(record: AgentRecord) -> list[tuple[str, str]]:
@@ -28,7 +28,8 @@ def look_rows(record: AgentRecord) -> list[tuple[str, str]]:
 
 
 def details_dialog(record: AgentRecord, maker: Maker | None,
-                   on_variant: Callable[[AgentRecord], Awaitable[None]]) -> None:
+                   on_variant: Callable[[AgentRecord], Awaitable[None]], *, origin: str | None = None) -> None:
+    """`origin`: the name (or id) of the agent this one is a variant of, when Agent Studio made it as one."""
     with ui.dialog() as dialog, ui.card().classes('w-full max-w-3xl p-0 gap-0').mark('agent-details'):
         with ui.row().classes('w-full gap-4 p-4 items-start'):
             if record.coverUrl:
@@ -40,6 +41,8 @@ def details_dialog(record: AgentRecord, maker: Maker | None,
                     ui.button(icon='close', on_click=dialog.close).props('flat round dense')
                 ui.label(f'Made by {maker.display_name}' if maker else 'Made by: unknown (not in Agent Studio)') \
                     .classes('text-sm text-slate-500').mark('details-maker')
+                if origin:
+                    ui.label(f'Variant of {origin}').classes('text-sm text-slate-500').mark('details-origin')
                 created = created_text(record.createdAt)
                 if created:
                     ui.label(created).classes('text-xs text-slate-500')
@@ -74,7 +77,7 @@ def details_dialog(record: AgentRecord, maker: Maker | None,
 
 async def _download(record: AgentRecord, maker: Maker | None, kind: str) -> None:
     if kind == 'json':
-        ui.download.content(card_json(record, maker), filename(record, '.json'), 'application/json')
+        ui.download.content(await json_card(record, maker), filename(record, '.json'), 'application/json')
         return
     async with httpx.AsyncClient(timeout=runtime.settings.timeout, follow_redirects=True) as http:
         png, _ = await card_files(http, record, maker)

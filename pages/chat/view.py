@@ -152,8 +152,10 @@ class ChatView:
                           action=('Ask again', functools.partial(self._ask_picture, message.text)))
             return
         live = self.chat.live(self.owner, message.conversation)
-        streaming = live is not None and live.message.id == message.id
-        text = live.message.text if streaming and live is not None else message.text
+        here = live is not None and live.message.id == message.id
+        text = live.message.text if here and live is not None else message.text
+        # A reply another instance writes is 'streaming' in the table: shown as its last checkpoint, still going.
+        streaming = here or message.status == 'streaming'
         self.reply_labels[message.id] = agent_bubble(card.name, avatar, text, streaming=streaming,
                                                      stopped=message.status == 'stopped')
         if message.status in ('failed', 'interrupted'):
@@ -176,8 +178,9 @@ class ChatView:
 
     def _update_controls(self) -> None:
         ready = self.conversation is not None
-        streaming = ready and self.conversation is not None and \
+        streaming = ready and self.conversation is not None and (
             self.chat.live(self.owner, self.conversation.id) is not None
+            or any(m.role == 'agent' and m.status == 'streaming' for m in self.messages))
         self.send_button.set_enabled(ready and not streaming)
         self.picture_button.set_enabled(ready)
         self.stop_button.set_visibility(bool(streaming))
@@ -196,9 +199,9 @@ class ChatView:
         if self.conversation is not None:
             await self._attempt(self.chat.retry(self.principal, self.conversation, message_id))
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         if self.conversation is not None:
-            self.chat.stop(self.owner, self.conversation.id)
+            await self._attempt(self.chat.stop_anywhere(self.conversation), 'stop the reply')
 
     async def picture(self) -> None:
         text = (self.input.value or '').strip()

@@ -119,6 +119,9 @@ def apply(draft: Draft, imported: Imported) -> None:
         setattr(draft, name, value)
     if imported.language in ('en', 'zh', 'ja'):
         draft.language = imported.language  # type: ignore[assignment]
+    # One of Agent Studio's own agents (a variant, or its card imported again): the new agent records where it came
+    # from. A foreign card names no agent of ours, so it derives from nothing.
+    draft.derived_from = imported.agent_id if imported.ours else None
 
 
 def _ours(data: dict[str, Any]) -> dict[str, Any] | None:

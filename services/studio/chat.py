@@ -9,6 +9,12 @@ that agent (`subscribe`), as the text so far, and the text is saved every few se
 belongs to the pages showing it: Stop cancels it, and when the last page showing it closes (after a short grace, so
 a reload carries on with it), it is cancelled too. Cancelling closes the upstream stream (see
 services/platform/streaming.py). Chat pictures are jobs that outlive the page (chat_pictures.py).
+
+Several instances may share the database. Pages of this instance hear of this instance's replies piece by piece;
+what another instance writes reaches them through the changes outbox (`on_changed`, subscribed by the runtime):
+its checkpoints every CHECKPOINT_SECONDS while it streams, and its end. Stop pressed here for a reply another
+instance writes is sent there (`stop_anywhere`). Every instance renews what it works on (`heartbeat`) and marks
+interrupted what an instance that died left unfinished.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from services.auth.sessions import Principal
+from services.core.db.changes import Change
 from services.core.errors import UserFacingError
 from services.platform.chat_models import ChatRequest
 from services.platform.client import PlatformClient
@@ -37,8 +44,11 @@ MAX_TEXT = 2000  # characters in one message
 MAX_REPLIES_PER_PERSON = 3  # replies streaming at once for one person (over all their agents)
 CHECKPOINT_SECONDS = 2.0  # a reply in progress is saved this often, so a crash loses little of it
 ORPHAN_GRACE = 2.0  # seconds a reply outlives the last page showing it (a reload comes back within this)
-StopReason = Literal['stopped', 'page closed', 'shutdown']
-STOP_WORDS = {'stopped': 'Stopped.', 'page closed': 'Stopped when the page was closed.', 'shutdown': INTERRUPTED_REPLY}
+StopReason = Literal['stopped', 'page closed', 'signed out', 'shutdown']
+STOP_WORDS = {'stopped': 'Stopped.', 'page closed': 'Stopped when the page was closed.',
+              'signed out': 'Stopped when you signed out (your own key is forgotten then).',
+              'shutdown': INTERRUPTED_REPLY}
+BUSY_ELSEWHERE = 'The reply is still being written (in another tab): wait for it, or press Stop.'
 Topic = tuple[str, str]  # (owner id, agent id): what a page shows
 
 
@@ -178,6 +188,8 @@ class ChatService:
         """Add the person's message and start the agent's reply; returns the reply's (streaming) message."""
         text = text.strip()
         self._check(principal, conversation, text)
+        if await self.store.unfinished_reply(conversation):  # written by another instance: one reply at a time
+            raise ChatRefused(BUSY_ELSEWHERE)
         asked = await self.store.add(conversation, 'user', 'done', text)
         reply = await self.store.add(conversation, 'agent', 'streaming', '', {'asked': text, 'for': asked.id})
         self._reply(principal, conversation, reply, text)
@@ -191,6 +203,8 @@ class ChatService:
             raise ChatRefused('That reply can no longer be written again; send the message again instead.')
         asked = str(message.data.get('asked') or '')
         self._check(principal, conversation, asked)
+        if await self.store.unfinished_reply(conversation):
+            raise ChatRefused(BUSY_ELSEWHERE)
         message.status, message.text = 'streaming', ''
         message.data = {'asked': asked, 'for': message.data.get('for')}
         await self.store.save(principal.owner_id, message)
@@ -295,6 +309,21 @@ class ChatService:
         live.task.cancel()
         return True
 
+    async def stop_anywhere(self, conversation: Conversation) -> bool:
+        """Stop the conversation's reply, here or on the instance writing it (which hears of it within a second).
+        Returns whether one was being written."""
+        if self.stop(conversation.owner_id, conversation.id):
+            return True
+        if await self.store.unfinished_reply(conversation):
+            await self.store.request_stop(conversation)
+            return True
+        return False
+
+    def stop_all(self, owner_id: str, reason: StopReason) -> int:
+        """Stop every reply this instance writes for this person (their own key was forgotten at sign-out)."""
+        return sum(self.stop(owner_id, live.conversation, reason) for live in list(self._live.values())
+                   if live.topic[0] == owner_id)
+
     def live(self, owner_id: str, conversation_key: str) -> LiveReply | None:
         live = self._live.get(conversation_key)
         return live if live is not None and live.topic[0] == owner_id else None
@@ -366,6 +395,34 @@ class ChatService:
     def notify(self, owner_id: str, agent_id: str) -> None:
         """Tell this person's pages showing the agent that its messages changed (chat pictures use it)."""
         self._emit((owner_id, agent_id), ChatEvent('changed'))
+
+    def owner_changed(self, owner_id: str) -> None:
+        """Something of this person's conversations changed elsewhere (which one, the outbox does not say): every
+        page of theirs here reads its conversation again, the active one included ("New conversation")."""
+        for topic in [topic for topic in self._listeners if topic[0] == owner_id]:
+            self._emit(topic, ChatEvent('replaced'))
+
+    # --- other instances --------------------------------------------------------------------------------
+
+    def on_changed(self, change: Change) -> None:
+        """The change notifier's listener for chat_store.TOPIC: another instance wrote to this person's
+        conversations (a reply's checkpoint or end, a picture drawn, a new conversation)."""
+        self.owner_changed(change.key)
+
+    def on_stop_requested(self, change: Change) -> None:
+        """The change notifier's listener for chat_store.STOP_TOPIC: Stop was pressed on another instance for a
+        reply this one writes."""
+        live = self._live.get(change.key)
+        if live is not None:
+            self.stop(live.topic[0], live.conversation)
+
+    async def heartbeat(self, *, pictures_here: int = 0) -> None:
+        """One round (the runtime runs it every chat_store.HEARTBEAT_SECONDS): renew what this instance is
+        writing or drawing, and mark interrupted what instances that stopped renewing theirs left unfinished."""
+        if self._live or pictures_here:
+            await self.store.heartbeat()
+        for owner_id in await self.store.sweep():
+            self.owner_changed(owner_id)  # this instance's pages: the outbox rows it wrote are skipped here
 
     async def close(self) -> None:
         """Stop every reply (the studio is shutting down); each is saved as interrupted."""

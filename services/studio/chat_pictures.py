@@ -36,6 +36,7 @@ class PictureJob:
     message: Message
     task: asyncio.Task[None] | None = None
     cancel_requested: bool = False
+    cancel_words: str = 'Cancelled.'
 
 
 class ChatPictureJobs:
@@ -77,7 +78,7 @@ class ChatPictureJobs:
         self._jobs.pop(job.message.id, None)
         if job.message.status == 'running':  # cancelled before it ever ran: its own except/finally never did
             job.message.status = 'stopped' if job.cancel_requested else 'interrupted'
-            job.message.data['error'] = 'Cancelled.' if job.cancel_requested else INTERRUPTED_PICTURE
+            job.message.data['error'] = job.cancel_words if job.cancel_requested else INTERRUPTED_PICTURE
             saving = asyncio.get_running_loop().create_task(self._save(job, None, None))
             self._saving.add(saving)
 
@@ -94,13 +95,22 @@ class ChatPictureJobs:
         job = self._jobs.get(message_id)
         return job is not None and job.owner_id == owner_id
 
-    def cancel(self, owner_id: str, message_id: str) -> bool:
+    def running_here(self) -> int:
+        return len(self._jobs)
+
+    def cancel(self, owner_id: str, message_id: str, *, words: str = 'Cancelled.') -> bool:
         job = self._jobs.get(message_id)
         if job is None or job.owner_id != owner_id or job.task is None:
             return False
-        job.cancel_requested = True
+        job.cancel_requested, job.cancel_words = True, words
         job.task.cancel()
         return True
+
+    def cancel_all(self, owner_id: str, words: str) -> int:
+        """Cancel every picture this instance draws for this person (their own key was forgotten at sign-out);
+        each says why, with one click to ask again. Returns how many."""
+        return sum(self.cancel(owner_id, message_id, words=words) for message_id, job in list(self._jobs.items())
+                   if job.owner_id == owner_id)
 
     async def wait(self, message_id: str) -> None:
         """Until the job of `message_id` is over (for tests and benchmarks; pages subscribe instead)."""
@@ -127,7 +137,7 @@ class ChatPictureJobs:
             message.data['seconds'] = round(time.time() - message.created_at, 1)
         except asyncio.CancelledError:
             message.status = 'stopped' if job.cancel_requested else 'interrupted'
-            message.data['error'] = 'Cancelled.' if job.cancel_requested else INTERRUPTED_PICTURE
+            message.data['error'] = job.cancel_words if job.cancel_requested else INTERRUPTED_PICTURE
             raise
         except PlatformError as error:
             message.status = 'failed'

@@ -74,6 +74,10 @@ class Draft(BaseModel):
     relationship: str | None = None
     fetish: str | None = None
     create_job: str | None = None  # the create job this draft started (running, failed or done)
+    # The agentId this draft was started from ('Make a variant', or re-importing one of Agent Studio's own cards):
+    # recorded with the agent it creates. In the draft, not in memory, so it survives a restart and is the same
+    # on every instance; reset() empties it with the rest (a created agent, 'Start over').
+    derived_from: str | None = None
     version: int = 0
     updated_at: float = 0.0
 
