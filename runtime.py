@@ -18,6 +18,7 @@ from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from sandbox.embedded import EmbeddedSandbox
 from services.auth.access import AccessControl
 from services.auth.accounts import AccountStore
+from services.auth.preferences import Preferences
 from services.auth.sessions import Session, SessionStore
 from services.auth.signin import SignIn
 from services.core import metrics
@@ -64,6 +65,7 @@ class Runtime:
     previews: PreviewSigner
     accounts: AccountStore
     sessions: SessionStore
+    preferences: Preferences  # a person's own settings (the interface language)
     auth: SignIn
     access: AccessControl
     chat: ChatService  # conversations with agents, replies streamed to the pages showing them
@@ -117,6 +119,7 @@ class Runtime:
         self.previews = PreviewSigner(storage_secret or resolve_storage_secret(settings),
                                       settings.preview_url_seconds)
         self.accounts = AccountStore(self.data_dir)
+        self.preferences = Preferences(self.db)
         operator_keys = {settings.api_key, *([self.operator_credentials.api_key] if self.operator_credentials else [])}
         self.sessions = SessionStore(keep_sensitive=frozenset(key for key in operator_keys if key))
         self.auth = SignIn(settings, accounts=self.accounts, sessions=self.sessions, audit=self.audit,

@@ -21,6 +21,7 @@ from pages.chat import chat_url
 from runtime import runtime
 from services.auth.sessions import Principal
 from services.core.errors import UserFacingError
+from services.core.i18n import N_, _, format_number, ngettext
 from services.platform.errors import PlatformError
 from services.platform.models import AgentRecord
 from services.studio.agents import PAGE_SIZES, created_text, main_attributes
@@ -30,14 +31,14 @@ from services.studio.library_actions import cards_zip, start_draft
 from services.studio.messages import describe
 
 EVERYONE = 'everyone'
-SORTS = {'newest': 'Newest', 'oldest': 'Oldest', 'name': 'Name'}
+SORTS = {'newest': N_('Newest'), 'oldest': N_('Oldest'), 'name': N_('Name')}
 
 
 def setup() -> None:
     @ui.page('/agents')
     def agents_page() -> None:
         principal = runtime.auth.current_principal()
-        with frame('Agents', active='/agents'):
+        with frame(_('Agents'), active='/agents'):
             if principal is None:
                 signed_out_notice()
                 return
@@ -61,19 +62,19 @@ class AgentsView:
     def build(self) -> None:
         with ui.row().classes('w-full items-end justify-between gap-3'):
             with ui.column().classes('gap-0'):
-                ui.label('Agents').classes('text-2xl sm:text-3xl font-bold tracking-tight')
+                ui.label(_('Agents')).classes('text-2xl sm:text-3xl font-bold tracking-tight')
                 self.count_label = ui.label('').classes('text-sm text-slate-500').mark('agents-count')
             with ui.row().classes('items-center gap-2'):
-                ui.upload(label='Import a card', auto_upload=True, max_file_size=MAX_CARD_BYTES,
-                          on_upload=self._import, on_rejected=lambda: ui.notify('That card is too big (over 20 MB).',
+                ui.upload(label=_('Import a card'), auto_upload=True, max_file_size=MAX_CARD_BYTES,
+                          on_upload=self._import, on_rejected=lambda: ui.notify(_('That card is too big (over 20 MB).'),
                                                                                 type='warning')) \
                     .props('accept=".png,.json" flat bordered').classes('w-56').mark('import-card')
-                ui.select({size: f'{size} per page' for size in PAGE_SIZES}, value=self.page_size,
+                ui.select({size: _('{count} per page').format(count=size) for size in PAGE_SIZES}, value=self.page_size,
                           on_change=self._size_changed).props('dense outlined options-dense') \
-                    .classes('w-36').mark('page-size')
-                ui.button('Refresh', icon='refresh', on_click=lambda: self.load(refresh=True)) \
+                    .classes('w-40').mark('page-size')
+                ui.button(_('Refresh'), icon='refresh', on_click=lambda: self.load(refresh=True)) \
                     .props('outline no-caps').mark('refresh')
-                ui.button('New agent', icon='add', on_click=lambda: ui.navigate.to('/studio')) \
+                ui.button(_('New agent'), icon='add', on_click=lambda: ui.navigate.to('/studio')) \
                     .props('unelevated no-caps')
         self.find_bar()
         self.listing()
@@ -107,33 +108,34 @@ class AgentsView:
     @ui.refreshable_method
     def find_bar(self) -> None:
         query = self.query
-        makers = {EVERYONE: 'Everyone on this key', self.principal.owner_id: 'Made by me'}
+        makers = {EVERYONE: _('Everyone on this key'), self.principal.owner_id: _('Made by me')}
         if self.result:
             makers.update({k: v for k, v in self.result.makers.items() if k != self.principal.owner_id})
-        makers[UNKNOWN] = 'Unknown (made elsewhere)'
+        makers[UNKNOWN] = _('Unknown (made elsewhere)')
         with ui.row().classes('w-full items-center gap-2'):
-            ui.input(placeholder='Search by name', value=query.text,
+            ui.input(placeholder=_('Search by name'), value=query.text,
                      on_change=lambda e: self._set(text=e.value or '')).props('dense outlined clearable debounce=300') \
                 .classes('w-56').mark('search')
-            ui.select(makers, value=self.maker_choice or EVERYONE, label='Made by',
+            ui.select(makers, value=self.maker_choice or EVERYONE, label=_('Made by'),
                       on_change=lambda e: self._set_maker(e.value)).props('dense outlined').classes('w-48') \
                 .mark('filter-maker')
-            ui.select({'': 'Any gender', 'female': 'Female', 'male': 'Male'}, value=query.gender or '',
+            ui.select({'': _('Any gender'), 'female': _('Female'), 'male': _('Male')}, value=query.gender or '',
                       on_change=lambda e: self._set(gender=e.value or None)).props('dense outlined').classes('w-32')
-            ui.select({'': 'Any language', 'en': 'English', 'zh': 'Chinese', 'ja': 'Japanese'},
+            ui.select({'': _('Any language'), 'en': _('English'), 'zh': _('Chinese'), 'ja': _('Japanese')},
                       value=query.language or '', on_change=lambda e: self._set(language=e.value or None)) \
                 .props('dense outlined').classes('w-36')
             voices = self.result.voices if self.result else []
-            ui.select({'': 'Any voice', **{v: v for v in voices}}, value=query.voice or '',
+            ui.select({'': _('Any voice'), **{v: v for v in voices}}, value=query.voice or '',
                       on_change=lambda e: self._set(voice=e.value or None)).props('dense outlined').classes('w-40')
-            ui.select({'': 'Any time', '1': 'Last day', '7': 'Last 7 days', '30': 'Last 30 days'}, value='',
+            ui.select({'': _('Any time'), '1': _('Last day'), '7': _('Last 7 days'), '30': _('Last 30 days')}, value='',
                       on_change=lambda e: self._set(created_from=datetime.now(UTC) - timedelta(days=int(e.value))
                                                     if e.value else None)).props('dense outlined').classes('w-36')
-            ui.select(SORTS, value=query.sort, on_change=lambda e: self._set(sort=e.value)) \
+            ui.select({key: _(label) for key, label in SORTS.items()}, value=query.sort,
+                      on_change=lambda e: self._set(sort=e.value)) \
                 .props('dense outlined').classes('w-28').mark('sort')
-            ui.button('Export selected', icon='archive', on_click=lambda: self._export(selected_only=True)) \
+            ui.button(_('Export selected'), icon='archive', on_click=lambda: self._export(selected_only=True)) \
                 .props('flat no-caps').mark('export-selected')
-            ui.button('Export all', icon='archive', on_click=lambda: self._export(selected_only=False)) \
+            ui.button(_('Export all'), icon='archive', on_click=lambda: self._export(selected_only=False)) \
                 .props('flat no-caps').mark('export-all')
 
     async def _set(self, **changes: Any) -> None:
@@ -149,28 +151,29 @@ class AgentsView:
     def listing(self) -> None:
         if self.error is not None:
             error_box(describe(self.error, 'list the agents'), self.error.trace_id,
-                      title='Your agents could not be loaded', action=('Try again', self.load))
+                      title=_('Your agents could not be loaded'), action=(_('Try again'), self.load))
             return
         result = self.result
         if result is None:
             with ui.element('div').classes('grid grid-cols-2 sm:grid-cols-3 lg:grid-cols-4 gap-4 w-full'):
-                for _ in range(4):
+                for _slot in range(4):
                     ui.skeleton(type='rect', height='18rem').classes('rounded-xl')
             return
         count = len(result.items)
-        self.count_label.set_text(f'{count} agent{"s" if count != 1 else ""}')
+        self.count_label.set_text(ngettext('{count} agent', '{count} agents', count).format(count=format_number(count)))
         if result.incomplete:
-            ui.label(f'Only the newest {result.scanned} of {result.total} agents were searched, so this result may '
-                     'be incomplete.').classes('text-sm text-amber-700').mark('incomplete')
+            ui.label(_('Only the newest {scanned} of {total} agents were searched, so this result may be '
+                       'incomplete.').format(scanned=result.scanned, total=result.total)) \
+                           .classes('text-sm text-amber-700').mark('incomplete')
         if not result.items:
             with ui.card().classes('w-full items-center text-center py-12 gap-3 shadow-none border '
                                    'border-dashed border-slate-300').props('flat').mark('agents-empty'):
                 ui.icon('person_search', size='3.5rem', color='primary')
-                ui.label('No agents match' if result.total else 'No agents yet').classes('text-xl font-semibold')
+                ui.label(_('No agents match') if result.total else _('No agents yet')).classes('text-xl font-semibold')
                 if self.maker_choice != EVERYONE:
-                    ui.button('Show everyone on this key', on_click=lambda: self._set_maker(EVERYONE)) \
+                    ui.button(_('Show everyone on this key'), on_click=lambda: self._set_maker(EVERYONE)) \
                         .props('outline no-caps').mark('show-everyone')
-                ui.button('Open the studio', icon='auto_awesome', on_click=lambda: ui.navigate.to('/studio')) \
+                ui.button(_('Open the studio'), icon='auto_awesome', on_click=lambda: ui.navigate.to('/studio')) \
                     .props('unelevated no-caps').mark('empty-to-studio')
             return
         pages = max(1, -(-count // self.page_size))
@@ -212,13 +215,13 @@ class AgentsView:
                     for text in main_attributes(record)[:4]:
                         ui.label(text).classes('text-[11px] bg-violet-50 text-violet-800 rounded px-1.5 py-0.5')
                 if maker:
-                    ui.label(f'By {maker}').classes('text-xs text-slate-600').mark('agent-maker')
+                    ui.label(_('By {name}').format(name=maker)).classes('text-xs text-slate-600').mark('agent-maker')
                 created = created_text(record.createdAt)
                 if created:
                     ui.label(created).classes('text-xs text-slate-500')
                 # The wrapper stops the click there: the card's own click (the details) must not fire as well.
                 with ui.element('div').classes('mt-1').on('click.stop', js_handler='() => {}'):
-                    ui.button('Chat', icon='chat', on_click=lambda r=record: ui.navigate.to(chat_url(r.agentId))) \
+                    ui.button(_('Chat'), icon='chat', on_click=lambda r=record: ui.navigate.to(chat_url(r.agentId))) \
                         .props('outline dense no-caps').mark('agent-chat')
 
     def _select(self, agent_id: str, on: bool) -> None:
@@ -250,7 +253,8 @@ class AgentsView:
             return
         runtime.recorder.derived_from.pop(self.principal.owner_id, None)
         if imported.not_understood:
-            ui.notify('Not understood from that card: ' + '; '.join(imported.not_understood[:8]), type='warning',
+            ui.notify(_('Not understood from that card: {items}').format(items='; '.join(imported.not_understood[:8])),
+                      type='warning',
                       timeout=12000)
         ui.navigate.to('/studio')
 
@@ -260,9 +264,11 @@ class AgentsView:
         chosen = [(f.agent, f.maker) for f in self.result.items if not selected_only or f.agent.agentId in
                   self.selected]
         if not chosen:
-            ui.notify('Select agents first (the box on each card).', type='info')
+            ui.notify(_('Select agents first (the box on each card).'), type='info')
             return
-        ui.notify(f'Preparing {len(chosen)} cards…', type='ongoing', timeout=3000)
+        ui.notify(ngettext('Preparing {count} card…', 'Preparing {count} cards…', len(chosen))
+            .format(count=len(chosen)),
+                  type='ongoing', timeout=3000)
         async with httpx.AsyncClient(timeout=runtime.settings.timeout, follow_redirects=True) as http:
             data = await cards_zip(http, chosen)
         ui.download.content(data, 'agent-cards.zip', 'application/zip')

@@ -17,13 +17,15 @@ from sqlalchemy.engine import Connection
 
 from services.core.db import Database
 from services.core.db.schema import chat_messages, chat_pictures, conversations
+from services.core.i18n import N_
 
 Role = Literal['user', 'agent', 'picture']
 # streaming / running: in progress; stopped: Stop pressed or the page closed; interrupted: the studio restarted.
 Status = Literal['done', 'streaming', 'running', 'stopped', 'failed', 'interrupted']
 UNFINISHED = ('streaming', 'running')
-INTERRUPTED_REPLY = 'The studio restarted while this reply was being written.'
-INTERRUPTED_PICTURE = 'The studio restarted while this picture was being drawn.'
+# Stored in English (written at start-up, when nobody is being answered) and translated where shown.
+INTERRUPTED_REPLY = N_('The studio restarted while this reply was being written.')
+INTERRUPTED_PICTURE = N_('The studio restarted while this picture was being drawn.')
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from typing import Any
 from services.auth.sessions import Principal
 from services.core import metrics
 from services.core.audit import AuditLog
+from services.core.i18n import N_, _, task_context
 from services.core.storage import open_sqlite
 from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError, PlatformError
@@ -38,6 +39,7 @@ from services.platform.models import CoverRequest, CreateAgentRequest, wire
 from services.studio.drafts import DraftStore
 from services.studio.images import ImageRejected, decode_data_url_to_png
 from services.studio.job import (
+    CANCELLED_MESSAGE,
     COVER_TTL,
     EXPECTED_SECONDS,
     EXPIRY_WARNING,
@@ -50,7 +52,7 @@ from services.studio.job import (
 )
 from services.studio.limits import GenerationLimits
 from services.studio.media_store import PREVIEW_SUFFIX, CoverStore, preview_from_data_url
-from services.studio.messages import EXPIRED_COVER, describe
+from services.studio.messages import describe, expired_cover
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +104,13 @@ class JobManager:
         if cover_job_id is not None:
             cover_job = self.get(principal.owner_id, cover_job_id)
             if cover_job is not None and cover_job.used_for:
-                raise JobRefused(f'This cover was already used for {cover_job.used_for}; the platform takes each '
-                                 f'cover once. Generate a new one.')
+                raise JobRefused(_('This cover was already used for {agent}; the platform takes each cover once. '
+                                   'Generate a new one.').format(agent=cover_job.used_for))
             if cover_job is None or not cover_job.usable():
-                raise JobRefused(EXPIRED_COVER)
+                raise JobRefused(expired_cover())
         running = [j for j in self.jobs_for(principal.owner_id, 'create') if j.running]
         if running:
-            raise JobRefused('This agent is already being created; wait for it to finish.')
+            raise JobRefused(_('This agent is already being created; wait for it to finish.'))
         job = self._new_job(principal, 'create', wire(request))
         job.source_cover_job = cover_job_id
         self._persist(job)
@@ -119,7 +121,7 @@ class JobManager:
         """Start a new cover with the same choices as an earlier (failed, interrupted or finished) one."""
         job = self.get(principal.owner_id, job_id)
         if job is None or job.kind != 'cover':
-            raise JobRefused('That cover is no longer known; choose your look and generate again.')
+            raise JobRefused(_('That cover is no longer known; choose your look and generate again.'))
         return self.start_cover(principal, job.cover_request())
 
     def cancel_running(self, owner_id: str, kind: JobKind) -> int:
@@ -214,14 +216,15 @@ class JobManager:
             self._fail(job, error, describe(error, 'generate the cover'))
             self._record('cover.failed', job, f'job {job.id}: {error}')
         except ImageRejected as error:
-            job.error_message = error.user_message + ' Try generating again.'
+            job.error_message = error.user_message + ' ' + _('Try generating again.')
             self._finish(job, 'failed')
             self._record('cover.failed', job, f'job {job.id}: {error.user_message}')
         except asyncio.CancelledError:
             self._stopped(job)
             raise
         except Exception as error:
-            self._crashed(job, error, 'generating', 'cover.failed')
+            self._crashed(job, error, N_('Something went wrong in the studio while generating ({error}).'),
+                          'cover.failed')
         finally:
             release()
 
@@ -245,7 +248,8 @@ class JobManager:
             self._stopped(job)
             raise
         except Exception as error:
-            self._crashed(job, error, 'creating', 'agent.failed')
+            self._crashed(job, error, N_('Something went wrong in the studio while creating ({error}).'),
+                          'agent.failed')
 
     def _update_draft(self, job: Job, *, clear: bool = False, **changes: Any) -> None:
         """Tell the owner's draft what the finished job means for it. A draft that cannot be written must not
@@ -270,7 +274,9 @@ class JobManager:
         return job
 
     def _spawn(self, job: Job, coro: Any, cleanup: Callable[[], None] | None = None) -> None:
-        task = asyncio.get_running_loop().create_task(coro, name=f'{job.kind}-job-{job.id}')
+        # Its messages (a failure, say) are worded in the language of the person who started it.
+        task = asyncio.get_running_loop().create_task(coro, name=f'{job.kind}-job-{job.id}',
+                                                         context=task_context())
         self._tasks[job.id] = task
 
         def done(_: asyncio.Task[None]) -> None:
@@ -290,17 +296,17 @@ class JobManager:
         job.error_expired_cover = isinstance(error, BusinessError) and error.expired_cover
         self._finish(job, 'failed')
 
-    def _crashed(self, job: Job, error: Exception, doing: str, event: str) -> None:
+    def _crashed(self, job: Job, error: Exception, words: str, event: str) -> None:
         """A bug of ours, not the platform's: the person is told so in words, the log gets the traceback."""
         log.exception('%s job %s failed unexpectedly', job.kind, job.id)
-        job.error_message = f'Something went wrong in the studio while {doing} ({type(error).__name__}).'
+        job.error_message = _(words).format(error=type(error).__name__)
         self._finish(job, 'failed')
         self._record(event, job, f'job {job.id}: {type(error).__name__}')
 
     def _stopped(self, job: Job) -> None:
         if job.id in self._cancel_requested:
             self._cancel_requested.discard(job.id)
-            job.error_message = 'Cancelled.'
+            job.error_message = CANCELLED_MESSAGE
             self._finish(job, 'cancelled')
         else:  # the process is shutting down
             job.error_message = INTERRUPTED_MESSAGE

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from services.core.errors import UserFacingError
+from services.core.i18n import _, ngettext
 
 TYPICAL_SECONDS = (30, 300)
 
@@ -49,14 +50,16 @@ class GenerationLimits:
             if len(mine) >= self.per_user:
                 wait = _estimate_wait(mine, now)
                 raise LimitExceeded(
-                    f'You already have {len(mine)} cover generation{"s" if len(mine) != 1 else ""} running '
-                    f'(the limit is {self.per_user} per person). Try again when one finishes, '
-                    f'{_when(wait)}.', wait)
+                    ngettext('You already have {count} cover generation running (the limit is {limit} per person). '
+                             'Try again when one finishes, {when}.',
+                             'You already have {count} cover generations running (the limit is {limit} per person). '
+                             'Try again when one finishes, {when}.', len(mine))
+                    .format(count=len(mine), limit=self.per_user, when=_when(wait)), wait)
             if len(everyone) >= self.total:
                 wait = _estimate_wait(everyone, now)
                 raise LimitExceeded(
-                    f'The studio is generating {len(everyone)} covers for everyone right now, its limit. '
-                    f'Try again {_when(wait)}.', wait)
+                    _('The studio is generating {count} covers for everyone right now, its limit. Try again {when}.')
+                    .format(count=len(everyone), when=_when(wait)), wait)
             lease = Lease(owner_id=owner_id, started=now, _limits=self)
             self._running.setdefault(owner_id, []).append(lease)
             return lease
@@ -84,5 +87,7 @@ def _estimate_wait(leases: list[Lease], now: float) -> float:
 
 def _when(seconds: float) -> str:
     if seconds < 90:
-        return f'in about {round(seconds)} seconds'
-    return f'in about {round(seconds / 60)} minutes at the latest'
+        return ngettext('in about {count} second', 'in about {count} seconds', round(seconds)) \
+            .format(count=round(seconds))
+    return ngettext('in about {count} minute at the latest', 'in about {count} minutes at the latest',
+                    round(seconds / 60)).format(count=round(seconds / 60))
