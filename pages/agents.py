@@ -120,7 +120,7 @@ class AgentsView:
                       on_change=lambda e: self._set_maker(e.value)).props('dense outlined').classes('w-48') \
                 .mark('filter-maker')
             ui.select({'': _('Any gender'), 'female': _('Female'), 'male': _('Male')}, value=query.gender or '',
-                      on_change=lambda e: self._set(gender=e.value or None)).props('dense outlined').classes('w-32')
+                      on_change=lambda e: self._set(gender=e.value or None)).props('dense outlined').classes('w-36')
             ui.select({'': _('Any language'), 'en': _('English'), 'zh': _('Chinese'), 'ja': _('Japanese')},
                       value=query.language or '', on_change=lambda e: self._set(language=e.value or None)) \
                 .props('dense outlined').classes('w-36')

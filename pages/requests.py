@@ -119,11 +119,11 @@ class RequestList:
             endpoints.append(initial['endpoint'])
         with ui.row().classes('w-full items-end gap-3'):
             self.endpoint = ui.select({e: e or _('any endpoint') for e in endpoints}, value=initial['endpoint'],
-                                      label='Endpoint').props('dense').classes('min-w-[12rem]').mark('filter-endpoint')
+                                      label=_('Endpoint')).props('dense').classes('min-w-[12rem]').mark('filter-endpoint')
             status = initial['status'] if initial['status'] in STATUS_LABELS or initial['status'].isdigit() else ''
             labels = {**{key: _(label) for key, label in STATUS_LABELS.items()},
                       **({status: f'HTTP {status}'} if status.isdigit() else {})}
-            self.status = ui.select(labels, value=status, label='Status').props('dense').classes('min-w-[9rem]') \
+            self.status = ui.select(labels, value=status, label=_('Status')).props('dense').classes('min-w-[9rem]') \
                 .mark('filter-status')
             self.person = ui.input(_('Person'), value=initial['person']).props('dense clearable') \
                 .mark('filter-person')
@@ -131,7 +131,7 @@ class RequestList:
             self.text = ui.input(_('traceId, request id or message'), value=initial['text']) \
                 .props('dense clearable').classes('min-w-[16rem]').mark('filter-text')
             window = initial['window'] if initial['window'] in WINDOWS else ''
-            self.window = ui.select({key: _(label) for key, label in WINDOWS.items()}, value=window, label='Time') \
+            self.window = ui.select({key: _(label) for key, label in WINDOWS.items()}, value=window, label=_('Time')) \
                 .props('dense').mark('filter-window')
             self.since = ui.input(_('From (UTC)'), value=initial['since'], placeholder=_('YYYY-MM-DD [HH:MM]')) \
                 .props('dense clearable').classes('w-40').mark('filter-since')
