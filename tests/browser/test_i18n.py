@@ -93,7 +93,7 @@ def test_pages_in_chinese_and_japanese_show_no_english(start_app: StartApp, open
 
         browser.click({'zh': '沙盒演示', 'ja': 'サンドボックスのデモ'}[language], exact=True)
         browser.click({'zh': '进入沙盒演示', 'ja': 'サンドボックスのデモを開く'}[language])
-        browser.wait(lambda: not browser.path.startswith('/login'), 20, 'the demo did not start')
+        browser.wait(lambda b=browser: not b.path.startswith('/login'), 20, 'the demo did not start')
         browser.open('/agents')
         browser.wait_text({'zh': '还没有智能体', 'ja': 'エージェントはまだありません'}[language], timeout=20)
         assert_translated(browser, f'{label} agents')
