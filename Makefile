@@ -1,10 +1,11 @@
 # Two entry points: `make run` (app on its embedded sandbox) and `make test` (whole suite).
+# `make cluster`: the whole deployment on this machine (docs/deploy.md).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean locales
+.PHONY: run test lint bench cluster clean locales
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,11 @@ locales: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# PostgreSQL, Redis, the standalone sandbox, two instances and nginx at http://127.0.0.1:8090 (Debian's
+# postgresql, redis-server and nginx; everything on loopback, kept in data/cluster). Ctrl-C stops it all.
+cluster: $(STAMP)
+	$(PY) -m deploy up
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

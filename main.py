@@ -16,14 +16,16 @@ from pathlib import Path
 from nicegui import app, ui
 
 from components import language
-from pages import admin, agents, chat, home, login, logout, media, metrics, requests, studio
+from pages import admin, agents, chat, health, home, login, logout, media, metrics, requests, studio
 from runtime import runtime
 from sandbox.embedded import MAX_BODY_BYTES as SANDBOX_MAX_BODY
 from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from sandbox.embedded import mount_embedded_sandbox
 from services.cli.commands import dispatch
 from services.core.body_limit import BodyLimit
+from services.core.db import DatabaseUnavailable
 from services.core.logs import configure_logging, server_log_options
+from services.core.redis_check import wait_for_redis
 from services.core.secret import install_log_redaction
 from services.core.settings import SettingsError, get_settings
 from services.core.storage_secret import resolve_storage_secret
@@ -46,6 +48,8 @@ def main() -> None:
     try:
         settings = get_settings()
         storage_secret = resolve_storage_secret(settings)
+        if settings.redis_url.get():
+            wait_for_redis(settings.redis_url)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')
     configure_logging(settings.log_format)  # STUDIO_LOG_FORMAT=json: one JSON object per line
@@ -53,18 +57,21 @@ def main() -> None:
 
     try:
         # With no upstream configured the app talks to its own sandbox, mounted here, over real HTTP on loopback,
-        # signed like any real call.
-        embedded = mount_embedded_sandbox(app, settings) if settings.uses_sandbox else None
+        # signed like any real call; with STUDIO_DEMO_SANDBOX_URL to a standalone one that other instances share.
+        embedded = mount_embedded_sandbox(app, settings) if settings.embeds_sandbox else None
         runtime.configure(settings, storage_secret=storage_secret, sandbox=embedded)
     except SettingsError as error:
         sys.exit(f'Configuration error: {error}')
+    except DatabaseUnavailable as error:  # migrations run at start-up: the database must answer then
+        sys.exit(f'Database unavailable, not starting: {error}')
+    app.on_startup(lambda: runtime.start(stop=app.shutdown))
     app.on_shutdown(runtime.shutdown)
     runtime.access.setup(app)
     # Added last, so it runs first: an oversized body is refused before any other middleware or route sees it.
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.max_upload_bytes,
                                                         own_limits={f'{SANDBOX_MOUNT}/': SANDBOX_MAX_BODY}))
     language.setup()  # every page's words follow its reader's language (services/core/i18n.py)
-    for feature in (home, login, logout, studio, agents, chat, media, admin, requests, metrics):
+    for feature in (home, login, logout, studio, agents, chat, media, admin, requests, metrics, health):
         feature.setup()
 
     # reconnect_timeout also sets socket.io's ping timeout (0.4x): at NiceGUI's default 3 s, one busy

@@ -7,34 +7,56 @@ runtime → studio and auth → platform → core.
 
 Module-level state is shared by all users in NiceGUI, which is exactly what is wanted here (one connection
 pool, one job table, one audit log); nothing per-user is kept on this object.
+
+Several instances may share one database. Each process has an `origin` (its STUDIO_INSTANCE_ID plus a random part,
+so it never mistakes another process's changes for its own), one WriteBehind for the writes the event loop does not
+wait for, and one ChangeNotifier that turns other instances' changes (sessions ended, accounts changed, ...) into
+the same in-process calls a local change makes. `start()` (on app start-up) starts what runs in the background.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import secrets
+import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from sandbox.control_client import SandboxKeys
 from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from sandbox.embedded import EmbeddedSandbox
+from services.auth import accounts as accounts_module
+from services.auth import sessions as sessions_module
 from services.auth.access import AccessControl
 from services.auth.accounts import AccountStore
 from services.auth.preferences import Preferences
 from services.auth.sessions import Session, SessionStore
-from services.auth.signin import SignIn
+from services.auth.signin import DemoKeyIssuer, SignIn
 from services.core import metrics
 from services.core.audit import AuditLog
-from services.core.db import Database
+from services.core.db import Database, DatabaseUnavailable
+from services.core.db.changes import Change
+from services.core.db.notifier import ChangeNotifier
+from services.core.db.writer import WriteBehind
+from services.core.drain import Drain
 from services.core.loop import call_on_app_loop
+from services.core.sealing import Sealer
 from services.core.settings import Settings
 from services.core.storage_secret import resolve_storage_secret
 from services.platform.client import Credentials, PlatformClient
 from services.platform.request_log import RequestLog
+from services.studio import drafts as drafts_module
+from services.studio import job_store
 from services.studio.chat import ChatService
 from services.studio.chat_agents import AgentDirectory
 from services.studio.chat_pictures import ChatPictureJobs
 from services.studio.chat_store import ChatStore
 from services.studio.drafts import DraftStore
+from services.studio.image_store import ImageStore
 from services.studio.jobs import JobManager
+from services.studio.legacy import import_jobs_and_covers
 from services.studio.library import AgentRecords, CreationRecorder, Library
 from services.studio.limits import GenerationLimits
 from services.studio.options_cache import OptionsCache
@@ -44,20 +66,32 @@ log = logging.getLogger(__name__)
 
 __all__ = ['SANDBOX_MOUNT', 'Runtime', 'runtime']
 
+# Fallbacks behind the change notifier: reload the accounts now and then in case a change was missed, and let any
+# instance expire idle sessions and drop what is kept no longer (the first round runs soon after start-up).
+ACCOUNTS_REFRESH_SECONDS = 30.0
+PURGE_SECONDS = 600.0
+KEEP_IMAGES = 2 * 24 * 3600.0  # covers are valid 30 minutes and their jobs kept a day; reference photos alike
+
 
 class Runtime:
     """Typed holder of the process-wide services. Attributes exist once `configure` has run."""
 
     settings: Settings
     db: Database
+    origin: str  # names this process in the changes it publishes
+    writer: WriteBehind
+    notifier: ChangeNotifier
+    drain: Drain
     platform: PlatformClient
     requests: RequestLog  # every signed request, for the Requests page; also feeds the metrics
     # Credentials for tool accounts (never for "bring your own key"; each demo visitor gets a sandbox key of its own).
     operator_credentials: Credentials | None
     sandbox: EmbeddedSandbox | None
+    sandbox_keys: SandboxKeys | None  # a standalone demo sandbox's key issuing (STUDIO_DEMO_SANDBOX_URL)
     audit: AuditLog
     limits: GenerationLimits
     drafts: DraftStore
+    images: ImageStore
     jobs: JobManager
     options: OptionsCache
     library: Library  # every agent of a key, searchable, with who made which
@@ -73,6 +107,7 @@ class Runtime:
 
     def __init__(self) -> None:
         self._configured = False
+        self._background: list[asyncio.Task[None]] = []
 
     @property
     def uses_sandbox(self) -> bool:
@@ -84,6 +119,10 @@ class Runtime:
 
     def upstream_label(self) -> str:
         return 'Sandbox' if self.uses_sandbox else self.settings.base_url
+
+    def sandbox_label(self) -> str:
+        """How pages name the sandbox they run on (only meaningful when `uses_sandbox`)."""
+        return 'the embedded sandbox' if self.settings.embeds_sandbox else 'the sandbox'
 
     def configure(self, settings: Settings, *, storage_secret: str | None = None,
                   sandbox: EmbeddedSandbox | None = None) -> None:
@@ -98,33 +137,49 @@ class Runtime:
         # Migrations run before anything reads the database; several instances starting at once migrate once.
         self.db = Database(settings.database_url)
         self.db.upgrade()
-        base_url = sandbox.base_url if sandbox is not None else settings.base_url
+        self.origin = f'{settings.instance_id}/{secrets.token_hex(4)}'
+        self.writer = WriteBehind(self.db)
+        self.notifier = ChangeNotifier(self.db, origin=self.origin)
+        self.drain = Drain(settings.drain_seconds)
+        storage_secret = storage_secret or resolve_storage_secret(settings)
+        base_url = sandbox.base_url if sandbox is not None else (settings.demo_sandbox_url or settings.base_url)
         self.platform = PlatformClient.from_settings(settings, base_url=base_url)
         self.requests = RequestLog.from_settings(self.db, settings).attach(self.platform)
         if sandbox is not None:
             self.operator_credentials = sandbox.credentials
+        elif settings.demo_sandbox_url:
+            # A standalone sandbox shared by every instance: its key pair signs the demo and tool accounts.
+            self.operator_credentials = Credentials(settings.demo_sandbox_key, settings.demo_sandbox_secret,
+                                                    settings.user_id)
         elif settings.has_operator_credentials:
             self.operator_credentials = Credentials(settings.api_key, settings.api_secret, settings.user_id)
         else:
             self.operator_credentials = None
-        self.audit = AuditLog(self.data_dir / 'audit.sqlite3')
-        self.limits = GenerationLimits(settings.max_covers_per_user, settings.max_covers_total)
-        self.drafts = DraftStore(self.data_dir / 'drafts')
-        self.jobs = JobManager(self.data_dir, platform=self.platform, limits=self.limits, audit=self.audit,
-                               drafts=self.drafts)
+        self.audit = AuditLog(self.db, self.writer)
+        self.audit.import_legacy(self.data_dir)
+        self.limits = GenerationLimits(self.db, self.writer, settings.max_covers_per_user, settings.max_covers_total,
+                                       instance=settings.instance_id)
+        self.drafts = DraftStore(self.db, self.writer, origin=self.origin)
+        self.drafts.import_legacy(self.data_dir)
+        self.images = ImageStore(self.db, self.writer)
+        import_jobs_and_covers(self.db, self.data_dir)
+        self.jobs = JobManager(self.db, self.writer, images=self.images, platform=self.platform, limits=self.limits,
+                               audit=self.audit, instance=settings.instance_id, origin=self.origin, drafts=self.drafts)
         metrics.count_running_jobs(self.jobs.running_counts)  # studio_jobs_running, counted at each scrape
         self.library = Library(self.platform, AgentRecords(self.db))
         self.recorder = CreationRecorder(self.jobs, self.library)
         self.options = OptionsCache(self.platform.options, settings.options_cache_seconds)
-        self.previews = PreviewSigner(storage_secret or resolve_storage_secret(settings),
-                                      settings.preview_url_seconds)
-        self.accounts = AccountStore(self.data_dir)
+        self.previews = PreviewSigner(storage_secret, settings.preview_url_seconds)
+        self.accounts = AccountStore(self.db, snapshot=True, origin=self.origin)
+        self.accounts.import_legacy(self.data_dir)
         self.preferences = Preferences(self.db)
         operator_keys = {settings.api_key, *([self.operator_credentials.api_key] if self.operator_credentials else [])}
-        self.sessions = SessionStore(keep_sensitive=frozenset(key for key in operator_keys if key))
+        self.sessions = SessionStore(self.db, self.writer, sealer=Sealer(storage_secret, 'sessions'),
+                                     operator=self.operator_credentials, origin=self.origin,
+                                     keep_sensitive=frozenset(key for key in operator_keys if key))
         self.auth = SignIn(settings, accounts=self.accounts, sessions=self.sessions, audit=self.audit,
                            platform=self.platform, operator=self.operator_credentials,
-                           demo_keys=sandbox.issue_key if sandbox is not None else None)
+                           demo_keys=self._demo_keys(settings, sandbox))
         self.access = AccessControl(self.auth, self.sessions)
         self.sessions.on_end(self._drop_own_key_work)
         chat_store = ChatStore(self.db)
@@ -132,7 +187,65 @@ class Runtime:
         self.chat = ChatService(chat_store, self.platform, AgentDirectory(self.platform))
         self.chat_pictures = ChatPictureJobs(chat_store, self.platform, notify=self.chat.notify,
                                              max_per_person=settings.chat.max_pictures_per_user)
+        for topic, listener in ((sessions_module.TOPIC, self.sessions.on_change),
+                                (accounts_module.TOPIC, self._accounts_changed),
+                                (drafts_module.TOPIC, self.drafts.on_change),
+                                (job_store.TOPIC, self.jobs.on_jobs_changed),
+                                (job_store.CANCEL_TOPIC, self.jobs.on_cancel_requested)):
+            self.notifier.subscribe(topic, listener)
         self._configured = True
+
+    async def start(self, stop: Callable[[], None] | None = None) -> None:
+        """What runs in the background of a started app (NiceGUI's on_startup): the change notifier, the job
+        heartbeat, the fallbacks behind them, and, given the server's `stop`, the SIGTERM drain."""
+        await self.notifier.start()
+        every = [(ACCOUNTS_REFRESH_SECONDS, self._refresh_accounts), (job_store.HEARTBEAT_SECONDS, self.jobs.heartbeat),
+                 (PURGE_SECONDS, self._purge)]
+        self._background = [asyncio.create_task(self._every(seconds, work), name=work.__name__)
+                            for seconds, work in every]
+        if stop is not None and threading.current_thread() is threading.main_thread() \
+                and not os.environ.get('NICEGUI_USER_SIMULATION'):  # never inside a test runner's process
+            self.drain.install(wait_idle=self._drain_jobs, stop=stop)
+
+    async def _drain_jobs(self, seconds: float) -> bool:
+        self.jobs.start_draining()
+        idle = await self.jobs.wait_idle(seconds)
+        await self.writer.drain(10.0)
+        return idle
+
+    async def _purge(self) -> None:
+        """Any instance may: expired sessions, untouched drafts, images long past their covers' validity."""
+        await self.sessions.purge()
+        await self.drafts.purge()
+        await self.images.purge_older_than(KEEP_IMAGES)
+
+    async def _every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await work()
+            except DatabaseUnavailable:
+                pass  # logged where it happened; the next round tries again
+            except Exception:
+                log.exception('background work %s failed', getattr(work, '__qualname__', work))
+
+    async def _accounts_changed(self, change: Change) -> None:
+        """An account was added, removed or got a new password (the CLI, another instance): reload the accounts
+        and end the sessions that change ended, now rather than at the next sweep."""
+        await self._refresh_accounts()
+
+    async def _refresh_accounts(self) -> None:
+        await self.accounts.refresh()
+        self.access.sweep()
+
+    def _demo_keys(self, settings: Settings, sandbox: EmbeddedSandbox | None) -> DemoKeyIssuer | None:
+        """Who gives each demo visitor a sandbox key of their own: the embedded sandbox in-process, or the standalone
+        one every instance shares, over its loopback-only /_sandbox/keys."""
+        self.sandbox_keys = SandboxKeys(settings.demo_sandbox_url) if sandbox is None and settings.demo_sandbox_url \
+            else None
+        if sandbox is not None:
+            return sandbox.issue_key
+        return self.sandbox_keys.issue_key if self.sandbox_keys is not None else None
 
     def _drop_own_key_work(self, session: Session, reason: str) -> None:
         """A person's own key is forgotten on sign-out, so their covers still generating with it are cancelled
@@ -143,18 +256,28 @@ class Runtime:
         call_on_app_loop(self.jobs.cancel_running, principal.owner_id, 'cover')
 
     async def shutdown(self) -> None:
-        if self._configured:
-            await self.chat.close()  # replies and pictures in progress are saved as interrupted
-            await self.chat_pictures.close()
-            await self.platform.aclose()
+        if not self._configured:
+            return
+        for task in self._background:
+            task.cancel()
+        self._background = []
+        await self.chat.close()  # replies and pictures in progress are saved as interrupted
+        await self.chat_pictures.close()
+        await self.jobs.aclose()  # what still runs is interrupted; a cover that arrived is stored first
+        await self.notifier.stop()
+        await self.platform.aclose()
+        if self.sandbox_keys is not None:
+            await self.sandbox_keys.aclose()
+        await self.writer.drain(10.0)  # what the loop handed off (sessions ended, audit entries) reaches the table
 
     def close(self) -> None:
-        """Close what a configuration opened (the job and audit databases); the client closes in shutdown()."""
+        """Close what a configuration opened (jobs, the queued writes, the database); the client closes in
+        shutdown()."""
         if not self._configured:
             return
         self.jobs.close()
-        self.audit.close()
         self.requests.close()  # writes what is queued while the database is still open
+        self.writer.close()
         self.db.close()
         self._configured = False
 

@@ -17,11 +17,11 @@ from pathlib import Path
 from bench import fig1_browser
 from bench.browser import upstream_events
 from bench.common import Figure, LoopLag, bench_principal, median, sandbox_upstream
+from bench.jobs_kit import standalone_jobs
 from services.auth.sessions import Principal
 from services.platform.client import PlatformClient
 from services.platform.models import CoverRequest, CreateAgentRequest, Options
 from services.studio.jobs import Job, JobManager
-from services.studio.limits import GenerationLimits
 
 KEY = 'time_to_agent'
 TITLE = 'Time to a created agent'
@@ -77,7 +77,7 @@ async def _person(studio: bool, index: int, client: PlatformClient, jobs: JobMan
         await asyncio.sleep(PICK)
     cover_request, create_request = _requests(options, f'Mia {index}')
     generate_pressed = time.monotonic()
-    cover_job = jobs.start_cover(principal, cover_request)
+    cover_job = await jobs.start_cover(principal, cover_request)
     if studio:
         await _fill_details()  # the cover generates meanwhile, on the server, not in the person's way
         cover = await cover_job.wait()
@@ -102,16 +102,15 @@ def _check(job: Job) -> Job:
 
 async def _measure(base_url: str, data_dir: Path, persons: int) -> tuple[dict[str, list[dict[str, float]]], dict]:
     client = PlatformClient(base_url=base_url)
-    jobs = JobManager(data_dir, platform=client, limits=GenerationLimits(2, 50), audit=None)
     lag = LoopLag().start()
     try:
-        runs: list[Awaitable[dict[str, float]]] = []
-        for i in range(persons):
-            runs += [_person(True, i, client, jobs), _person(False, i, client, jobs)]
-        results = await asyncio.gather(*runs)
+        async with standalone_jobs(data_dir, client) as jobs:
+            runs: list[Awaitable[dict[str, float]]] = []
+            for i in range(persons):
+                runs += [_person(True, i, client, jobs), _person(False, i, client, jobs)]
+            results = await asyncio.gather(*runs)
     finally:
         await lag.stop()
-        jobs.close()
         await client.aclose()
     return {'studio': list(results[0::2]), 'sequential': list(results[1::2])}, lag.summary_ms()
 

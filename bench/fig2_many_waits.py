@@ -17,12 +17,11 @@ from pathlib import Path
 import httpx
 
 from bench.common import Figure, LoopLag, bench_principal, median, rss_mb, sandbox_upstream, settled_rss_mb
+from bench.jobs_kit import standalone_jobs
 from sandbox.routes.guard import CONTROL_HEADERS
-from services.core.audit import AuditLog
 from services.platform.client import PlatformClient
 from services.platform.models import CoverRequest
 from services.studio.jobs import Job, JobManager
-from services.studio.limits import GenerationLimits
 
 KEY = 'many_waits'
 TITLE = 'Many waits at once'
@@ -66,7 +65,7 @@ async def _one_run(run: int, count: int, jobs: JobManager, request: CoverRequest
     started = time.monotonic()
     all_jobs: list[Job] = []
     for i in range(count):
-        all_jobs.append(jobs.start_cover(bench_principal(f'r{run}-p{i}'), request))
+        all_jobs.append(await jobs.start_cover(bench_principal(f'r{run}-p{i}'), request))
         await asyncio.sleep(0)  # 200 people pressing Generate are 200 separate events, not one long callback
     start_seconds = time.monotonic() - started
     waiter = asyncio.ensure_future(asyncio.gather(*(job.wait() for job in all_jobs)))
@@ -96,22 +95,19 @@ async def _one_run(run: int, count: int, jobs: JobManager, request: CoverRequest
 
 async def _measure(base_url: str, data_dir: Path, runs: int, count: int) -> list[dict]:
     client = PlatformClient(base_url=base_url)
-    # Raised for the benchmark: 200 distinct people at once exceeds the default server-wide limit of 50.
-    limits = GenerationLimits(per_user=2, total=count + 50)
-    audit = AuditLog(data_dir / 'audit.sqlite3')  # the app records every finished generation
-    jobs = JobManager(data_dir, platform=client, limits=limits, audit=audit)
+    # Raised for the benchmark: 200 distinct people at once exceeds the default server-wide limit of 50. The app
+    # records every finished generation in its audit log, so this does too.
     try:
-        request = await _look(client)
-        # Warm-up at zero latency: imports, thread pool, connection pool and allocator arenas are part of any
-        # running app, not of the 200 waits.
-        await _set_latency(base_url, 0)
-        warm = [jobs.start_cover(bench_principal(f'warm-{i}'), request) for i in range(20)]
-        await asyncio.gather(*(job.wait() for job in warm))
-        await _set_latency(base_url, COVER_LATENCY)
-        return [await _one_run(run, count, jobs, request) for run in range(runs)]
+        async with standalone_jobs(data_dir, client, per_user=2, total=count + 50, audit=True) as jobs:
+            request = await _look(client)
+            # Warm-up at zero latency: imports, thread pool, connection pool and allocator arenas are part of any
+            # running app, not of the 200 waits.
+            await _set_latency(base_url, 0)
+            warm = [await jobs.start_cover(bench_principal(f'warm-{i}'), request) for i in range(20)]
+            await asyncio.gather(*(job.wait() for job in warm))
+            await _set_latency(base_url, COVER_LATENCY)
+            return [await _one_run(run, count, jobs, request) for run in range(runs)]
     finally:
-        jobs.close()
-        audit.close()
         await client.aclose()
 
 

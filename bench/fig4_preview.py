@@ -68,8 +68,9 @@ if (!window.__covers) {
 
 
 def _newest_cover_finished_at(data_dir: Path) -> float | None:
-    """When the app's job layer finished the newest cover job (epoch seconds), from its own job table."""
-    with contextlib.closing(sqlite3.connect(f'file:{data_dir / "jobs.sqlite3"}?mode=ro', uri=True)) as db:
+    """When the app's job layer finished the newest cover job (epoch seconds), from its own job table (the app's
+    default SQLite database in its data directory)."""
+    with contextlib.closing(sqlite3.connect(f'file:{data_dir / "studio.sqlite3"}?mode=ro', uri=True)) as db:
         for (data,) in db.execute('SELECT data FROM jobs ORDER BY created_at DESC'):
             job = json.loads(data)
             if job.get('kind') == 'cover':

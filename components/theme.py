@@ -77,7 +77,9 @@ def _upstream_badge() -> None:
         with ui.badge(_('Sandbox'), color='orange').classes('text-xs px-2 py-1 font-bold whitespace-nowrap') \
                 .mark('upstream-badge'):
             ui.tooltip(_('Running on the embedded sandbox: covers and agents are simulated, nothing reaches the '
-                         'real platform.'))
+                         'real platform.') if runtime.settings.embeds_sandbox else
+                       _('Running on the sandbox: covers and agents are simulated, nothing reaches the real '
+                         'platform.'))
     else:
         label = runtime.upstream_label().removeprefix('https://').removeprefix('http://')
         with ui.badge(label, color='grey-8').props('outline').classes('text-xs px-2 py-1 max-w-[40vw] truncate') \

@@ -16,6 +16,7 @@ from runtime import runtime
 from services.auth.names import display_user_id
 from services.auth.sessions import Principal, Session
 from services.core.audit import EXPORTED, SESSION_ENDED, AuditEntry, AuditLog, AuditQuery, format_time
+from services.core.db import DatabaseUnavailable
 from services.core.i18n import N_, _, ngettext
 
 PAGE_SIZE = 50
@@ -102,47 +103,54 @@ async def admin_page() -> None:
             ui.context.client.status_code = 403
             ui.label(_('Only administrators can see the audit log.')).classes('text-negative').mark('admin-forbidden')
             return
-        _sessions_view(session)
+        await _sessions_view(session)
         await _audit_view()
 
 
 MODE_NAMES = {'account': N_('tool account'), 'byok': N_('own key'), 'demo': N_('sandbox demo')}
 
 
-def _sessions_view(mine: Session) -> None:
-    """Who is signed in now, with a way to end a session (a lost laptop, a departed colleague)."""
+async def _sessions_view(mine: Session) -> None:
+    """Who is signed in now, on every instance, with a way to end a session (a lost laptop, a departed colleague)."""
 
     @ui.refreshable
-    def listing() -> None:
-        sessions = runtime.sessions.all()
+    async def listing() -> None:
+        try:
+            sessions = await runtime.sessions.list_all()
+        except DatabaseUnavailable as unavailable:
+            ui.label(unavailable.user_message).classes('text-sm text-orange-9').mark('active-sessions')
+            return
         with ui.expansion(_('Signed in now: {count}').format(count=len(sessions)), icon='group').classes('w-full') \
                 .props('dense header-class="text-base"').mark('active-sessions'):
             for other in sessions:
-                principal = other.principal
                 with ui.row().classes('items-center gap-3 w-full text-sm no-wrap').mark('active-session'):
-                    name_label(_who(principal.user_id)).classes('font-medium min-w-[8rem]')
-                    ui.label(_(MODE_NAMES[principal.mode])).classes('text-slate-600 min-w-[7rem]')
-                    tabs = len(runtime.sessions.tabs_of(other.sid))
-                    ui.label(ngettext('since {since} · active {active} UTC · {count} tab',
-                                      'since {since} · active {active} UTC · {count} tabs', tabs)
-                             .format(since=format_time(other.created_at), active=format_time(other.last_seen),
-                                     count=tabs)).classes('text-slate-500 grow')
-                    if other.sid == mine.sid:
+                    name_label(_who(other['user_id'])).classes('font-medium min-w-[8rem]')
+                    ui.label(_(MODE_NAMES[other['mode']])).classes('text-slate-600 min-w-[7rem]')
+                    tabs = runtime.sessions.tabs_of_key(other['sid_hash'])
+                    since = _('since {since} · active {active} UTC').format(since=format_time(other['created_at']),
+                                                                          active=format_time(other['last_seen']))
+                    here = ngettext('{count} tab here', '{count} tabs here', tabs).format(count=tabs) if tabs else ''
+                    ui.label(' · '.join(part for part in (since, here) if part)).classes('text-slate-500 grow')
+                    if other['sid_hash'] == mine.key:
                         ui.label(_('this session')).classes('text-xs text-slate-500')
                     else:
-                        # The sid stays on the server: the handler closes over it, the browser never sees it.
-                        ui.button(_('End'), on_click=lambda sid=other.sid: end(sid)) \
+                        # Only the table's key (a hash) is at hand here; the session id never leaves the server.
+                        ui.button(_('End'), on_click=lambda key=other['sid_hash']: end(key)) \
                             .props('flat dense no-caps color=negative').mark('end-session')
 
-    def end(sid: str) -> None:
-        ended = runtime.sessions.end(sid, 'ended by an administrator')
+    async def end(key: str) -> None:
+        try:
+            ended = await runtime.sessions.end_key(key, 'ended by an administrator')
+        except DatabaseUnavailable as unavailable:
+            ui.notify(unavailable.user_message, type='warning')
+            return
         if ended is not None:
             _audit().record(SESSION_ENDED, actor=mine.principal.user_id,
-                            detail=f'ended the session of {ended.user_id} ({MODE_NAMES[ended.mode]})')
-            ui.notify(_('Signed {name} out.').format(name=isolated(_who(ended.user_id))), type='positive')
+                            detail=f'ended the session of {ended["user_id"]} ({MODE_NAMES[ended["mode"]]})')
+            ui.notify(_('Signed {name} out.').format(name=isolated(_who(ended['user_id']))), type='positive')
         listing.refresh()
 
-    listing()
+    await listing()
 
 
 async def _audit_view() -> None:

@@ -20,6 +20,7 @@ from pages.agents_details import details_dialog
 from pages.chat import chat_url
 from runtime import runtime
 from services.auth.sessions import Principal
+from services.core.db import DatabaseUnavailable
 from services.core.errors import UserFacingError
 from services.core.i18n import N_, _, format_number, ngettext
 from services.platform.errors import PlatformError
@@ -36,19 +37,25 @@ SORTS = {'newest': N_('Newest'), 'oldest': N_('Oldest'), 'name': N_('Name')}
 
 def setup() -> None:
     @ui.page('/agents')
-    def agents_page() -> None:
+    async def agents_page() -> None:
         principal = runtime.auth.current_principal()
         with frame(_('Agents'), active='/agents'):
             if principal is None:
                 signed_out_notice()
                 return
-            AgentsView(principal).build()
+            try:
+                draft = await runtime.drafts.load(principal.owner_id)  # for the language option labels are in
+            except DatabaseUnavailable:
+                language = 'en'  # the agents come from the platform; only the labels' language is a guess
+            else:
+                language = draft.options_language
+            AgentsView(principal, language).build()
 
 
 class AgentsView:
-    def __init__(self, principal: Principal) -> None:
+    def __init__(self, principal: Principal, language: str) -> None:
         self.principal = principal
-        self.language = runtime.drafts.get(principal.owner_id).options_language
+        self.language = language
         self.query = Query()
         self.maker_choice: str | None = None  # None until the first result says whether 'Made by me' applies
         self.result: Result | None = None

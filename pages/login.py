@@ -17,6 +17,11 @@ from services.core.i18n import N_, _
 REASONS = {
     'signed-out': N_('You were signed out. Sign in again to continue.'),
     'expired': N_('Your session ended. Sign in again to continue.'),
+    'ended-by-admin': N_('An administrator ended your session. Sign in again to continue.'),
+    'account-changed': N_('Your account was changed (a new password, or it was removed), so your session ended. '
+                          'Sign in again to continue.'),
+    'not-restored': N_('Your session could not be restored after the studio restarted (its configuration changed). '
+                       'Sign in again to continue; your drafts and covers are kept.'),
 }
 MODE_TITLES = {'accounts': N_('Tool account'), 'byok': N_('Your own API key'), 'demo': N_('Sandbox demo')}
 
@@ -67,8 +72,9 @@ def _account_form(target: str) -> None:
 
 
 def _byok_form(target: str) -> None:
-    ui.label(_("Your key and secret are checked with one call to the platform, kept in this server's memory only "
-               'for as long as you are signed in, and forgotten when you sign out.')).classes('text-sm text-grey-8')
+    ui.label(_('Your key and secret are checked with one call to the platform, kept on the server only encrypted '
+               'and only for as long as you are signed in, and forgotten when you sign out.')) \
+        .classes('text-sm text-grey-8')
     # Never carried over a language switch (components/language.py): the key and secret are kept nowhere.
     api_key = ui.input(_('API key'), password=True).props('autocomplete=off').classes('w-full') \
         .mark('byok-key', NO_CARRY)
@@ -131,8 +137,10 @@ def login_page(redirect_to: str = '/', reason: str = '') -> None:
             ui.label(PRODUCT).classes('text-2xl font-medium')
             ui.space()
             language_select()  # before sign-in the page follows the browser; this overrides it for this browser
-        if runtime.uses_sandbox:
+        if runtime.uses_sandbox and runtime.settings.embeds_sandbox:
             ui.label(_('Sign in to build characters on the embedded sandbox.')).classes('text-grey-8')
+        elif runtime.uses_sandbox:
+            ui.label(_('Sign in to build characters on the sandbox.')).classes('text-grey-8')
         else:
             ui.label(_('Sign in to build characters on {address}.').format(address=runtime.upstream_label())) \
                 .classes('text-grey-8')

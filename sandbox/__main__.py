@@ -42,6 +42,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help='seconds a chat picture takes, fixed or a range (the platform: 30-90); default 0')
     parser.add_argument('--cover-ttl', type=float, default=1800, help='seconds a coverId stays valid (default 1800)')
     parser.add_argument('--max-upload-mb', type=float, default=10, help='largest accepted image in MB (default 10)')
+    parser.add_argument('--public-url', default=None, metavar='PREFIX',
+                        help='prefix of the image URLs it hands out (previewUrl, coverUrl), e.g. "/sandbox" behind a '
+                             'proxy that serves /sandbox/cdn/ from here; default: the address each request came to')
     parser.add_argument('--no-fault-control', action='store_true',
                         help='refuse /_sandbox/... control (it is otherwise accepted from local programs only)')
     return parser.parse_args(argv)
@@ -59,6 +62,7 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
                          cover_ttl_seconds=args.cover_ttl, seed=args.seed, faults=args.faults,
                          max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
                          allow_fault_control=not args.no_fault_control,
+                         public_url=args.public_url.rstrip('/') if args.public_url else None,
                          chat_pace=parse_latency(args.chat_pace, var='--chat-pace'),
                          image_latency=parse_latency(args.image_latency, var='--image-latency'))
 

@@ -1,7 +1,7 @@
 """The sandbox mounted inside Agent Studio at /sandbox, used when no PLATFORM_BASE_URL is configured.
 
 The app then talks to it over real HTTP on loopback, signed like any real call, with a demo key that is
-generated once and kept under the data directory.
+generated once and kept under the data directory (or SANDBOX_DEMO_KEY, which instances sharing a database need).
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ class EmbeddedSandbox:
 def mount_embedded_sandbox(app: Any, settings: Settings) -> EmbeddedSandbox:
     """Mount a sandbox on NiceGUI's `app` at /sandbox and return how to reach it."""
     config = SandboxConfig.from_settings(settings)
-    demo_key, demo_secret = load_or_create_demo_key(config.data_dir)
+    # SANDBOX_DEMO_KEY when set: instances sharing one database must sign demo calls with one key pair.
+    demo_key, demo_secret = settings.sandbox_demo_key[0] if settings.sandbox_demo_key else \
+        load_or_create_demo_key(config.data_dir)
     # Image URLs root-relative, so a browser on any host name loads them from this same server.
     config = replace(config, keys={demo_key: demo_secret, **config.keys}, public_url=MOUNT_PATH)
     sandbox_app = create_sandbox_app(config)

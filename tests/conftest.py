@@ -4,6 +4,8 @@
 - `sandbox`: a running sandbox for that config (`.base_url`, `.credentials`, `.controller`); function-scoped.
 - `shared_sandbox`: the same, module-scoped, for tests that only read (faults are cleared after each use).
 - `sandbox_client`: a PlatformClient pointed at `sandbox`, closed afterwards.
+- `db_url` / `any_kit`: the app's database on SQLite and on PostgreSQL (tests/support/databases.py), and the
+  PostgreSQL servers behind them (tests/support/postgres.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import pytest
 from sandbox.config import SandboxConfig
 from services.core.secret import Secret
 from services.platform.client import PlatformClient
+from tests.support.databases import any_kit, close_test_databases, db_url  # noqa: F401  (fixtures for every test)
+from tests.support.postgres import postgres_server, postgres_url, private_postgres  # noqa: F401
 from tests.support.sandbox_server import RunningSandbox, running_sandbox
 
 TEST_KEY = 'test-key'

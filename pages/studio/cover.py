@@ -16,7 +16,8 @@ from components.bidi import isolated
 from components.error_box import error_box
 from pages.studio.section import Section
 from runtime import runtime
-from services.studio.jobs import EXPECTED_SECONDS, Job
+from services.core.db import DatabaseUnavailable
+from services.studio.jobs import EXPECTED_SECONDS, Job, JobRefused
 from services.studio.limits import LimitExceeded
 from services.studio.studio import InvalidChoices, NotReady, Studio
 
@@ -58,24 +59,25 @@ class CoverStep(Section):
 
     # --- what the buttons do ------------------------------------------------------------------------------
 
-    def generate(self) -> None:
+    async def generate(self) -> None:
         try:
-            self.studio.generate_cover()
+            await self.studio.generate_cover()
         except NotReady as refusal:
             self.notify(refusal.user_message, type='warning')
             if refusal.step is not None:
                 self.studio.go_to(refusal.step)
         except InvalidChoices as error:
             self.notify(error.user_message, type='negative')
-        except LimitExceeded as error:
+        except (LimitExceeded, JobRefused, DatabaseUnavailable) as error:
+            # Fair use, an instance that is restarting, a database that is away: each says when to try again.
             self.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
         else:
             self.notify(GENERATING, type='info')
 
-    def regenerate(self, job_id: str) -> None:
+    async def regenerate(self, job_id: str) -> None:
         try:
-            job = self.studio.regenerate(job_id)
-        except LimitExceeded as error:
+            job = await self.studio.regenerate(job_id)
+        except (LimitExceeded, JobRefused, DatabaseUnavailable) as error:
             self.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
             return
         if job is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from nicegui import background_tasks, ui
 
+from components.error_box import error_box
 from components.signed_out import signed_out_notice
 from components.theme import frame
 from pages.studio.cover import CoverStep
@@ -20,6 +21,7 @@ from pages.studio.photo import PhotoStep
 from pages.studio.review import ReviewSection
 from pages.studio.section import Section
 from runtime import runtime
+from services.core.db import DatabaseUnavailable
 from services.core.i18n import N_, _, current_language
 from services.studio.drafts import STEPS
 from services.studio.studio import Studio
@@ -32,11 +34,19 @@ STEP_ICONS = {'look': 'face_retouching_natural', 'photo': 'add_a_photo', 'cover'
 
 def setup() -> None:
     @ui.page('/studio')
-    def studio_page() -> None:
+    async def studio_page() -> None:
         principal = runtime.auth.current_principal()
         with frame(_('Studio'), active='/studio'):
             if principal is None:
                 signed_out_notice()
+                return
+            try:
+                # The person's draft and jobs into this instance's view, which the page then reads synchronously.
+                await runtime.drafts.load(principal.owner_id)
+                await runtime.jobs.load(principal.owner_id)
+            except DatabaseUnavailable as unavailable:
+                error_box(unavailable.user_message, title=_('The studio cannot load your work right now'),
+                          action=(_('Try again'), lambda: ui.navigate.reload()), kind='warning')
                 return
             studio = Studio(principal, drafts=runtime.drafts, jobs=runtime.jobs, options=runtime.options,
                             platform=runtime.platform, max_upload_bytes=runtime.settings.max_upload_bytes,

@@ -4,15 +4,17 @@ Follows NiceGUI's examples/authentication: an HTTP middleware looks up the sessi
 `app.storage.user`. Page routes send a visitor to `/login?redirect_to=<where they were going>`; every other
 route (media, downloads, uploads, API) answers 401, so a copied URL never serves anything to a stranger.
 
-A session can also end while tabs are open (signed out in another tab, idle timeout, account removed or
-password changed from the command line). Every connected tab is remembered with its session id; when the
-session ends those tabs are sent to the sign-in page at once, and a sweep every few seconds catches anything
-that ended without telling us.
+A session can also end while tabs are open (signed out in another tab or on another instance, idle timeout,
+account removed or password changed from the command line). Every connected tab is remembered with its session
+id; when the session ends, here or on another instance (the change notifier tells the session store), those tabs
+are sent to the sign-in page at once, and a sweep every few seconds catches anything that ended without telling
+us. A browser that comes back with an ended session is told on the sign-in page why it has to sign in again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from urllib.parse import quote, urlencode
 
@@ -20,12 +22,13 @@ from fastapi import FastAPI
 from nicegui import Client, app, background_tasks
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
 from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
-from services.auth.sessions import SESSION_KEY, Session, SessionStore
+from services.auth.sessions import SESSION_KEY, UNREADABLE, Session, SessionStore
 from services.auth.signin import SignIn
+from services.core.db import DatabaseUnavailable
 from services.core.loop import call_on_app_loop
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,11 @@ def allow_public(prefix: str) -> None:
     """Let another module serve something without a session (only assets that are the same for everyone)."""
     if prefix not in PUBLIC_PREFIXES:
         PUBLIC_PREFIXES.append(prefix)
+
+
+def allow_public_path(path: str) -> None:
+    """Let another module serve one exact path without a session (health checks)."""
+    PUBLIC_PATHS.add(path)
 
 
 def is_public(path: str) -> bool:
@@ -73,6 +81,19 @@ def login_url(target: str, reason: str = '') -> str:
     if reason:
         query['reason'] = reason
     return LOGIN_PATH + ('?' + urlencode(query, quote_via=quote, safe='/') if query else '')
+
+
+# Why a session ended (sessions.py, signin.py) -> the `reason` the sign-in page explains (pages/login.py).
+ENDED_REASONS = {'expired': 'expired', 'ended by an administrator': 'ended-by-admin',
+                 'the password was changed': 'account-changed', 'the account was removed': 'account-changed',
+                 UNREADABLE: 'not-restored'}
+
+
+def login_reason(ended: str | None) -> str:
+    """What the sign-in page says about a session that ended ('' for a browser that never had one)."""
+    if not ended:
+        return ''
+    return ENDED_REASONS.get(ended, 'signed-out')
 
 
 def _owns_client(request: Request, path: str) -> bool:
@@ -115,13 +136,26 @@ class AccessControl:
 
     async def _dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         path = request.url.path
+        if path == LOGIN_PATH:
+            # The sign-in page sends a browser that is signed in already on to where it was going; after a restart
+            # or on another instance its session is only in the table.
+            with contextlib.suppress(DatabaseUnavailable):
+                await self.signin.load_session(self.signin.current_sid())
         if is_public(path):
             return await call_next(request)
-        session = self.signin.current_session()
+        sid = self.signin.current_sid()
+        try:
+            # From the table when this instance does not hold the session yet, so that page code after this
+            # (synchronous `current_session()`) finds it in memory.
+            session = await self.signin.load_session(sid)
+        except DatabaseUnavailable as unavailable:
+            return PlainTextResponse(unavailable.user_message, status_code=503, headers={
+                'Retry-After': str(round(unavailable.retry_after)), 'Cache-Control': 'no-store'})
         if session is None:
             if _is_page_route(request):
                 target = path + (f'?{request.url.query}' if request.url.query else '')
-                return RedirectResponse(login_url(target), status_code=303)
+                return RedirectResponse(login_url(target, login_reason(self.sessions.ended_reason(sid))),
+                                        status_code=303)
             return JSONResponse({'detail': 'Sign in first.'}, status_code=401,
                                 headers={'Cache-Control': 'no-store'})
         if path.startswith(CLIENT_PREFIX) and not _owns_client(request, path):
@@ -161,7 +195,7 @@ class AccessControl:
         client_ids = self.sessions.tabs_of(session.sid)
         if not client_ids:
             return
-        call_on_app_loop(self._send_to_login, client_ids, 'expired' if reason == 'expired' else 'signed-out')
+        call_on_app_loop(self._send_to_login, client_ids, login_reason(reason))
 
     def sweep(self) -> None:
         """Send tabs whose session ended without notice (idle timeout, account changed) to the sign-in page."""
@@ -171,9 +205,9 @@ class AccessControl:
                 continue
             session = self.sessions.peek(sid)  # peek: watching a tab is not activity, so it never keeps it alive
             if session is None:
-                self._send_to_login([client_id], 'expired')
-            elif problem := self.signin.session_problem(session):
-                self.sessions.end(sid, problem)  # its listener sends every tab of the session away
+                self._send_to_login([client_id], login_reason(self.sessions.ended_reason(sid)) or 'expired')
+            elif self.signin.session_problem(session):
+                self.signin.confirm_problem(sid)  # once ended, its listener sends every tab of the session away
 
     async def _sweep_forever(self) -> None:
         while True:

@@ -1,8 +1,8 @@
-"""Tool accounts: who may sign in with the operator's credentials, stored under the data directory.
+"""Tool accounts: who may sign in with the operator's credentials, in the database's `accounts` table.
 
-Passwords are kept only as `hashlib.scrypt` digests with a per-user random salt. The file is written
-atomically with mode 0600, so the command line tool and a running server can share it: the server
-re-reads it whenever it changes, so `users remove` / `users passwd` take effect without a restart.
+Passwords are kept only as `hashlib.scrypt` digests with a per-user random salt. The command line tool and every
+running instance share the table: each change is published to the outbox, so `users remove` / `users passwd` take
+effect on every instance within a second, without a restart (their open sessions end).
 """
 
 from __future__ import annotations
@@ -10,15 +10,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import threading
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection, Row
 
 from services.auth.names import canonical_name, confusable_with, name_problem
+from services.core.db import Database
+from services.core.db import changes as outbox
+from services.core.db.schema import accounts as table
 from services.core.errors import UserFacingError
-from services.core.storage import atomic_write
+
+log = logging.getLogger(__name__)
+T = TypeVar('T')
 
 # ~16 MiB and ~50 ms per hash: slow enough to make guessing expensive, fast enough for a sign-in.
 SCRYPT_N = 2 ** 14
@@ -27,7 +38,8 @@ SCRYPT_P = 1
 DIGEST_BYTES = 32
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024  # scrypt hashes anything, but megabyte "passwords" are a denial of service
-FILE_NAME = 'accounts.json'
+LEGACY_FILE = 'accounts.json'  # where accounts were kept before the database; imported once
+TOPIC = 'accounts'
 
 
 class AccountError(UserFacingError, ValueError):
@@ -55,6 +67,16 @@ class _Record:
 
     def account(self, name: str) -> Account:
         return Account(name=name, is_admin=self.admin, created_at=self.created_at, stamp=self.salt[:16])
+
+    def row(self, name: str) -> dict[str, object]:
+        return {'name': name, 'salt': self.salt, 'digest': self.digest, 'scrypt_n': self.n, 'scrypt_r': self.r,
+                'scrypt_p': self.p, 'is_admin': self.admin, 'created_at': self.created_at}
+
+    @staticmethod
+    def of(row: Row[tuple[object, ...]]) -> _Record:
+        values = row._mapping
+        return _Record(salt=values['salt'], digest=values['digest'], n=values['scrypt_n'], r=values['scrypt_r'],
+                       p=values['scrypt_p'], admin=bool(values['is_admin']), created_at=values['created_at'])
 
 
 def validate_name(name: str) -> str:
@@ -84,31 +106,49 @@ _DUMMY = _Record(salt=secrets.token_hex(16), digest='00' * DIGEST_BYTES, n=SCRYP
 
 
 class AccountStore:
-    def __init__(self, data_dir: Path) -> None:
-        self.path = Path(data_dir) / FILE_NAME
+    """The tool accounts of one database.
+
+    Two ways of reading, for two kinds of caller:
+    - `verify` (a sign-in, already on a worker thread) and the command line read the table itself, so an account
+      just added or a password just changed, by the CLI or on another instance, counts at once.
+    - In a server, `get` / `list` are asked on the event loop on every request (is this session's account still
+      there, with the same password?), where no query may run. With `snapshot=True` they answer from a copy of the
+      table that `refresh()` reloads; the runtime reloads it whenever the outbox says accounts changed (within a
+      second, on every instance) and on a slow timer besides. Without it (the CLI, tests) they read the table.
+    """
+
+    def __init__(self, db: Database, *, snapshot: bool = False, origin: str | None = None) -> None:
+        self.db = db
+        self.origin = origin  # names this process in the changes it publishes
+        self._snapshot: dict[str, _Record] | None = None
         self._lock = threading.Lock()
-        self._cache: dict[str, _Record] = {}
-        self._cache_key: tuple[int, int, int] | None = None
+        if snapshot:
+            self.refresh_sync()
 
     # --- reading ------------------------------------------------------------------------------------
 
     def _records(self) -> dict[str, _Record]:
-        """The file's records, re-read only when the file changed (the CLI may edit it at any time)."""
-        try:
-            stat = self.path.stat()
-        except FileNotFoundError:
-            with self._lock:
-                self._cache, self._cache_key = {}, None
-            return {}
-        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a rename by the CLI changes the inode
         with self._lock:
-            if key == self._cache_key:
-                return self._cache
-        raw = json.loads(self.path.read_text(encoding='utf-8') or '{}')
-        records = {name: _Record(**fields) for name, fields in raw.get('accounts', {}).items()}
+            snapshot = self._snapshot
+        return snapshot if snapshot is not None else self.db.read_sync(_read_all)
+
+    def refresh_sync(self) -> None:
+        """Reload the snapshot (blocking: start-up, or a worker thread)."""
+        records = self.db.read_sync(_read_all)
         with self._lock:
-            self._cache, self._cache_key = records, key
-        return records
+            self._snapshot = records
+
+    async def refresh(self) -> None:
+        records = await self.db.read(_read_all)
+        with self._lock:
+            self._snapshot = records
+
+    def _note(self, name: str, record: _Record) -> None:
+        """Keep a record just read from the table in the snapshot, so the session a sign-in opens is judged by the
+        account it was opened with, not by a snapshot that may not have caught up with a just-added account."""
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot = {**self._snapshot, name: record}
 
     def list(self) -> list[Account]:
         return [record.account(name) for name, record in sorted(self._records().items())]
@@ -120,9 +160,11 @@ class AccountStore:
 
     def verify(self, name: str, password: str) -> Account | None:
         """The account if name and password match, else None — the same answer, in about the same time,
-        whichever part was wrong. CPU-bound: call it from a worker thread."""
+        whichever part was wrong. Reads the table and hashes (CPU-bound): call it from a worker thread."""
         name = canonical_name(name)  # 'José' typed as J, o, s, e + accent is the same account
-        record = self._records().get(name)
+        record = None if name_problem(name) else self.db.read_sync(_read_one, name)
+        if record is not None:
+            self._note(name, record)
         candidate = record or _DUMMY
         if len(password) > MAX_PASSWORD_LENGTH:
             password = ''  # still hash something, so a long password is not a timing oracle either
@@ -137,44 +179,97 @@ class AccountStore:
     def add(self, name: str, password: str, *, admin: bool = False) -> Account:
         name = validate_name(name)
         validate_password(password)
-        records = dict(self._records())
-        if name in records:
-            raise AccountError(f'An account named {name!r} exists already (use "users passwd {name}" to change '
-                               f'its password).')
-        if lookalike := confusable_with(name, records):
-            raise AccountError(f'{name!r} looks too much like the existing account {lookalike!r} (letters that look '
-                               f'alike, or the same letters in another case). Choose a name that reads differently.')
-        records[name] = self._new_record(password, admin=admin, created_at=time.time())
-        self._write(records)
-        return records[name].account(name)
+        record = self._new_record(password, admin=admin, created_at=time.time())
+
+        def write(connection: Connection) -> None:
+            existing = _read_all(connection)
+            if name in existing:
+                raise AccountError(f'An account named {name!r} exists already (use "users passwd {name}" to change '
+                                   f'its password).')
+            if lookalike := confusable_with(name, existing):
+                raise AccountError(f'{name!r} looks too much like the existing account {lookalike!r} (letters that '
+                                   f'look alike, or the same letters in another case). Choose a name that reads '
+                                   f'differently.')
+            connection.execute(insert(table).values(**record.row(name)))
+            self._publish(connection, name)
+
+        self._write(write)
+        return record.account(name)
 
     def set_password(self, name: str, password: str) -> Account:
         validate_password(password)
         name = canonical_name(name)
-        records = dict(self._records())
-        old = records.get(name)
-        if old is None:
-            raise AccountError(f'There is no account named {name!r}.')
-        records[name] = self._new_record(password, admin=old.admin, created_at=old.created_at)
-        self._write(records)
-        return records[name].account(name)
+        fresh = self._new_record(password, admin=False, created_at=0.0)  # hashed before the transaction
+
+        def write(connection: Connection) -> _Record:
+            old = self._existing(connection, name)
+            record = replace(fresh, admin=old.admin, created_at=old.created_at)
+            connection.execute(update(table).where(table.c.name == name).values(**record.row(name)))
+            self._publish(connection, name)
+            return record
+
+        return self._write(write).account(name)
 
     def set_admin(self, name: str, admin: bool) -> Account:
         name = canonical_name(name)
-        records = dict(self._records())
-        old = records.get(name)
-        if old is None:
-            raise AccountError(f'There is no account named {name!r}.')
-        records[name] = _Record(**{**asdict(old), 'admin': admin})
-        self._write(records)
-        return records[name].account(name)
+
+        def write(connection: Connection) -> _Record:
+            record = replace(self._existing(connection, name), admin=admin)
+            connection.execute(update(table).where(table.c.name == name).values(is_admin=admin))
+            self._publish(connection, name)
+            return record
+
+        return self._write(write).account(name)
 
     def remove(self, name: str) -> None:
         name = canonical_name(name)
-        records = dict(self._records())
-        if records.pop(name, None) is None:
+
+        def write(connection: Connection) -> None:
+            self._existing(connection, name)
+            connection.execute(delete(table).where(table.c.name == name))
+            self._publish(connection, name)
+
+        self._write(write)
+
+    def import_legacy(self, data_dir: Path) -> int:
+        """Copy the accounts of a data directory's accounts.json (kept there before the database) into the table,
+        once: names already in the table are left alone, and the file is renamed so it is not read again."""
+        path = Path(data_dir) / LEGACY_FILE
+        if not path.is_file():
+            return 0
+        raw = json.loads(path.read_text(encoding='utf-8') or '{}')
+        records = {name: _Record(**fields) for name, fields in raw.get('accounts', {}).items()}
+
+        def write(connection: Connection) -> int:
+            existing = set(_read_all(connection))
+            added = [name for name in records if name not in existing]
+            for name in added:
+                connection.execute(insert(table).values(**records[name].row(name)))
+                self._publish(connection, name)
+            return len(added)
+
+        added = self._write(write)
+        path.replace(path.with_name(LEGACY_FILE + '.imported'))
+        log.info('imported %d tool accounts from %s into the database', added, path)
+        return added
+
+    @staticmethod
+    def _existing(connection: Connection, name: str) -> _Record:
+        record = _read_one(connection, name)
+        if record is None:
             raise AccountError(f'There is no account named {name!r}.')
-        self._write(records)
+        return record
+
+    def _publish(self, connection: Connection, name: str) -> None:
+        # Every instance reloads its snapshot and ends the sessions this change ended (removed, new password).
+        outbox.publish(connection, TOPIC, name, origin=self.origin)
+
+    def _write(self, fn: Callable[[Connection], T]) -> T:
+        """A write transaction (blocking: the CLI, start-up; never the event loop)."""
+        result = self.db.run_sync(fn)
+        if self._snapshot is not None:
+            self.refresh_sync()  # this process's own change counts here at once
+        return result
 
     @staticmethod
     def _new_record(password: str, *, admin: bool, created_at: float) -> _Record:
@@ -182,24 +277,11 @@ class AccountStore:
         return _Record(salt=salt.hex(), digest=_hash(password, salt).hex(), n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
                        admin=admin, created_at=created_at)
 
-    def _write(self, records: dict[str, _Record]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({'version': 1, 'accounts': {name: asdict(r) for name, r in sorted(records.items())}},
-                          indent=2)
-        # 0600: password hashes. Durable: rare writes, and a lost one would undo an account or a password change.
-        atomic_write(self.path, text, mode=0o600, durable=True)
-        with self._lock:
-            self._cache_key = None
+
+def _read_all(connection: Connection) -> dict[str, _Record]:
+    return {row.name: _Record.of(row) for row in connection.execute(select(table))}
 
 
-_stores: dict[Path, AccountStore] = {}
-_stores_lock = threading.Lock()
-
-
-def store_for(data_dir: Path) -> AccountStore:
-    """One store per data directory, so its parsed-file cache is shared."""
-    key = Path(data_dir).resolve()
-    with _stores_lock:
-        if key not in _stores:
-            _stores[key] = AccountStore(key)
-        return _stores[key]
+def _read_one(connection: Connection, name: str) -> _Record | None:
+    row = connection.execute(select(table).where(table.c.name == name)).first()
+    return _Record.of(row) if row is not None else None

@@ -21,6 +21,7 @@ from services.auth.sessions import SESSION_KEY, Principal, Session, SessionStore
 from services.auth.throttle import FailureThrottle, TooManyAttempts
 from services.core import metrics
 from services.core.audit import SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, AuditLog
+from services.core.db import DatabaseUnavailable
 from services.core.errors import UserFacingError
 from services.core.i18n import N_, _, format_list
 from services.core.secret import Secret
@@ -62,13 +63,33 @@ class SignIn:
         self.operator = operator  # tool accounts sign with these; None when not configured
         self.demo_keys = demo_keys  # the embedded sandbox's, when the app runs on one
         self.throttle = FailureThrottle()
+        self._confirming: set[str] = set()
 
-    def current_session(self) -> Session | None:
-        """The session of the browser behind the current request or UI event, if it may still be used."""
+    @staticmethod
+    def current_sid() -> str | None:
+        """The session id the browser behind the current request or UI event holds, if any."""
         try:
             sid = app.storage.user.get(SESSION_KEY)
         except (RuntimeError, AssertionError, KeyError):
             return None  # no browser in this context (e.g. a background task)
+        return sid if isinstance(sid, str) else None
+
+    def current_session(self) -> Session | None:
+        """The session of the browser behind the current request or UI event, if it may still be used.
+
+        Synchronous, from this instance's memory: the access middleware has already loaded it from the table
+        (`load_session`) before any page code of the request runs."""
+        return self.valid_session(self.current_sid())
+
+    async def load_session(self, sid: str | None) -> Session | None:
+        """`valid_session`, fetching the session from the table first when this instance does not hold it yet
+        (signed in on another instance, or before a restart). Raises DatabaseUnavailable when it must be read and
+        cannot be."""
+        session = await self.sessions.load(sid)
+        if session is None:
+            return None
+        if self.session_problem(session):
+            await self._confirm(session.sid)  # answer this request with the confirmed verdict
         return self.valid_session(sid)
 
     def current_principal(self) -> Principal | None:
@@ -106,7 +127,10 @@ class SignIn:
         name_key, address_key = f'account:{name.lower()}', f'address:{address}' if address else ''
         self._throttle_check(name_key, address_key)
         # scrypt takes tens of milliseconds of CPU: never on the event loop.
-        account = await asyncio.to_thread(self.accounts.verify, name, password)
+        try:
+            account = await asyncio.to_thread(self.accounts.verify, name, password)
+        except DatabaseUnavailable as unavailable:
+            raise SignInError(unavailable.user_message, kind='unreachable') from None
         if account is None:
             self.throttle.failed(name_key, address_key)
             self._audit(SIGN_IN_FAILED, _printable(name), f'tool account: wrong username or password{_from(address)}')
@@ -119,11 +143,13 @@ class SignIn:
                               credentials=Credentials(operator.api_key, operator.api_secret, user_id),
                               is_admin=account.is_admin)
         session = self.sessions.create(principal, account_stamp=account.stamp)
+        await self.sessions.stored(session)  # so the next request finds it on whichever instance serves it
         self._audit(SIGN_IN, principal.user_id, f'tool account{" (admin)" if account.is_admin else ""}{_from(address)}')
         return session
 
     async def sign_in_byok(self, api_key: str, api_secret: str, user_id: str, *, address: str = '') -> Session:
-        """A person's own key: checked with one signed options call, then kept in this process's memory only."""
+        """A person's own key: checked with one signed options call, then kept with the session, sealed, until the
+        person signs out (when it is dropped from the table and forgotten by every instance)."""
         self._require_mode('byok')
         api_key, api_secret, user_id = api_key.strip(), api_secret.strip(), user_id.strip()
         missing = [_(label) for label, value in ((N_('API key'), api_key), (N_('secret'), api_secret),
@@ -167,6 +193,7 @@ class SignIn:
         principal = Principal(owner_id=owner_id, user_id=user_id, display_name=user_id, mode='byok',
                               credentials=credentials)
         session = self.sessions.create(principal)
+        await self.sessions.stored(session)
         self._audit(SIGN_IN, principal.user_id, f'own API key{_from(address)}')
         return session
 
@@ -210,13 +237,39 @@ class SignIn:
         return None
 
     def valid_session(self, sid: str | None) -> Session | None:
-        """The session for this id if it may still be used (counts as activity); ends it if its account changed."""
+        """The session for this id if it may still be used (counts as activity). When its account seems to have
+        changed, it is not used, and ended once the table confirms it (`confirm_problem`)."""
         session = self.sessions.get(sid)
-        problem = self.session_problem(session)
-        if session is not None and problem:
-            self.sessions.end(sid, problem)
+        if session is not None and self.session_problem(session):
+            self.confirm_problem(session.sid)
             return None
         return session
+
+    def confirm_problem(self, sid: str) -> None:
+        """End the session if its account really was removed or re-passworded. The accounts snapshot this instance
+        judges by may be a moment behind another instance (a session created there just after a password change
+        must not be ended here for a stamp this snapshot has not caught up with), so reload it and judge again,
+        in the background; without an event loop (a script), judge by the snapshot."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            session = self.sessions.peek(sid)
+            if session is not None and (problem := self.session_problem(session)):
+                self.sessions.end(sid, problem)
+            return
+        if sid not in self._confirming:
+            self._confirming.add(sid)
+            task = loop.create_task(self._confirm(sid), name='confirm session problem')
+            task.add_done_callback(lambda _: self._confirming.discard(sid))
+
+    async def _confirm(self, sid: str) -> None:
+        try:
+            await self.accounts.refresh()
+        except DatabaseUnavailable:
+            return  # judged again at the next request or sweep
+        session = self.sessions.peek(sid)
+        if session is not None and (problem := self.session_problem(session)):
+            self.sessions.end(sid, problem)
 
 
 def _printable(text: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -54,6 +56,14 @@ class Settings:
     data_dir: Path = Path('data')
     # Where everything the app keeps lives: SQLite in the data directory unless STUDIO_DATABASE_URL says otherwise.
     database_url: str = ''
+    # STUDIO_DATABASE_URL was set: the database may be shared by several instances, so nothing that must be the same
+    # on all of them may be generated per instance (see services/core/shared_config.py).
+    database_configured: bool = False
+    # Names this process among the instances sharing the database (which instance runs which job). Stable across
+    # restarts (host:port by default), so a restarted instance knows the jobs it was running are gone.
+    instance_id: str = ''
+    # On SIGTERM: how long running generations may take to finish before the process exits anyway.
+    drain_seconds: float = 360.0
     storage_secret: Secret = field(default_factory=lambda: Secret(''))
     auth_modes: tuple[str, ...] = ()
     max_covers_per_user: int = 2
@@ -67,10 +77,21 @@ class Settings:
     metrics_token: Secret = field(default_factory=lambda: Secret(''))
     log_format: str = 'text'
 
+    # A standalone sandbox (`python -m sandbox`) to run on instead of mounting one in this process: several
+    # instances behind one address must share one sandbox, or a cover made on one is unknown to the next.
+    demo_sandbox_url: str = ''
+    demo_sandbox_key: str = ''
+    demo_sandbox_secret: Secret = field(default_factory=lambda: Secret(''))
+    # NiceGUI's own setting (it reads NICEGUI_REDIS_URL itself, at import): app.storage in Redis, shared by every
+    # instance. Kept here so a malformed value stops start-up like any other, and in a Secret (it may hold a password).
+    redis_url: Secret = field(default_factory=lambda: Secret(''))
+
     # The embedded sandbox.
     sandbox_latency: str = '5-12'
     sandbox_keys: tuple[tuple[str, Secret], ...] = ()
     sandbox_faults: str = ''
+    # The embedded sandbox's demo key pair; empty: generated once into the data directory.
+    sandbox_demo_key: tuple[tuple[str, Secret], ...] = ()
 
     # Conversations: endpoint paths, stream timeouts and the stream's assumed shape (services/core/chat_settings.py).
     chat: ChatSettings = field(default_factory=ChatSettings)
@@ -80,11 +101,17 @@ class Settings:
         return not self.base_url
 
     @property
+    def embeds_sandbox(self) -> bool:
+        """On the sandbox, mounted in this process (not a standalone one at STUDIO_DEMO_SANDBOX_URL)."""
+        return self.uses_sandbox and not self.demo_sandbox_url
+
+    @property
     def has_operator_credentials(self) -> bool:
         return bool(self.api_key and self.api_secret.get())
 
 
 AUTH_MODES = ('accounts', 'byok', 'demo')
+INSTANCE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$')
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -107,14 +134,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise SettingsError(f'{name} must be at least {minimum:g}, got {raw!r}')
         return value
 
-    base_url = text('PLATFORM_BASE_URL', '').rstrip('/')
-    if base_url:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ('http', 'https') or not parts.netloc:
-            raise SettingsError(f'PLATFORM_BASE_URL must be an http(s) URL such as https://api.example.com, '
-                                f'got {base_url!r}')
-        if parts.query or parts.fragment:
-            raise SettingsError('PLATFORM_BASE_URL must not carry a query or fragment')
+    base_url = http_url(text('PLATFORM_BASE_URL', ''), var='PLATFORM_BASE_URL', example='https://api.example.com')
+    demo_sandbox_url = http_url(text('STUDIO_DEMO_SANDBOX_URL', ''), var='STUDIO_DEMO_SANDBOX_URL',
+                                example='http://127.0.0.1:8601')
+    demo_sandbox_key = text('STUDIO_DEMO_SANDBOX_KEY', '')
+    demo_sandbox_secret = Secret(text('STUDIO_DEMO_SANDBOX_SECRET', ''))
+    if demo_sandbox_url and base_url:
+        raise SettingsError('STUDIO_DEMO_SANDBOX_URL runs the studio on a standalone sandbox instead of a platform; '
+                            'leave PLATFORM_BASE_URL empty with it')
+    if demo_sandbox_url and not (demo_sandbox_key and demo_sandbox_secret.get()):
+        raise SettingsError('STUDIO_DEMO_SANDBOX_URL needs the key pair the sandbox accepts, in '
+                            'STUDIO_DEMO_SANDBOX_KEY and STUDIO_DEMO_SANDBOX_SECRET')
+    if (demo_sandbox_key or demo_sandbox_secret.get()) and not demo_sandbox_url:
+        raise SettingsError('STUDIO_DEMO_SANDBOX_KEY and STUDIO_DEMO_SANDBOX_SECRET are only used with '
+                            'STUDIO_DEMO_SANDBOX_URL')
+    redis_url = Secret(redis_storage_url(text('NICEGUI_REDIS_URL', '')))
 
     defaults = EndpointPaths()
     paths = {}
@@ -137,8 +171,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         has_key = bool(text('PLATFORM_API_KEY', ''))
         modes = ('demo', 'accounts') if not base_url else (('accounts',) if has_key else ('byok',))
     if 'demo' in modes and base_url:
-        raise SettingsError('STUDIO_AUTH_MODES: "demo" is only available on the embedded sandbox '
-                            '(unset PLATFORM_BASE_URL)')
+        raise SettingsError('STUDIO_AUTH_MODES: "demo" is only available on the embedded sandbox or a standalone one '
+                            '(STUDIO_DEMO_SANDBOX_URL); unset PLATFORM_BASE_URL')
 
     api_key = text('PLATFORM_API_KEY', '')
     api_secret = Secret(text('PLATFORM_API_SECRET', ''))
@@ -169,6 +203,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database = database_url(text('STUDIO_DATABASE_URL', ''), data_dir)
     except DatabaseUrlError as error:
         raise SettingsError(str(error)) from None
+
+    instance_id = text('STUDIO_INSTANCE_ID', '') or f'{socket.gethostname()}:{port}'
+    if not INSTANCE_ID.match(instance_id):
+        raise SettingsError('STUDIO_INSTANCE_ID is 1-100 characters: letters, digits and . _ : @ -, starting with a '
+                            f'letter or digit; got {instance_id[:120]!r}')
+    slow_timeout = number('PLATFORM_SLOW_TIMEOUT', 360.0, minimum=1)
+    demo_key = parse_key_pairs(text('SANDBOX_DEMO_KEY', ''), var='SANDBOX_DEMO_KEY')
+    if len(demo_key) > 1:
+        raise SettingsError('SANDBOX_DEMO_KEY takes one KEY:SECRET pair')
     return Settings(
         base_url=base_url,
         api_key=api_key,
@@ -176,12 +219,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         user_id=text('PLATFORM_USER_ID', 'studio-user') or 'studio-user',
         paths=EndpointPaths(**paths),
         timeout=number('PLATFORM_TIMEOUT', 30.0, minimum=1),
-        slow_timeout=number('PLATFORM_SLOW_TIMEOUT', 360.0, minimum=1),
+        slow_timeout=slow_timeout,
         connect_timeout=number('PLATFORM_CONNECT_TIMEOUT', 10.0, minimum=0.1),
         host=text('STUDIO_HOST', '0.0.0.0'),
         port=port,
         data_dir=data_dir,
         database_url=database,
+        database_configured=bool(text('STUDIO_DATABASE_URL', '')),
+        instance_id=instance_id,
+        drain_seconds=number('STUDIO_DRAIN_SECONDS', slow_timeout, minimum=0),
         storage_secret=Secret(text('STUDIO_STORAGE_SECRET', '')),
         auth_modes=modes,
         max_covers_per_user=int(number('STUDIO_MAX_COVERS_PER_USER', 2, minimum=1, integer=True)),
@@ -189,6 +235,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_upload_bytes=int(number('STUDIO_MAX_UPLOAD_MB', 10, minimum=0.001) * 1024 * 1024),
         options_cache_seconds=number('STUDIO_OPTIONS_CACHE_SECONDS', 300.0),
         preview_url_seconds=int(number('STUDIO_PREVIEW_URL_SECONDS', 3600, minimum=10, integer=True)),
+        demo_sandbox_url=demo_sandbox_url,
+        demo_sandbox_key=demo_sandbox_key,
+        demo_sandbox_secret=demo_sandbox_secret,
+        redis_url=redis_url,
         request_log_days=number('STUDIO_REQUEST_LOG_DAYS', 7.0, minimum=0.01),
         request_log_rows=int(number('STUDIO_REQUEST_LOG_ROWS', 50_000, integer=True)),
         metrics_token=metrics_token,
@@ -197,7 +247,39 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sandbox_keys=sandbox_keys,
         sandbox_faults=text('SANDBOX_FAULTS', ''),
         chat=load_chat_settings(env),
+        sandbox_demo_key=demo_key,
     )
+
+
+def http_url(raw: str, *, var: str, example: str) -> str:
+    """An http(s) base URL without query or fragment, trailing '/' dropped; '' stays ''."""
+    url = raw.strip().rstrip('/')
+    if not url:
+        return ''
+    parts = urlsplit(url)
+    if parts.scheme not in ('http', 'https') or not parts.netloc:
+        raise SettingsError(f'{var} must be an http(s) URL such as {example}, got {url!r}')
+    if parts.query or parts.fragment:
+        raise SettingsError(f'{var} must not carry a query or fragment')
+    return url
+
+
+REDIS_SCHEMES = ('redis', 'rediss', 'unix')
+
+
+def redis_storage_url(raw: str) -> str:
+    """NICEGUI_REDIS_URL as redis-py's from_url takes it; the value itself never appears in a message."""
+    if not raw:
+        return ''
+    parts = urlsplit(raw)
+    if parts.scheme not in REDIS_SCHEMES or not (parts.netloc or parts.path):
+        raise SettingsError('NICEGUI_REDIS_URL must be a Redis URL such as redis://127.0.0.1:6379/0 '
+                            '(schemes: redis, rediss, unix)')
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise SettingsError('NICEGUI_REDIS_URL has a port that is not a number from 1 to 65535') from None
+    return raw
 
 
 def parse_key_pairs(raw: str, *, var: str = 'keys') -> tuple[tuple[str, Secret], ...]:

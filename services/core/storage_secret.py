@@ -1,4 +1,5 @@
-"""The secret that signs NiceGUI's browser-id cookie: from configuration, or generated once and kept 0600."""
+"""The secret that signs NiceGUI's browser-id cookie (and, derived from it, image links and sealed sessions): from
+configuration, or generated once and kept 0600 when the database is this instance's own."""
 
 from __future__ import annotations
 
@@ -14,7 +15,28 @@ MIN_LENGTH = 32
 SECRET_FILE = 'storage-secret'
 
 
+def check_shared_configuration(settings: Settings) -> None:
+    """With STUDIO_DATABASE_URL set, several instances may share the database, and whatever one generates for
+    itself the others would not know: a browser cookie or image link signed by one would be refused by the next,
+    a session sealed by one could not be opened by another, demo calls would be signed with different keys. So
+    instead of generating, refuse to start and name the variable to set (the same value on every instance)."""
+    if not settings.database_configured:
+        return
+    missing = []
+    if not settings.storage_secret.get():
+        missing.append(f'STUDIO_STORAGE_SECRET (at least {MIN_LENGTH} random characters: it signs the browser cookie '
+                       'and image links and seals stored sessions)')
+    # Only the embedded sandbox has a demo key pair of its own; a standalone one (STUDIO_DEMO_SANDBOX_URL) issues keys.
+    if settings.embeds_sandbox and not settings.sandbox_demo_key:
+        missing.append("SANDBOX_DEMO_KEY (KEY:SECRET, the embedded sandbox's demo key pair)")
+    if missing:
+        raise SettingsError('STUDIO_DATABASE_URL is set, so several instances may share this database, and they must '
+                            'share their secrets too instead of each generating its own. Set '
+                            + ' and '.join(missing) + ' to the same value on every instance.')
+
+
 def resolve_storage_secret(settings: Settings) -> str:
+    check_shared_configuration(settings)
     configured = settings.storage_secret.get()
     if configured:
         if (configured.lower() in WEAK or len(configured) < MIN_LENGTH) and not settings.uses_sandbox:

@@ -1,7 +1,5 @@
-"""A job's record: what was asked, where it stands, and what a finished cover may still be used for.
-
-Kept apart from the runner (services/studio/jobs.py) because pages, the media route and the rules read jobs
-without running any.
+"""What a job is: a cover generation (30-300 s) or an agent creation, as the person's pages show it and as the
+`jobs` table keeps it (Job.model_dump, JSON). The job manager (jobs.py) runs them; this module only describes them.
 """
 
 from __future__ import annotations

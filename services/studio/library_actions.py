@@ -39,7 +39,7 @@ async def start_draft(principal: Principal, card: dict[str, object], *, drafts: 
                       agent: AgentRecord | None = None) -> Imported:
     """Replace the person's draft with what the card (or the agent) gives; returns it, notes included.
     Raises CardRefused for a card that is not one, PlatformError when the options cannot be loaded."""
-    draft = drafts.get(principal.owner_id)
+    draft = await drafts.load(principal.owner_id)  # raises DatabaseUnavailable while the database is away
     gender = agent.gender if agent is not None else gender_of(card)
     options = await options_map(cache, principal, gender, draft.options_language)
     imported = from_agent(agent, options) if agent is not None else from_card(card, options)

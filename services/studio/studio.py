@@ -110,8 +110,16 @@ class Studio:
         return self._jobs.version(self.owner)
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
-        """Hear of every change to this person's jobs (called inside the job: only schedule work)."""
-        return self._jobs.subscribe(self.owner, callback)
+        """Hear of every change to this person's jobs, and of their draft changed on another instance (called
+        inside the job or the change notifier: only schedule work). Returns the function that stops both."""
+        stop_jobs = self._jobs.subscribe(self.owner, callback)
+        stop_draft = self._drafts.subscribe(self.owner, callback)
+
+        def unsubscribe() -> None:
+            stop_jobs()
+            stop_draft()
+
+        return unsubscribe
 
     def _save(self) -> None:
         self._drafts.save(self.owner)
@@ -227,7 +235,7 @@ class Studio:
         self.photo_error = None
         self._changed()
         try:
-            ref = await check_photo(self._platform, self._jobs.covers, self.principal, data, filename,
+            ref = await check_photo(self._platform, self._jobs.images, self.principal, data, filename,
                                     max_bytes=self.max_upload_bytes)
         except ImageRejected as error:
             self.photo_error = (error.user_message, None)
@@ -238,7 +246,7 @@ class Studio:
             self.draft.ref = ref
             self._save()
             if old is not None:
-                forget_photo(self._jobs.covers, self.owner, old.photo_id)
+                forget_photo(self._jobs.images, self.owner, old.photo_id)
         finally:
             self.photo_busy = False
             self._changed()
@@ -272,7 +280,7 @@ class Studio:
         self.photo_error = None
         self._save()
         if ref is not None:
-            forget_photo(self._jobs.covers, self.owner, ref.photo_id)
+            forget_photo(self._jobs.images, self.owner, ref.photo_id)
         self._changed()
 
     # --- the cover ----------------------------------------------------------------------------------------
@@ -283,9 +291,10 @@ class Studio:
     def look_summary(self) -> list[str]:
         return rules.look_summary(self.draft, self.options)
 
-    def generate_cover(self) -> Job:
+    async def generate_cover(self) -> Job:
         """Start painting a cover of the look as chosen. Raises NotReady (the look is incomplete, or the photo
-        without a face is undecided), InvalidChoices, or LimitExceeded (fair use: too many running)."""
+        without a face is undecided), InvalidChoices, LimitExceeded (fair use: too many running, counted over
+        every instance), JobRefused (this instance is restarting) or DatabaseUnavailable."""
         if self.draft.missing_look():
             raise NotReady(_('Complete the look first.'))
         ref = self.draft.ref
@@ -295,17 +304,16 @@ class Studio:
             request: CoverRequest = rules.cover_request(self.draft)
         except ValidationError as error:
             raise InvalidChoices(rules.validation_text(error)) from None
-        job = self._jobs.start_cover(self.principal, request)
+        job = await self._jobs.start_cover(self.principal, request)
         self._changed()
         return job
 
-    def regenerate(self, job_id: str) -> Job | None:
+    async def regenerate(self, job_id: str) -> Job | None:
         """A new cover with the choices of an earlier one; None when that one is no longer known. Raises
-        LimitExceeded."""
-        try:
-            job = self._jobs.regenerate(self.principal, job_id)
-        except JobRefused:
+        LimitExceeded, JobRefused while this instance drains, DatabaseUnavailable."""
+        if self._jobs.get(self.owner, job_id) is None:
             return None
+        job = await self._jobs.regenerate(self.principal, job_id)
         self._changed()
         return job
 
@@ -330,7 +338,8 @@ class Studio:
         return CoverBoard([j for j in jobs if j.running], failed[:2], covers, selected)
 
     def cover_file_known(self, job_id: str | None) -> bool:
-        return self._jobs.cover_path(self.owner, job_id or '') is not None
+        job = self._jobs.get(self.owner, job_id)
+        return job is not None and job.has_image
 
     # --- details ------------------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from runtime import runtime
 from services.auth.accounts import AccountError, AccountStore, validate_name
 from services.auth.names import ALLOWED, display_user_id, platform_user_id, skeletons
 from services.platform.client import Credentials, PlatformClient
-from tests.support.auth_support import PASSWORD, accounts_env, sign_in
+from tests.support.auth_support import PASSWORD, accounts_env, data_dir_db, sign_in
 from tests.support.sandbox_server import RunningSandbox
 
 
@@ -74,7 +74,7 @@ def test_direction_controls_get_their_own_explanation() -> None:
     ('Вера', 'Bepa'),  # ... and the other way round
 ])
 def test_a_name_that_looks_like_an_existing_account_is_refused(tmp_path: Path, existing: str, new: str) -> None:
-    store = AccountStore(tmp_path)
+    store = AccountStore(data_dir_db(tmp_path))
     store.add(existing, PASSWORD)
     with pytest.raises(AccountError, match='looks too much like the existing account'):
         store.add(new, PASSWORD)
@@ -87,7 +87,7 @@ def test_distinct_names_stay_distinct() -> None:
 
 
 def test_the_store_finds_an_account_however_its_name_is_typed(tmp_path: Path) -> None:
-    store = AccountStore(tmp_path)
+    store = AccountStore(data_dir_db(tmp_path))
     store.add('jose\u0301', PASSWORD)
     assert [account.name for account in store.list()] == ['josé']
     assert store.verify('ｊｏｓé', PASSWORD) is not None
@@ -121,13 +121,13 @@ async def test_a_unicode_user_id_is_signed_and_accepted_by_the_platform(
 def josé_account(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Before the `user` fixture loads main.py: the app's data directory with an account named josé."""
     accounts_env(monkeypatch, tmp_path)
-    AccountStore(tmp_path).add('josé', PASSWORD)
+    AccountStore(data_dir_db(tmp_path)).add('josé', PASSWORD)
 
 
 async def test_signing_in_as_josé(josé_account: None, user: User) -> None:
     await sign_in(user, 'jose\u0301')  # typed decomposed: still the same account
     for _ in range(100):
-        if runtime.sessions.count():
+        if runtime.sessions.all():
             break
         await asyncio.sleep(0.05)
     (session,) = runtime.sessions.all()

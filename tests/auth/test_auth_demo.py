@@ -82,7 +82,7 @@ async def test_no_shared_key_when_no_key_of_its_own_can_be_had(user: User, monke
     await user.open('/login')
     user.find(marker='demo-enter').click()
     await user.should_see('The sandbox could not open a demo for you just now', retries=50)
-    assert runtime.sessions.count() == 0  # never signed in on the shared key instead
+    assert _all_sessions() == []  # never signed in on the shared key instead
 
 
 async def test_the_sign_in_page_says_what_a_visitor_keeps(user: User) -> None:

@@ -97,7 +97,7 @@ async def test_two_people_generate_in_parallel_and_stay_apart(user: User, create
 async def test_over_the_limit_the_person_is_told_when_to_try_again(user: User) -> None:
     await open_studio(user, 'alice')
     assert runtime.limits is not None
-    held = [runtime.limits.try_acquire('account-alice') for _ in range(runtime.limits.per_user)]
+    held = [await runtime.limits.acquire('account-alice', f'held-{index}') for index in range(runtime.limits.per_user)]
     try:
         await choose_look(user, 'female', FEMALE_LOOK)
         click(user, 'next-photo')

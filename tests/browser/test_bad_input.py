@@ -163,11 +163,11 @@ def test_retired_option_and_expired_cover_after_time_away(start_app: StartApp, o
     app.stop()
 
     # While the studio is down: the platform retires the hair colour she chose, and her cover's 30 minutes pass.
-    draft_path = app.data_dir / 'drafts' / 'account-kira.json'
-    draft = json.loads(draft_path.read_text())
-    draft['look']['HairColor'] = 'retired-teal'
-    draft_path.write_text(json.dumps(draft))
-    with sqlite3.connect(app.data_dir / 'jobs.sqlite3') as db:
+    with sqlite3.connect(app.data_dir / 'studio.sqlite3') as db:
+        (data,) = db.execute("SELECT data FROM drafts WHERE owner_id = 'account-kira'").fetchone()
+        draft = json.loads(data)
+        draft['look']['HairColor'] = 'retired-teal'
+        db.execute("UPDATE drafts SET data = ? WHERE owner_id = 'account-kira'", (json.dumps(draft),))
         for job_id, data in db.execute('SELECT id, data FROM jobs').fetchall():
             job = json.loads(data)
             if job.get('kind') == 'cover' and job.get('status') == 'done':
@@ -175,7 +175,10 @@ def test_retired_option_and_expired_cover_after_time_away(start_app: StartApp, o
                 db.execute('UPDATE jobs SET data = ? WHERE id = ?', (json.dumps(job), job_id))
     app.start()
 
-    studio.sign_in_account(browser, 'kira', PASSWORD)
+    browser.open('/studio')  # still signed in: sessions outlive a restart
+    if browser.path.startswith('/login'):
+        studio.sign_in_account(browser, 'kira', PASSWORD)
+    browser.wait_connected()
     studio.go_to_step(browser, 'Look')
     browser.wait_text(re.compile(r'Cleared .*hair colou?r', re.IGNORECASE), timeout=20)
     browser.shot('retired-option-cleared')

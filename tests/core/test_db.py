@@ -26,8 +26,9 @@ from services.core.db import Database, DatabaseUnavailable, advisory_lock, datab
 from services.core.db import changes as outbox
 from tests.support.postgres import PostgresServer, postgres_server, postgres_url, private_postgres  # noqa: F401
 
-# The newest revision: 0001 → 0101 (chat) → 0201 (agent records) → 0301 (request log) → 0401 (preferences).
-HEAD = '0401'
+# The newest revision: 0001 → 0101 (chat) → 0201 (agent records) → 0301 (request log) → 0401 (session ends)
+# → 0501 (preferences).
+HEAD = '0501'
 TABLE_NAMES = {table.name for table in schema.TABLES}
 
 
@@ -124,7 +125,8 @@ ROWS: dict[str, dict[str, Any]] = {
                  'scrypt_p': 1, 'is_admin': True, 'created_at': NOW},
     'sessions': {'sid_hash': 'f' * 64, 'owner_id': 'account-alice', 'user_id': 'alice', 'display_name': 'Alice Ä',
                  'mode': 'byok', 'is_admin': False, 'account_stamp': 'ab' * 8, 'created_at': NOW,
-                 'last_seen': NOW + 5, 'sealed_credentials': b'\x00sealed\xff'},
+                 'last_seen': NOW + 5, 'sealed_credentials': b'\x00sealed\xff', 'ended_at': NOW + 9,
+                 'end_reason': 'ended by an administrator'},
     'drafts': {'owner_id': 'demo-x', 'version': 3, 'data': {'step': 'cover', 'look': {'hair': 'red'}},
                'updated_at': NOW},
     'jobs': {'id': 'job-1', 'owner_id': 'demo-x', 'kind': 'cover', 'status': 'running', 'instance': 'host-1:42',

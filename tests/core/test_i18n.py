@@ -37,8 +37,8 @@ def test_messages_are_worded_in_the_current_language() -> None:
         assert _('Sign in') == '登录'
         with use_language('ja'):
             assert _('Sign in') == 'サインイン'
-        assert _('The platform could not {action}: {said}.').format(action=i18n.pgettext('action', 'generate the cover'),
-                                                                  said='x') == '平台无法生成封面：x。'
+        doing = i18n.pgettext('action', 'generate the cover')
+        assert _('The platform could not {action}: {said}.').format(action=doing, said='x') == '平台无法生成封面：x。'
     with use_language('xx'):  # not an interface language: the current one stays
         assert _('Sign in') == 'Sign in'
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import pickle
+import socket
 from pathlib import Path
 
 import pytest
@@ -35,10 +36,27 @@ def test_database_url_defaults_to_sqlite_in_the_data_dir_and_is_validated(tmp_pa
     assert 'STUDIO_DATABASE_URL' in str(refused.value) and 'hunter2-secret' not in str(refused.value)
 
 
+def test_instance_id_drain_time_and_demo_key(tmp_path: Path) -> None:
+    settings = load_settings({'STUDIO_INSTANCE_ID': 'web-2', 'STUDIO_DRAIN_SECONDS': '45', 'STUDIO_PORT': '9000',
+                              'SANDBOX_DEMO_KEY': 'sbx_demo_shared:demo-secret-abcdef'})
+    assert (settings.instance_id, settings.drain_seconds) == ('web-2', 45.0)
+    assert [(key, secret.get()) for key, secret in settings.sandbox_demo_key] == \
+        [('sbx_demo_shared', 'demo-secret-abcdef')]
+    assert load_settings({'STUDIO_PORT': '9000'}).instance_id.endswith(':9000')  # host:port, stable across restarts
+    for bad in ('has space', '-leading', 'x' * 101):
+        with pytest.raises(SettingsError, match='STUDIO_INSTANCE_ID'):
+            load_settings({'STUDIO_INSTANCE_ID': bad})
+    with pytest.raises(SettingsError, match='SANDBOX_DEMO_KEY takes one'):
+        load_settings({'SANDBOX_DEMO_KEY': 'a:secret-1,b:secret-2'})
+    assert load_settings({'STUDIO_DATABASE_URL': f'sqlite:///{tmp_path}/x.sqlite3'}).database_configured
+
+
 def test_defaults() -> None:
     settings = load_settings({})
     assert settings == Settings(auth_modes=('demo', 'accounts'), api_secret=settings.api_secret,
-                                database_url=f'sqlite:///{Path("data").resolve()}/studio.sqlite3')
+                                database_url=f'sqlite:///{Path("data").resolve()}/studio.sqlite3',
+                                instance_id=f'{socket.gethostname()}:8080')
+    assert not settings.database_configured and settings.drain_seconds == settings.slow_timeout
     assert settings.base_url == '' and settings.uses_sandbox and not settings.has_operator_credentials
     assert settings.user_id == 'studio-user'
     assert settings.paths == EndpointPaths()

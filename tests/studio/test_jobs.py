@@ -1,8 +1,12 @@
-"""The job manager against the sandbox: results on disk, restarts, cancel, limits, failures."""
+"""The job manager against the sandbox: results in the database, restarts, cancel, limits, failures.
+
+(test_jobs_shared.py has what several instances sharing the database see.)
+"""
 
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 import pytest
@@ -13,8 +17,10 @@ from services.core.audit import AuditLog
 from services.platform.client import PlatformClient
 from services.platform.models import CoverRequest, CreateAgentRequest
 from services.studio.drafts import DraftStore
+from services.studio.image_store import PREVIEW, ImageStore
 from services.studio.jobs import INTERRUPTED_MESSAGE, JobManager, JobRefused
 from services.studio.limits import GenerationLimits, LimitExceeded
+from tests.support.databases import StoreKit, data_dir_kit
 from tests.support.sandbox_server import RunningSandbox
 
 LOOK = CoverRequest(gender='female', age='26-35', ethnicity='caucasian', bodyType='slim', hairColor='red',
@@ -26,21 +32,35 @@ def principal(sandbox: RunningSandbox, name: str = 'alice') -> Principal:
                      credentials=sandbox.credentials)
 
 
+def jobs_on(kit: StoreKit, client: PlatformClient, *, per_user: int = 2, instance: str = 'instance-a',
+            drafts: DraftStore | None = None) -> JobManager:
+    """A job manager as an instance builds it; another call on the same kit is another process (or a restart, with
+    the same instance id) on the same database."""
+    return JobManager(kit.db, kit.writer, images=ImageStore(kit.db, kit.writer), platform=client,
+                      limits=GenerationLimits(kit.db, kit.writer, per_user, 10, instance=instance),
+                      audit=AuditLog(kit.db, kit.writer), instance=instance, origin=f'{instance}/test',
+                      drafts=drafts or DraftStore(kit.db, kit.writer, origin=f'{instance}/test'))
+
+
 def manager(data_dir: Path, client: PlatformClient, *, per_user: int = 2) -> JobManager:
-    return JobManager(data_dir, platform=client, limits=GenerationLimits(per_user, 10),
-                      audit=AuditLog(data_dir / 'audit.sqlite3'), drafts=DraftStore(data_dir / 'drafts'))
+    return jobs_on(data_dir_kit(data_dir), client, per_user=per_user)
 
 
-async def test_finished_cover_is_a_png_on_disk_and_audited(tmp_path: Path, sandbox: RunningSandbox,
-                                                           sandbox_client: PlatformClient) -> None:
+def written(data_dir: Path) -> None:
+    """What the process handed off has reached the database (an orderly stop waits for this too)."""
+    assert data_dir_kit(data_dir).writer.flush(10)
+
+
+async def test_finished_cover_is_a_png_in_the_database_and_audited(tmp_path: Path, sandbox: RunningSandbox,
+                                                                   sandbox_client: PlatformClient) -> None:
     jobs = manager(tmp_path, sandbox_client)
-    job = await jobs.start_cover(principal(sandbox), LOOK).wait()
+    job = await (await jobs.start_cover(principal(sandbox), LOOK)).wait()
     assert job.status == 'done' and job.cover_id and job.usable()
-    assert jobs._drafts.get('account-alice').selected_cover_job == job.id  # the new cover chooses itself
+    assert jobs._drafts.get('account-alice').selected_cover_job == job.id  # type: ignore[union-attr]
     assert 29 * 60 < (job.seconds_left() or 0) <= 30 * 60
-    path = jobs.cover_path('account-alice', job.id)
-    assert path is not None and Image.open(path).format == 'PNG'
-    assert jobs.cover_path('account-bob', job.id) is None  # only its owner gets it
+    png = await jobs.cover_image('account-alice', job.id)
+    assert png is not None and Image.open(io.BytesIO(png)).format == 'PNG'
+    assert await jobs.cover_image('account-bob', job.id) is None  # only its owner gets it
     entry = jobs._audit.entries(event='cover.generated')[0]  # type: ignore[union-attr]
     assert entry.actor == 'alice' and entry.trace_id == job.trace_id and job.trace_id
 
@@ -48,13 +68,15 @@ async def test_finished_cover_is_a_png_on_disk_and_audited(tmp_path: Path, sandb
 async def test_finished_cover_survives_a_restart_until_it_expires(tmp_path: Path, sandbox: RunningSandbox,
                                                                   sandbox_client: PlatformClient) -> None:
     first = manager(tmp_path, sandbox_client)
-    job = await first.start_cover(principal(sandbox), LOOK).wait()
-    first.close()
+    job = await (await first.start_cover(principal(sandbox), LOOK)).wait()
+    await first.aclose()
+    written(tmp_path)
     again = manager(tmp_path, sandbox_client)
+    await again.load('account-alice')
     restored = again.get('account-alice', job.id)
     assert restored is not None and restored.status == 'done' and restored.usable()
     assert restored.cover_id == job.cover_id
-    assert again.cover_path('account-alice', job.id) is not None
+    assert await again.cover_image('account-alice', job.id) is not None
     assert not restored.usable(now=(restored.expires_at or 0) + 1)  # and then it expires
 
 
@@ -62,16 +84,19 @@ async def test_a_job_running_when_the_process_stopped_is_interrupted_and_regener
         tmp_path: Path, sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
     sandbox.controller.config.latency = (30.0, 30.0)
     crashed = manager(tmp_path, sandbox_client)
-    job = crashed.start_cover(principal(sandbox), LOOK)
+    job = await crashed.start_cover(principal(sandbox), LOOK)
     await asyncio.sleep(0.2)
-    # A new process on the same data directory, while the old one never got to write an ending.
+    written(tmp_path)
+    # A new process on the same database (the same instance, restarted), while the old one never got to write
+    # an ending.
     after_restart = manager(tmp_path, sandbox_client)
+    await after_restart.load('account-alice')
     seen = after_restart.get('account-alice', job.id)
     assert seen is not None and seen.status == 'interrupted' and seen.error_message == INTERRUPTED_MESSAGE
     assert seen.cover_request() == LOOK
     crashed.close()
     sandbox.controller.config.latency = (0.0, 0.0)
-    fresh = await after_restart.regenerate(principal(sandbox), job.id).wait()
+    fresh = await (await after_restart.regenerate(principal(sandbox), job.id)).wait()
     assert fresh.status == 'done' and fresh.request == seen.request
 
 
@@ -79,16 +104,17 @@ async def test_cancel_releases_the_limit(tmp_path: Path, sandbox: RunningSandbox
                                          sandbox_client: PlatformClient) -> None:
     sandbox.controller.config.latency = (30.0, 30.0)
     jobs = manager(tmp_path, sandbox_client, per_user=1)
-    job = jobs.start_cover(principal(sandbox), LOOK)
+    job = await jobs.start_cover(principal(sandbox), LOOK)
     with pytest.raises(LimitExceeded) as refused:
-        jobs.start_cover(principal(sandbox), LOOK)
+        await jobs.start_cover(principal(sandbox), LOOK)
     assert 'limit is 1 per person' in refused.value.user_message
-    jobs.start_cover(principal(sandbox, 'bob'), LOOK)  # someone else is not held up
+    await jobs.start_cover(principal(sandbox, 'bob'), LOOK)  # someone else is not held up
     assert not jobs.cancel('account-bob', job.id)  # nobody cancels another person's job
     assert jobs.cancel('account-alice', job.id)
     await job.wait()
     assert job.status == 'cancelled'
-    assert jobs._limits.running('account-alice') == 0
+    written(tmp_path)
+    assert await jobs._limits.running('account-alice') == 0
     jobs.close()
 
 
@@ -96,10 +122,11 @@ async def test_upstream_failure_is_explained_with_trace_id(tmp_path: Path, sandb
                                                            sandbox_client: PlatformClient) -> None:
     sandbox.controller.faults.set('cover', '10500', times=1)
     jobs = manager(tmp_path, sandbox_client)
-    job = await jobs.start_cover(principal(sandbox), LOOK).wait()
+    job = await (await jobs.start_cover(principal(sandbox), LOOK)).wait()
     assert job.status == 'failed' and job.error_code == 10500 and job.trace_id
     assert 'problem on its side' in (job.error_message or '')
-    assert jobs._limits.running() == 0
+    written(tmp_path)
+    assert await jobs._limits.running() == 0
     assert jobs._audit.entries(event='cover.failed')[0].trace_id == job.trace_id  # type: ignore[union-attr]
 
 
@@ -107,12 +134,12 @@ async def test_create_refuses_a_known_expired_cover_and_believes_the_platform(
         tmp_path: Path, sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
     jobs = manager(tmp_path, sandbox_client)
     who = principal(sandbox)
-    cover = await jobs.start_cover(who, LOOK).wait()
+    cover = await (await jobs.start_cover(who, LOOK)).wait()
     request = CreateAgentRequest(**LOOK.model_dump(exclude_none=True), coverId=cover.cover_id or '', name='Ivy',
                                  voiceId='voice_f_soft', language='en')
     # The platform forgot the cover before our clock says so: its word wins, and the cover is marked expired.
     sandbox.controller.config.cover_ttl_seconds = 0.0
-    expired_cover = await jobs.start_cover(who, LOOK).wait()
+    expired_cover = await (await jobs.start_cover(who, LOOK)).wait()
     late = request.model_copy(update={'coverId': expired_cover.cover_id})
     failed = await jobs.start_create(who, late, cover_job_id=expired_cover.id).wait()
     assert failed.status == 'failed' and failed.error_expired_cover
@@ -120,6 +147,7 @@ async def test_create_refuses_a_known_expired_cover_and_believes_the_platform(
     with pytest.raises(JobRefused, match='expired'):
         jobs.start_create(who, late, cover_job_id=expired_cover.id)
     drafts = jobs._drafts
+    assert drafts is not None
     drafts.update(who.owner_id, name='Ivy', voice='voice_f_soft', step='create')
     created = await jobs.start_create(who, request, cover_job_id=cover.id).wait()
     assert created.status == 'done' and created.agent_name == 'Ivy'
@@ -149,7 +177,7 @@ async def test_listeners_hear_every_change_of_their_owner_until_they_unsubscribe
     stop_bob = jobs.subscribe('account-bob', lambda: bob_heard.append(1))
     assert jobs.listener_count('account-alice') == 2 and jobs.listener_count() == 3
 
-    job = await jobs.start_cover(principal(sandbox), LOOK).wait()
+    job = await (await jobs.start_cover(principal(sandbox), LOOK)).wait()
     assert job.status == 'done'
     # Told when it started and when it finished, with the stored cover already in place.
     assert heard[0] == ('running', 'False') and heard[-1] == ('done', 'True')
@@ -160,7 +188,7 @@ async def test_listeners_hear_every_change_of_their_owner_until_they_unsubscribe
     stop_broken()  # twice is harmless
     assert jobs.listener_count('account-alice') == 0
     count = len(heard)
-    await jobs.start_cover(principal(sandbox), LOOK).wait()
+    await (await jobs.start_cover(principal(sandbox), LOOK)).wait()
     assert len(heard) == count
     stop_bob()
     assert jobs.listener_count() == 0 and jobs._listeners == {}
@@ -170,14 +198,16 @@ async def test_listeners_hear_every_change_of_their_owner_until_they_unsubscribe
 async def test_finished_cover_has_a_display_sized_preview_for_its_owner_only(
         tmp_path: Path, sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
     jobs = manager(tmp_path, sandbox_client)
-    job = await jobs.start_cover(principal(sandbox), LOOK).wait()
-    original, preview = jobs.cover_path('account-alice', job.id), jobs.cover_preview_path('account-alice', job.id)
-    assert original is not None and preview is not None and preview != original
-    with Image.open(original) as full, Image.open(preview) as small:
+    job = await (await jobs.start_cover(principal(sandbox), LOOK)).wait()
+    original, found = await jobs.cover_image('account-alice', job.id), await jobs.cover_preview('account-alice', job.id)
+    assert original is not None and found is not None
+    preview, media_type = found
+    assert media_type == 'image/jpeg' and preview != original
+    with Image.open(io.BytesIO(original)) as full, Image.open(io.BytesIO(preview)) as small:
         assert small.format == 'JPEG' and small.width == min(640, full.width)
         assert abs(small.height / small.width - full.height / full.width) < 0.01
-    assert preview.stat().st_size < original.stat().st_size
-    assert jobs.cover_preview_path('account-bob', job.id) is None
-    preview.unlink()  # a cover stored before previews existed: the original stands in
-    assert jobs.cover_preview_path('account-alice', job.id) == original
+    assert len(preview) < len(original)
+    assert await jobs.cover_preview('account-bob', job.id) is None
+    await jobs.images.delete('account-alice', job.id, PREVIEW)  # a cover stored before previews: the original
+    assert await jobs.cover_preview('account-alice', job.id) == (original, 'image/png')
     jobs.close()

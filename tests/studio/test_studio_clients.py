@@ -143,9 +143,12 @@ async def test_after_a_restart_a_running_generation_shows_as_interrupted_with_re
     click(user, 'generate-cover')
     await see(user, 'cover-running')
     old = runtime.jobs
-    # What a new process finds on the same data directory: the job's record, still saying "running".
-    runtime.jobs = JobManager(runtime.data_dir, platform=runtime.platform, limits=runtime.limits,
-                              audit=runtime.audit, drafts=runtime.drafts)
+    # What a new process (the same instance, restarted) finds in the same database: the job's record, still saying
+    # "running".
+    assert runtime.writer.flush(10)
+    runtime.jobs = JobManager(runtime.db, runtime.writer, images=runtime.images, platform=runtime.platform,
+                              limits=runtime.limits, audit=runtime.audit, instance=runtime.settings.instance_id,
+                              origin=runtime.origin, drafts=runtime.drafts)
     old.close()
     env.sandbox.controller.config.latency = (0.0, 0.0)
     await user.open('/studio')
@@ -183,7 +186,8 @@ async def test_over_the_cover_limit_says_when_to_try_again(one_at_a_time: Studio
     click(user, 'generate-cover')
     await see(user, 'cover-running')
     click(user, 'generate-cover')
-    assert user.notify.contains('the limit is 1 per person')
+    # The limit is counted in the database (it holds for every instance): the refusal comes after that query.
+    await eventually(lambda: user.notify.contains('the limit is 1 per person'), what='the limit refusal')
     assert len(runtime.jobs.jobs_for(OWNER, 'cover')) == 1
     click(user, 'cover-cancel')
     await eventually(lambda: runtime.jobs.jobs_for(OWNER, 'cover')[0].status == 'cancelled', what='cancelled')

@@ -104,7 +104,8 @@ async def test_generate_waits_for_a_decision_about_a_no_face_photo(studio: User)
     await upload(user, 'coffee.png')
     await see(user, 'no-face')
     click(user, 'generate-cover')
-    assert user.notify.contains('Decide about the reference photo first')
+    # Generate is an async handler now (the limit is a database query): its answer comes a moment after the click.
+    await eventually(lambda: user.notify.contains('Decide about the reference photo first'), what='the refusal')
     assert covers() == []
 
 

@@ -21,6 +21,7 @@ from services.studio.drafts import DraftStore
 from services.studio.media_store import make_preview, preview_from_data_url
 from services.studio.options_cache import OptionsCache
 from services.studio.preview_urls import MEDIA_PREFIX, PreviewDenied, PreviewSigner
+from tests.support.databases import StoreKit
 from tests.support.sandbox_server import RunningSandbox
 from tests.support.studio_support import (
     FEMALE_LOOK,
@@ -131,22 +132,27 @@ async def test_options_cache_does_not_keep_failures() -> None:
     assert len(fetch.calls) == 2
 
 
-def test_draft_store_persists_per_owner_and_survives_restart(tmp_path: Path) -> None:
-    store = DraftStore(tmp_path)
-    draft = store.get('demo-alice')
+def drafts_on(kit: StoreKit, origin: str = 'instance-a') -> DraftStore:
+    return DraftStore(kit.db, kit.writer, origin=origin)
+
+
+async def test_draft_store_persists_per_owner_and_survives_restart(any_kit: StoreKit) -> None:
+    store = drafts_on(any_kit)
+    draft = await store.load('demo-alice')
     draft.gender = 'female'
     draft.look['Age'] = '18-25'
     draft.name = 'Mia'
     version = store.save('demo-alice')
     assert version == 1
-    assert store.get('demo-bob').name == ''
-    again = DraftStore(tmp_path).get('demo-alice')
-    assert (again.gender, again.look, again.name) == ('female', {'Age': '18-25'}, 'Mia')
+    assert (await store.load('demo-bob')).name == ''
+    assert await any_kit.writer.drain(10)
+    again = await drafts_on(any_kit, 'restarted').load('demo-alice')
+    assert (again.gender, again.look, again.name, again.version) == ('female', {'Age': '18-25'}, 'Mia', 1)
 
 
-def test_draft_clear_resets_in_place(tmp_path: Path) -> None:
-    store = DraftStore(tmp_path)
-    draft = store.get('demo-alice')
+async def test_draft_clear_resets_in_place(any_kit: StoreKit) -> None:
+    store = drafts_on(any_kit)
+    draft = await store.load('demo-alice')
     store.update('demo-alice', gender='male', name='Leo', options_language='ja')
     store.clear('demo-alice', create_job='job-1')
     assert store.get('demo-alice') is draft  # open tabs keep working on the same object
@@ -154,25 +160,58 @@ def test_draft_clear_resets_in_place(tmp_path: Path) -> None:
     assert draft.missing_look() == ['Gender']
 
 
-def test_damaged_draft_file_starts_over(tmp_path: Path) -> None:
-    (tmp_path / 'demo-alice.json').write_text('{not json')
-    draft = DraftStore(tmp_path).get('demo-alice')
-    assert draft.gender is None
-    assert (tmp_path / 'demo-alice.damaged').exists()
+async def test_damaged_draft_starts_over(any_kit: StoreKit) -> None:
+    from sqlalchemy import insert
+
+    from services.core.db.schema import drafts
+
+    await any_kit.db.run(lambda c: c.execute(insert(drafts).values(owner_id='demo-alice', version=4,
+                                                                   data={'step': 17, 'look': 'not a dict'},
+                                                                   updated_at=1.0)))
+    store = drafts_on(any_kit)
+    draft = await store.load('demo-alice')
+    assert draft.gender is None and draft.step == 'look'
+    store.update('demo-alice', name='Again')  # the next save replaces the damaged row
+    assert await any_kit.writer.drain(10)
+    assert (await drafts_on(any_kit, 'other').load('demo-alice')).name == 'Again'
 
 
-def test_long_untouched_drafts_are_dropped_at_start(tmp_path: Path) -> None:
-    import os
+async def test_long_untouched_drafts_are_dropped(any_kit: StoreKit) -> None:
     import time
 
-    store = DraftStore(tmp_path)
+    from sqlalchemy import update
+
+    from services.core.db.schema import drafts
+
+    store = drafts_on(any_kit)
+    await store.load('demo-old')
+    await store.load('demo-new')
     store.update('demo-old', name='Gone')
     store.update('demo-new', name='Kept')
+    assert await any_kit.writer.drain(10)
     month_ago = time.time() - 31 * 24 * 3600
-    os.utime(tmp_path / 'demo-old.json', (month_ago, month_ago))
-    fresh = DraftStore(tmp_path)
-    assert fresh.get('demo-old').name == ''
-    assert fresh.get('demo-new').name == 'Kept'
+    await any_kit.db.run(lambda c: c.execute(update(drafts).where(drafts.c.owner_id == 'demo-old')
+                                             .values(updated_at=month_ago)))
+    assert await store.purge() == 1
+    fresh = drafts_on(any_kit, 'restarted')
+    assert (await fresh.load('demo-old')).name == ''
+    assert (await fresh.load('demo-new')).name == 'Kept'
+
+
+def test_drafts_of_an_older_version_are_imported_once(tmp_path: Path) -> None:
+    import json
+
+    from tests.support.databases import data_dir_kit
+
+    folder = tmp_path / 'drafts'
+    folder.mkdir()
+    (folder / 'demo-alice.json').write_text(json.dumps({'gender': 'female', 'name': 'Mia', 'version': 7}))
+    (folder / 'demo-broken.json').write_text('{not json')
+    kit = data_dir_kit(tmp_path)
+    assert drafts_on(kit).import_legacy(tmp_path) == 1
+    assert not folder.exists() and (tmp_path / 'drafts.imported').is_dir()
+    draft = drafts_on(kit, 'later').get('demo-alice')
+    assert (draft.gender, draft.name, draft.version) == ('female', 'Mia', 7)
 
 
 def test_preview_url_does_not_carry_the_owner_id() -> None:

@@ -9,6 +9,7 @@ from nicegui.testing import User
 
 from services.auth.accounts import AccountStore
 from services.core.settings import get_settings
+from tests.support.databases import data_dir_db
 
 OPERATOR_KEY = 'opkey_4f1c9a2b7d'
 OPERATOR_SECRET = 'opsecret_9d8c7b6a5f4e3d2c1b0a'
@@ -34,7 +35,7 @@ def accounts_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, *, modes: str 
 
 
 def add_account(data_dir: Path, name: str, *, admin: bool = False, password: str = PASSWORD) -> None:
-    AccountStore(data_dir).add(name, password, admin=admin)
+    AccountStore(data_dir_db(data_dir)).add(name, password, admin=admin)
 
 
 async def sign_in(user: User, name: str, password: str = PASSWORD, *, path: str = '/login') -> None:

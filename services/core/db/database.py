@@ -12,9 +12,10 @@ Why the synchronous engine on a private thread pool rather than SQLAlchemy's asy
   for everything else.
 - Stores are also called from threads that are not the event loop (sessions end from sweeps, the CLI has no
   loop); `run_sync` serves them with the same functions.
-The cost is a thread hop per transaction (tens of microseconds), small beside a commit. The pool has as many
-threads as connections, so work queues in the executor, never inside the pool's checkout, and the loop's default
-executor (image decoding, NiceGUI's io_bound) is never starved by the database, nor the database by it.
+The cost is a thread hop per transaction (tens of microseconds), small beside a commit. The pool has a connection
+for each of its threads (plus two for the blocking callers on other threads), so work queues in the executor, never
+inside the pool's checkout, and the loop's default executor (image decoding, NiceGUI's io_bound) is never starved
+by the database, nor the database by it.
 
 Transactions are functions: `await db.run(fn, *args)` calls `fn(connection, *args)` in one transaction on a worker
 thread and commits when it returns (rolls back when it raises). `db.read(...)` is the same for reads. Cancelling
@@ -28,6 +29,7 @@ import functools
 import hashlib
 import logging
 import math
+import os
 import sqlite3
 import threading
 import time
@@ -84,10 +86,13 @@ class Database:
         self.display_url = safe_url(parsed)
         self.dialect = parsed.get_backend_name()
         self.busy_timeout = busy_timeout
-        pool = {'pool_size': pool_size, 'max_overflow': 0, 'pool_timeout': max(busy_timeout, 10.0)}
+        # Two connections beyond the executor's threads: the WriteBehind's thread and the blocking callers on other
+        # threads (`run_sync` / `read_sync`: a sign-in's password check) must not wait for a page's query.
+        pool = {'pool_size': pool_size, 'max_overflow': 2, 'pool_timeout': max(busy_timeout, 10.0)}
         if self.dialect == 'sqlite':
             path = Path(parsed.database or '')
             path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
             self.engine: Engine = create_engine(
                 parsed, **pool, connect_args={'timeout': busy_timeout, 'check_same_thread': False})
             event.listen(self.engine, 'connect', self._sqlite_connect)
@@ -246,6 +251,15 @@ class Database:
             cursor.execute('PRAGMA synchronous=NORMAL')
         finally:
             cursor.close()
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file readable by its owner only: it holds password digests and people's drafts and
+    photos. SQLite gives its -wal and -shm files the database file's permissions, so they follow."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _set_wal(cursor: Any, patience: float) -> None:

@@ -49,7 +49,7 @@ Serial = BigInteger().with_variant(Integer(), 'sqlite')
 
 accounts = Table(
     'accounts', metadata,
-    # Tool accounts (today's data/accounts.json). Passwords only as scrypt digests with their own salt and cost.
+    # Tool accounts (once data/accounts.json). Passwords only as scrypt digests with their own salt and cost.
     Column('name', String(64), primary_key=True),
     Column('salt', String(64), nullable=False),  # hex; its first 16 characters are the session stamp
     Column('digest', String(128), nullable=False),  # hex
@@ -76,6 +76,10 @@ sessions = Table(
     # A person's own key and secret, only ever stored sealed (encrypted with a key derived from the storage
     # secret) by the sessions store; NULL for tool accounts and the demo, which sign with the operator's key.
     Column('sealed_credentials', LargeBinary, nullable=True),
+    # An ended session keeps its row (without credentials) for a while, so a browser that comes back with its id
+    # is told why it has to sign in again ('expired', 'signed out', 'ended by an administrator', ...).
+    Column('ended_at', Double, nullable=True, index=True),
+    Column('end_reason', String(64), nullable=True),
 )
 
 drafts = Table(
@@ -130,8 +134,8 @@ generation_leases = Table(
 
 images = Table(
     'images', metadata,
-    # Covers, their previews and reference photos (today's CoverStore files), in the database so any instance can
-    # serve any person's image without a shared disk. `suffix` is '.png', '.jpg' or '.preview.jpg'.
+    # Covers, their previews and reference photos (once files under data/covers), in the database so any instance
+    # can serve any person's image without a shared disk. `suffix` is '.png', '.jpg' or '.preview.jpg'.
     Column('owner_id', String(OWNER), primary_key=True),
     Column('item_id', String(80), primary_key=True),
     Column('suffix', String(16), primary_key=True),
@@ -148,6 +152,8 @@ changes = Table(
     Column('topic', String(32), nullable=False),  # 'jobs', 'drafts', 'sessions', ...
     Column('key', String(200), nullable=False),  # usually an owner id
     Column('at', Double, nullable=False, index=True),  # old rows are purged
+    # The process that made the change: it has told its own pages already, so it skips its own rows.
+    Column('origin', String(120), nullable=True),
 )
 
 request_log = Table(

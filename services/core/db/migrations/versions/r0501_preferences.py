@@ -2,8 +2,8 @@
 
 A frozen copy of the `preferences` table in services/core/db/schema.py as it was when written.
 
-Revision ID: 0401
-Revises: 0301
+Revision ID: 0501
+Revises: 0401
 Created: 2026-12-02
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0401'
-down_revision: str | None = '0301'  # the lead re-chains this on merge
+revision: str = '0501'
+down_revision: str | None = '0401'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,232 @@
+"""Figure 10: capacity, 200 people running the whole flow at the same moment through nginx onto two instances.
+
+The deployment of deploy/cluster.py on this machine (PostgreSQL, Redis, one standalone sandbox, two instances,
+nginx), each instance started by bench/fig10_instance.py so it records its own event-loop lag. The people are
+simulated browsers (tests/reliability/socket_user.py: the page over HTTP, NiceGUI's socket.io websocket, the same
+events a browser sends), each doing what tests/reliability/test_load.py's people do: demo sign-in, a full look,
+a reference photo (half with a face), Generate, name and voice while the cover is painted, Create, the created
+agent. A probe person opens pages throughout. Then the same again with more people, to see where it bends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.common import ROOT, Figure, median, percentile
+from deploy.cluster import Cluster, ClusterConfig, Ports
+from tests.reliability.socket_user import SocketUser
+
+KEY = 'capacity'
+TITLE = 'Capacity: whole flows through nginx on two instances'
+FLOWS = 200
+LEVELS = (200, 300)  # the target, then more people to find the next knee; BENCH_CAPACITY_LEVELS overrides
+LATENCY = '3-6'  # seconds per cover, as the load test (creation takes a quarter)
+STEP = 180.0
+LAG_TARGET_MS = 50.0
+PAGE_P95_TARGET_S = 2.0
+TIMEOUT = 1500.0  # seconds the figure may take in all (bench/__main__.py reads it)
+FIXTURES = ROOT / 'tests' / 'fixtures'
+TARGET_TEXT = (f'{FLOWS} simultaneous whole flows all complete, none lost; every instance\'s loop lag p99 < '
+               f'{LAG_TARGET_MS:g} ms; page loads p95 < {PAGE_P95_TARGET_S:g} s')
+
+
+async def _sign_in(user: SocketUser) -> None:
+    await user.open('/login')
+    await user.click('Enter the sandbox demo', STEP)
+    await user.wait_for(lambda: user.path.startswith('/studio'), STEP, 'arriving in the studio')
+
+
+async def _until(user: SocketUser, act: Any, done: Any, what: str) -> None:
+    """Do it, and again if a dropped socket swallowed it, as a person would (up to three times)."""
+    for _ in range(3):
+        await act()
+        try:
+            await user.wait_for(done, 30, what)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f'{user.name}: {what} did not happen after 3 tries')
+
+
+async def _flow(url: str, index: int, photos: dict[str, bytes]) -> dict[str, Any]:
+    name = f'Capacity {index:03d}'
+    user = SocketUser(url, f'p{index:03d}', timeout=STEP)
+    started = time.monotonic()
+    try:
+        await _sign_in(user)
+        served = (await user.http.get('/favicon.ico')).headers.get('x-studio-upstream', '')
+        await user.click_card('Female' if index % 2 else 'Male', STEP)
+        await user.should_see('choose one', STEP)
+        await _until(user, lambda: user.click('Surprise me', STEP), lambda: not user.sees('The look is not complete'),
+                     'a complete look')
+        await user.click('Next: Reference photo', STEP)
+        face = index % 2 == 0
+        response = await user.upload(photos['astronaut' if face else 'coffee'], 'me.png')
+        assert response.status_code == 200, response.status_code
+        if face:
+            await user.should_see('Face found', STEP)
+        else:
+            await user.should_see('No face found', STEP)
+            await user.click('Continue anyway', STEP)
+        await user.click('Generate cover', STEP)
+        await user.should_see('Generating your cover', STEP)
+        await _until(user, lambda: user.type('Name', name, STEP), lambda: user.sees(name), 'the name to stick')
+        voices = await user.wait_for(lambda: [o['label'] for o in user.find_control('Voice', 'update:modelValue')[1]
+                                              .get('props', {}).get('options', [])], STEP, 'voices')
+        await user.choose('Voice', voices[0], STEP)
+        await user.should_see('Chosen cover', STEP)
+        await user.wait_for(lambda: not user.find_control('Create agent')[1].get('props', {}).get('disable'),
+                            STEP, 'Create agent to be enabled')
+        await _until(user, lambda: user.click('Create agent', STEP),
+                     lambda: user.sees(f'Creating {name}') or user.sees(f'{name} is ready'), 'creation to start')
+        await user.should_see(f'{name} is ready', STEP)
+        agent = await user.wait_for(lambda: next((w for _, el in user.visible_elements() for w in user.words(el)
+                                                  if re.fullmatch(r'[0-9a-f-]{32,36}', w)), None), 10, 'agent id')
+        return {'agent_id': agent, 'seconds': time.monotonic() - started, 'instance': served.split(',')[-1].strip(),
+                'opens': [v for k, v in user.timings.items() if k.startswith('open')],
+                'dropped': len(user.disconnects) - 1 - user.reloads, 'reconnects': user.reconnects,
+                'reloads': user.reloads}
+    finally:
+        await user.close()
+
+
+async def _probe(url: str, stop: asyncio.Event) -> tuple[list[float], list[str]]:
+    """Another person opening pages throughout: the seconds each took, and what went wrong (a page that did not
+    come counts as a failure, and the probe carries on, as a person would with a reload)."""
+    timings: list[float] = []
+    failures: list[str] = []
+    user = SocketUser(url, 'probe', timeout=STEP)
+    try:
+        await _sign_in(user)
+        while not stop.is_set():
+            for path, text in (('/agents', 'Your agents'), ('/studio', 'Create a character')):
+                started = time.monotonic()
+                try:
+                    await user.open(path)
+                    await user.should_see(text, STEP)
+                    timings.append(time.monotonic() - started)
+                except Exception as error:  # a load test reports failures, it does not stop at the first
+                    failures.append(f'{path}: {type(error).__name__}: {str(error)[:200]}')
+            await asyncio.sleep(0.5)
+    finally:
+        await user.close()
+    return timings, failures
+
+
+def _lag(path: Path, start: float, end: float) -> dict[str, float]:
+    samples: list[float] = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        record = json.loads(line)
+        if start <= record['t'] <= end + 1:
+            samples.extend(record['lag_ms'])
+    return {'samples': len(samples), 'p50_ms': round(percentile(samples, 50), 2),
+            'p99_ms': round(percentile(samples, 99), 2), 'max_ms': round(max(samples, default=0.0), 2)}
+
+
+async def _drive(cluster: Cluster, count: int) -> dict[str, Any]:
+    photos = {name: (FIXTURES / f'{name}.png').read_bytes() for name in ('astronaut', 'coffee')}
+    async with httpx.AsyncClient() as client:  # warm: each instance has served a page before the clock starts
+        for instance in cluster.instances:
+            (await client.get(instance.url('/login'))).raise_for_status()
+    stop = asyncio.Event()
+    probing = asyncio.create_task(_probe(cluster.url, stop))
+    await asyncio.sleep(2)
+    processes = {instance.name: psutil.Process(instance.pid) for instance in cluster.instances if instance.pid}
+    cpu_before = {name: sum(p.cpu_times()[:2]) for name, p in processes.items()}
+    me = psutil.Process()
+    own_before = sum(me.cpu_times()[:2])
+    wall_start, started = time.time(), time.monotonic()
+    results = await asyncio.gather(*(_flow(cluster.url, i, photos) for i in range(count)), return_exceptions=True)
+    elapsed = time.monotonic() - started
+    wall_end = time.time()
+    stop.set()
+    probe, probe_failures = await probing
+    done = [r for r in results if isinstance(r, dict)]
+    failures = [f'{type(r).__name__}: {str(r)[:300]}' for r in results if isinstance(r, BaseException)]
+    opens = [t for r in done for t in r['opens']] + probe
+    lag = {instance.name: _lag(Path(instance.env['BENCH_LAG_FILE']), wall_start, wall_end)
+           for instance in cluster.instances}
+    return {
+        'people': count, 'completed': len(done), 'lost': count - len({r['agent_id'] for r in done}),
+        'failures_sample': failures[:3], 'wall_seconds': round(elapsed, 1),
+        'flow_seconds_median_max': [round(median([r['seconds'] for r in done]), 1),
+                                    round(max((r['seconds'] for r in done), default=0), 1)],
+        'per_instance_people': {a: sum(r['instance'] == a for r in done) for a in {r['instance'] for r in done}},
+        'lag': lag, 'lag_p99_ms_worst': max(v['p99_ms'] for v in lag.values()),
+        'page_loads': len(opens), 'page_load_p50_s': round(percentile(opens, 50), 2),
+        'page_load_p95_s': round(percentile(opens, 95), 2), 'page_load_max_s': round(max(opens, default=0), 2),
+        'probe_p95_s': round(percentile(probe, 95), 2), 'probe_max_s': round(max(probe, default=0), 2),
+        'probe_failures': len(probe_failures), 'probe_failures_sample': probe_failures[:3],
+        'sockets_dropped': sum(int(r['dropped']) for r in done), 'reloads': sum(int(r['reloads']) for r in done),
+        'instance_cpu_share': {name: round((sum(p.cpu_times()[:2]) - cpu_before[name]) / elapsed, 2)
+                               for name, p in processes.items()},
+        'load_generator_cpu_share': round((sum(me.cpu_times()[:2]) - own_before) / elapsed, 2),
+        'errors_logged': {instance.name: len(re.findall(r' ERROR |Traceback', instance.log_text()))
+                          for instance in cluster.instances},
+    }
+
+
+def _level(count: int) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix='bench-fig10-'))
+    root.chmod(0o711)  # PostgreSQL runs as `postgres` when this runs as root
+    config = ClusterConfig(root=root, ports=Ports.free(2), sandbox_latency=LATENCY, durable=False,
+                           instance_argv=('-m', 'bench.fig10_instance'), nginx_workers='1',
+                           instance_env={'PLATFORM_TIMEOUT': '150', 'STUDIO_MAX_COVERS_TOTAL': str(count + 50)})
+    cluster = Cluster(config)
+    for instance in cluster.instances:
+        instance.env['BENCH_LAG_FILE'] = str(root / f'{instance.name}-lag.jsonl')
+    cluster.start()
+    try:
+        return asyncio.run(_drive(cluster, count))
+    finally:
+        cluster.stop()
+        logs = ROOT / 'test-artifacts' / 'bench-logs' / f'fig10-{count}'
+        logs.mkdir(parents=True, exist_ok=True)
+        for log in (*root.glob('logs/*.log'), *root.glob('*-lag.jsonl'), cluster.nginx.access_log,
+                    cluster.nginx.error_log):
+            if log.exists():
+                (logs / log.name).write_bytes(log.read_bytes())
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _met(level: dict[str, Any]) -> bool:
+    return (level['completed'] == level['people'] and level['lost'] == 0 and level['probe_failures'] == 0
+            and level['lag_p99_ms_worst'] < LAG_TARGET_MS and level['page_load_p95_s'] < PAGE_P95_TARGET_S)
+
+
+def run(quick: bool = False) -> Figure:
+    configured = os.environ.get('BENCH_CAPACITY_LEVELS', '')
+    levels = [int(n) for n in configured.split(',') if n.strip()] if configured else ([40] if quick else list(LEVELS))
+    results = [_level(count) for count in levels]
+    headline = next((r for r in results if r['people'] == FLOWS), results[0])
+    met = _met(headline) if headline['people'] == FLOWS else None
+    holding = [r['people'] for r in results if _met(r)]
+    bending = [r['people'] for r in results if not _met(r)]
+    summary = '; '.join(
+        f'{r["people"]} people: {r["completed"]} completed, {r["lost"]} lost, lag p99 {r["lag_p99_ms_worst"]:g} ms '
+        f'(worst instance), page loads p95 {r["page_load_p95_s"]:g} s (max {r["page_load_max_s"]:g} s), '
+        f'{r["sockets_dropped"]} sockets dropped, {r["wall_seconds"]:g} s' for r in results)
+    knee = (f'Targets held at {", ".join(map(str, holding)) or "no level"}; missed at '
+            f'{", ".join(map(str, bending)) or "no level measured"}.')
+    return Figure(
+        key=KEY, title=TITLE, target=TARGET_TEXT, value=headline['page_load_p95_s'], unit='s page load p95', met=met,
+        method=(f'deploy/cluster.py on this machine (PostgreSQL, Redis, one standalone sandbox with a {LATENCY} s '
+                f'cover latency, two instances via bench/fig10_instance.py, nginx sticky by cookie); N simulated '
+                'browsers (socket.io, as tests/reliability/test_load.py) start the whole flow at once through nginx '
+                'while a probe opens pages; loop lag sampled inside each instance every 10 ms; page loads = every '
+                'page the people and the probe opened (HTTP page + websocket connected). Everything, the load '
+                'generator included, shares the same 2 cores.'),
+        note=f'{summary}. {knee}',
+        details={'levels': results},
+    )
