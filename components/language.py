@@ -51,7 +51,10 @@ def _current_client() -> Client | None:
     stack = Slot.stacks.get(get_task_id())
     if not stack:
         return None
-    return stack[-1].parent.client
+    try:
+        return stack[-1].parent.client
+    except RuntimeError:  # the page was closed while this task still ran: nobody to word it for
+        return None
 
 
 def page_language() -> str | None:
