@@ -31,6 +31,7 @@ from services.auth import accounts as accounts_module
 from services.auth import sessions as sessions_module
 from services.auth.access import AccessControl
 from services.auth.accounts import AccountStore
+from services.auth.preferences import Preferences
 from services.auth.sessions import Session, SessionStore
 from services.auth.signin import DemoKeyIssuer, SignIn
 from services.core import metrics
@@ -100,6 +101,7 @@ class Runtime:
     previews: PreviewSigner
     accounts: AccountStore
     sessions: SessionStore
+    preferences: Preferences  # a person's own settings (the interface language)
     auth: SignIn
     access: AccessControl
     chat: ChatService  # conversations with agents, replies streamed to the pages showing them
@@ -172,6 +174,7 @@ class Runtime:
         self.previews = PreviewSigner(storage_secret, settings.preview_url_seconds)
         self.accounts = AccountStore(self.db, snapshot=True, origin=self.origin)
         self.accounts.import_legacy(self.data_dir)
+        self.preferences = Preferences(self.db)
         operator_keys = {settings.api_key, *([self.operator_credentials.api_key] if self.operator_credentials else [])}
         self.sessions = SessionStore(self.db, self.writer, sealer=Sealer(storage_secret, 'sessions'),
                                      operator=self.operator_credentials, origin=self.origin,

@@ -23,6 +23,7 @@ from runtime import runtime
 from services.auth.sessions import Principal
 from services.core.db import DatabaseUnavailable
 from services.core.errors import UserFacingError
+from services.core.i18n import N_, _, format_number, ngettext
 from services.platform.errors import PlatformError
 from services.platform.models import AgentRecord
 from services.studio.agents import PAGE_SIZES, created_text, main_attributes
@@ -32,9 +33,10 @@ from services.studio.library_actions import cards_zip, read_card_file, start_dra
 from services.studio.messages import describe
 
 EVERYONE = 'everyone'
-SORTS = {'newest': 'Newest', 'oldest': 'Oldest', 'name': 'Name'}
+SORTS = {'newest': N_('Newest'), 'oldest': N_('Oldest'), 'name': N_('Name')}
 CUSTOM = 'custom'
-PERIODS = {'': 'Any time', '1': 'Last day', '7': 'Last 7 days', '30': 'Last 30 days', CUSTOM: 'From … to …'}
+PERIODS = {'': N_('Any time'), '1': N_('Last day'), '7': N_('Last 7 days'), '30': N_('Last 30 days'),
+           CUSTOM: N_('From … to …')}
 
 
 def file_button(label: str, *, icon: str, accept: str, max_bytes: int,
@@ -73,11 +75,12 @@ def day_range(start: str | None, end: str | None) -> tuple[datetime | None, date
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f'The {which} date "{text}" is not a date (use YYYY-MM-DD).') from None
+            raise ValueError(_('The {which} date "{text}" is not a date (use YYYY-MM-DD).').format(
+                which=_(which), text=text)) from None
 
-    first, last = parse(start, 'From'), parse(end, 'To')
+    first, last = parse(start, N_('From')), parse(end, N_('To'))
     if first and last and last < first:
-        raise ValueError('The period ends before it starts: choose a To date on or after the From date.')
+        raise ValueError(_('The period ends before it starts: choose a To date on or after the From date.'))
     return (datetime.combine(first, time.min, UTC) if first else None,
             datetime.combine(last, time.max, UTC) if last else None)
 
@@ -86,7 +89,7 @@ def setup() -> None:
     @ui.page('/agents')
     async def agents_page() -> None:
         principal = runtime.auth.current_principal()
-        with frame('Agents', active='/agents'):
+        with frame(_('Agents'), active='/agents'):
             if principal is None:
                 signed_out_notice()
                 return
@@ -118,19 +121,19 @@ class AgentsView:
     def build(self) -> None:
         with ui.row().classes('w-full items-end justify-between gap-3'):
             with ui.column().classes('gap-0'):
-                ui.label('Agents').classes('text-2xl sm:text-3xl font-bold tracking-tight')
+                ui.label(_('Agents')).classes('text-2xl sm:text-3xl font-bold tracking-tight')
                 self.count_label = ui.label('').classes('text-sm text-slate-500').mark('agents-count')
             with ui.row().classes('items-center gap-2'):
-                file_button('Import a card', icon='upload_file', accept='.png,.json,image/png,application/json',
+                file_button(_('Import a card'), icon='upload_file', accept='.png,.json,image/png,application/json',
                             max_bytes=MAX_CARD_BYTES, on_file=self._import,
-                            too_big='That card is too big (over 20 MB).').mark('import-card') \
-                    .tooltip('Start a new character from a character card (PNG or JSON)')
-                ui.select({size: f'{size} per page' for size in PAGE_SIZES}, value=self.page_size,
+                            too_big=_('That card is too big (over 20 MB).')).mark('import-card') \
+                    .tooltip(_('Start a new character from a character card (PNG or JSON)'))
+                ui.select({size: _('{count} per page').format(count=size) for size in PAGE_SIZES}, value=self.page_size,
                           on_change=self._size_changed).props('dense outlined options-dense') \
-                    .classes('w-36').mark('page-size')
-                ui.button('Refresh', icon='refresh', on_click=lambda: self.load(refresh=True)) \
+                    .classes('w-40').mark('page-size')
+                ui.button(_('Refresh'), icon='refresh', on_click=lambda: self.load(refresh=True)) \
                     .props('outline no-caps').mark('refresh')
-                ui.button('New agent', icon='add', on_click=lambda: ui.navigate.to('/studio')) \
+                ui.button(_('New agent'), icon='add', on_click=lambda: ui.navigate.to('/studio')) \
                     .props('unelevated no-caps')
         self.find_bar()
         self.listing()
@@ -164,34 +167,36 @@ class AgentsView:
     @ui.refreshable_method
     def find_bar(self) -> None:
         query = self.query
-        makers = {EVERYONE: 'Everyone on this key', self.principal.owner_id: 'Made by me'}
+        makers = {EVERYONE: _('Everyone on this key'), self.principal.owner_id: _('Made by me')}
         if self.result:
             makers.update({k: v for k, v in self.result.makers.items() if k != self.principal.owner_id})
-        makers[UNKNOWN] = 'Unknown (made elsewhere)'
+        makers[UNKNOWN] = _('Unknown (made elsewhere)')
         with ui.row().classes('w-full items-center gap-2'):
-            ui.input(placeholder='Search by name', value=query.text,
+            ui.input(placeholder=_('Search by name'), value=query.text,
                      on_change=lambda e: self._set(text=e.value or '')).props('dense outlined clearable debounce=300') \
                 .classes('w-56').mark('search')
-            ui.select(makers, value=self.maker_choice or EVERYONE, label='Made by',
+            ui.select(makers, value=self.maker_choice or EVERYONE, label=_('Made by'),
                       on_change=lambda e: self._set_maker(e.value)).props('dense outlined').classes('w-48') \
                 .mark('filter-maker')
-            ui.select({'': 'Any gender', 'female': 'Female', 'male': 'Male'}, value=query.gender or '',
-                      on_change=lambda e: self._set(gender=e.value or None)).props('dense outlined').classes('w-32')
-            ui.select({'': 'Any language', 'en': 'English', 'zh': 'Chinese', 'ja': 'Japanese'},
+            ui.select({'': _('Any gender'), 'female': _('Female'), 'male': _('Male')}, value=query.gender or '',
+                      on_change=lambda e: self._set(gender=e.value or None)).props('dense outlined').classes('w-36')
+            ui.select({'': _('Any language'), 'en': _('English'), 'zh': _('Chinese'), 'ja': _('Japanese')},
                       value=query.language or '', on_change=lambda e: self._set(language=e.value or None)) \
                 .props('dense outlined').classes('w-36')
             voices = self.result.voices if self.result else []
-            ui.select({'': 'Any voice', **{v: v for v in voices}}, value=query.voice or '',
+            ui.select({'': _('Any voice'), **{v: v for v in voices}}, value=query.voice or '',
                       on_change=lambda e: self._set(voice=e.value or None)).props('dense outlined').classes('w-40')
-            ui.select(PERIODS, value=self.period, on_change=lambda e: self._set_period(e.value or '')) \
+            ui.select({key: _(label) for key, label in PERIODS.items()}, value=self.period,
+                      on_change=lambda e: self._set_period(e.value or '')) \
                 .props('dense outlined').classes('w-36').mark('filter-period')
             if self.period == CUSTOM:
                 self._range_fields()
-            ui.select(SORTS, value=query.sort, on_change=lambda e: self._set(sort=e.value)) \
+            ui.select({key: _(label) for key, label in SORTS.items()}, value=query.sort,
+                      on_change=lambda e: self._set(sort=e.value)) \
                 .props('dense outlined').classes('w-28').mark('sort')
-            ui.button('Export selected', icon='archive', on_click=lambda: self._export(selected_only=True)) \
+            ui.button(_('Export selected'), icon='archive', on_click=lambda: self._export(selected_only=True)) \
                 .props('flat no-caps').mark('export-selected')
-            ui.button('Export all', icon='archive', on_click=lambda: self._export(selected_only=False)) \
+            ui.button(_('Export all'), icon='archive', on_click=lambda: self._export(selected_only=False)) \
                 .props('flat no-caps').mark('export-all')
 
     async def _set(self, **changes: Any) -> None:
@@ -212,9 +217,9 @@ class AgentsView:
     def _range_fields(self) -> None:
         start, end = self.range_text
         with ui.row().classes('items-center gap-1 no-wrap').mark('custom-period'):
-            self.range_from = ui.input('From', value=start, on_change=self._range_changed) \
+            self.range_from = ui.input(_('From'), value=start, on_change=self._range_changed) \
                 .props('dense outlined type=date stack-label').classes('w-40').mark('period-from')
-            self.range_to = ui.input('To', value=end, on_change=self._range_changed) \
+            self.range_to = ui.input(_('To'), value=end, on_change=self._range_changed) \
                 .props('dense outlined type=date stack-label').classes('w-40').mark('period-to')
 
     async def _range_changed(self) -> None:
@@ -238,28 +243,29 @@ class AgentsView:
     def listing(self) -> None:
         if self.error is not None:
             error_box(describe(self.error, 'list the agents'), self.error.trace_id,
-                      title='Your agents could not be loaded', action=('Try again', self.load))
+                      title=_('Your agents could not be loaded'), action=(_('Try again'), self.load))
             return
         result = self.result
         if result is None:
             with ui.element('div').classes('grid grid-cols-2 sm:grid-cols-3 lg:grid-cols-4 gap-4 w-full'):
-                for _ in range(4):
+                for _slot in range(4):
                     ui.skeleton(type='rect', height='18rem').classes('rounded-xl')
             return
         count = len(result.items)
-        self.count_label.set_text(f'{count} agent{"s" if count != 1 else ""}')
+        self.count_label.set_text(ngettext('{count} agent', '{count} agents', count).format(count=format_number(count)))
         if result.incomplete:
-            ui.label(f'Only the newest {result.scanned} of {result.total} agents were searched, so this result may '
-                     'be incomplete.').classes('text-sm text-amber-700').mark('incomplete')
+            ui.label(_('Only the newest {scanned} of {total} agents were searched, so this result may be '
+                       'incomplete.').format(scanned=result.scanned, total=result.total)) \
+                           .classes('text-sm text-amber-700').mark('incomplete')
         if not result.items:
             with ui.card().classes('w-full items-center text-center py-12 gap-3 shadow-none border '
                                    'border-dashed border-slate-300').props('flat').mark('agents-empty'):
                 ui.icon('person_search', size='3.5rem', color='primary')
-                ui.label('No agents match' if result.total else 'No agents yet').classes('text-xl font-semibold')
+                ui.label(_('No agents match') if result.total else _('No agents yet')).classes('text-xl font-semibold')
                 if self.maker_choice != EVERYONE:
-                    ui.button('Show everyone on this key', on_click=lambda: self._set_maker(EVERYONE)) \
+                    ui.button(_('Show everyone on this key'), on_click=lambda: self._set_maker(EVERYONE)) \
                         .props('outline no-caps').mark('show-everyone')
-                ui.button('Open the studio', icon='auto_awesome', on_click=lambda: ui.navigate.to('/studio')) \
+                ui.button(_('Open the studio'), icon='auto_awesome', on_click=lambda: ui.navigate.to('/studio')) \
                     .props('unelevated no-caps').mark('empty-to-studio')
             return
         pages = max(1, -(-count // self.page_size))
@@ -307,16 +313,16 @@ class AgentsView:
                     for text in main_attributes(record)[:4]:
                         ui.label(text).classes('text-[11px] bg-violet-50 text-violet-800 rounded px-1.5 py-0.5')
                 if maker:
-                    ui.label(f'By {maker}').classes('text-xs text-slate-600').mark('agent-maker')
+                    ui.label(_('By {name}').format(name=maker)).classes('text-xs text-slate-600').mark('agent-maker')
                 if derived_from:
-                    ui.label(f'Variant of {self._origin(derived_from)}').classes('text-xs text-slate-600 truncate') \
-                        .mark('agent-origin')
+                    ui.label(_('Variant of {name}').format(name=self._origin(derived_from))) \
+                        .classes('text-xs text-slate-600 truncate').mark('agent-origin')
                 created = created_text(record.createdAt)
                 if created:
                     ui.label(created).classes('text-xs text-slate-500')
                 # The wrapper stops the click there: the card's own click (the details) must not fire as well.
                 with ui.element('div').classes('mt-1').on('click.stop', js_handler='() => {}'):
-                    ui.button('Chat', icon='chat', on_click=lambda r=record: ui.navigate.to(chat_url(r.agentId))) \
+                    ui.button(_('Chat'), icon='chat', on_click=lambda r=record: ui.navigate.to(chat_url(r.agentId))) \
                         .props('outline dense no-caps').mark('agent-chat')
 
     def _select(self, agent_id: str, on: bool) -> None:
@@ -338,7 +344,7 @@ class AgentsView:
         except UserFacingError as error:
             ui.notify(error.user_message, type='negative')
             return
-        self._to_studio(f'A variant of {record.name}', imported.not_understood)
+        self._to_studio(_('A variant of {name}').format(name=record.name), imported.not_understood)
 
     async def _import(self, event: events.UploadEventArguments) -> None:
         try:
@@ -353,8 +359,8 @@ class AgentsView:
         except UserFacingError as error:
             ui.notify(error.user_message, type='negative', timeout=8000)
             return
-        self._to_studio(f'{imported.name or "The card"} is in the studio', imported.not_understood,
-                        title='Not understood from that card')
+        self._to_studio(_('{name} is in the studio').format(name=imported.name or _('The card')),
+                        imported.not_understood, title=_('Not understood from that card'))
 
     async def _may_replace_draft(self) -> bool:
         """Starting from an agent or a card replaces the character being built: asked first, never silently."""
@@ -365,21 +371,21 @@ class AgentsView:
             return False
         if draft.gender is None and not draft.name.strip():
             return True  # nothing chosen yet (or the last character was created): nothing to lose
-        name = draft.name.strip() or 'the character you are building'
+        name = draft.name.strip() or _('the character you are building')
         with ui.dialog() as dialog, ui.card().classes('max-w-md').mark('replace-draft'):
-            ui.label(f'Replace {name}?').classes('text-lg font-semibold')
-            ui.label('The studio holds one character at a time; its choices so far would be replaced.') \
+            ui.label(_('Replace {name}?').format(name=name)).classes('text-lg font-semibold')
+            ui.label(_('The studio holds one character at a time; its choices so far would be replaced.')) \
                 .classes('text-sm text-slate-600')
             with ui.row().classes('w-full justify-end'):
-                ui.button('Keep it', on_click=lambda: dialog.submit(False)).props('flat no-caps')
-                ui.button('Replace', on_click=lambda: dialog.submit(True)).props('unelevated no-caps') \
+                ui.button(_('Keep it'), on_click=lambda: dialog.submit(False)).props('flat no-caps')
+                ui.button(_('Replace'), on_click=lambda: dialog.submit(True)).props('unelevated no-caps') \
                     .mark('replace-draft-confirm')
         try:
             return bool(await dialog)  # None when closed otherwise (Escape, a click beside it): kept
         finally:
             dialog.delete()
 
-    def _to_studio(self, heading: str, notes: list[str], *, title: str = 'Left out') -> None:
+    def _to_studio(self, heading: str, notes: list[str], *, title: str | None = None) -> None:
         """To the studio; what did not come over is shown first, here, where it can be read (a notification
         would vanish with this page)."""
         if not notes:
@@ -387,14 +393,14 @@ class AgentsView:
             return
         with ui.dialog().props('persistent') as dialog, ui.card().classes('max-w-lg').mark('import-notes'):
             ui.label(heading).classes('text-lg font-semibold')
-            ui.label(title).classes('text-sm font-medium text-amber-800')
+            ui.label(title or _('Left out')).classes('text-sm font-medium text-amber-800')
             with ui.column().classes('gap-0 text-sm'):
                 for note in notes[:20]:
                     ui.label(f'• {note}')
                 if len(notes) > 20:
-                    ui.label(f'… and {len(notes) - 20} more')
+                    ui.label(_('… and {count} more').format(count=len(notes) - 20))
             with ui.row().classes('w-full justify-end'):
-                ui.button('Open the studio', icon='arrow_forward', on_click=lambda: ui.navigate.to('/studio')) \
+                ui.button(_('Open the studio'), icon='arrow_forward', on_click=lambda: ui.navigate.to('/studio')) \
                     .props('unelevated no-caps').mark('import-notes-continue')
         dialog.open()
 
@@ -404,9 +410,11 @@ class AgentsView:
         chosen = [(f.agent, f.maker) for f in self.result.items if not selected_only or f.agent.agentId in
                   self.selected]
         if not chosen:
-            ui.notify('Select agents first (the box on each card).', type='info')
+            ui.notify(_('Select agents first (the box on each card).'), type='info')
             return
-        ui.notify(f'Preparing {len(chosen)} cards…', type='ongoing', timeout=3000)
+        ui.notify(ngettext('Preparing {count} card…', 'Preparing {count} cards…', len(chosen))
+            .format(count=len(chosen)),
+                  type='ongoing', timeout=3000)
         async with httpx.AsyncClient(timeout=runtime.settings.timeout, follow_redirects=True) as http:
             data = await cards_zip(http, chosen)
         ui.download.content(data, 'agent-cards.zip', 'application/zip')

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import regex
 
+from services.core.i18n import N_, _
+
 # U+202A-U+202E: LRE, RLE, PDF, LRO, RLO (embeddings and overrides); U+2066-U+2069: LRI, RLI, FSI, PDI (isolates).
 BIDI_CONTROLS = frozenset(chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 # The short form, for a field's inline validation message.
-BIDI_REFUSED = 'No text-direction control characters (U+202A-U+202E, U+2066-U+2069)'
+BIDI_REFUSED = N_('No text-direction control characters (U+202A-U+202E, U+2066-U+2069)')
 
 
 def bidi_controls_in(text: str) -> list[str]:
@@ -28,14 +30,17 @@ def bidi_controls_in(text: str) -> list[str]:
     return found
 
 
-def bidi_problem(text: str, what: str = 'A name') -> str | None:
-    """The sentence refusing `text`, or None when it has no bidirectional control characters."""
+def bidi_problem(text: str, what: str = N_('A name')) -> str | None:
+    """The sentence refusing `text`, or None when it has no bidirectional control characters. `what` is marked
+    with N_ by the caller and translated here."""
     found = bidi_controls_in(text)
     if not found:
         return None
-    return (f'{what} cannot contain text-direction control characters (here: {", ".join(found)}; refused are '
-            f'U+202A-U+202E and U+2066-U+2069). They are invisible and change the order of the text around the '
-            f'name. Type the name again without them; right-to-left letters themselves are fine.')
+    return _('{what} cannot contain text-direction control characters (here: {found}; refused are U+202A-U+202E '
+             'and U+2066-U+2069). They are invisible and change the order of the text around the name. Type the '
+             'name again without them; right-to-left letters themselves are fine.').format(what=_(what),
+                                                                                           found=', '.join(found))
+
 
 
 # One user-perceived character (an extended grapheme cluster, Unicode UAX #29): 'é' written as e + a combining

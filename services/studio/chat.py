@@ -30,6 +30,7 @@ from typing import Literal
 from services.auth.sessions import Principal
 from services.core.db.changes import Change
 from services.core.errors import UserFacingError
+from services.core.i18n import N_, _, task_context
 from services.platform.chat_models import ChatRequest
 from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError, PlatformError
@@ -45,10 +46,11 @@ MAX_REPLIES_PER_PERSON = 3  # replies streaming at once for one person (over all
 CHECKPOINT_SECONDS = 2.0  # a reply in progress is saved this often, so a crash loses little of it
 ORPHAN_GRACE = 2.0  # seconds a reply outlives the last page showing it (a reload comes back within this)
 StopReason = Literal['stopped', 'page closed', 'signed out', 'shutdown']
-STOP_WORDS = {'stopped': 'Stopped.', 'page closed': 'Stopped when the page was closed.',
-              'signed out': 'Stopped when you signed out (your own key is forgotten then).',
+# Stored with the message in English and translated where shown (services/core/i18n.translate).
+STOP_WORDS = {'stopped': N_('Stopped.'), 'page closed': N_('Stopped when the page was closed.'),
+              'signed out': N_('Stopped when you signed out (your own key is forgotten then).'),
               'shutdown': INTERRUPTED_REPLY}
-BUSY_ELSEWHERE = 'The reply is still being written (in another tab): wait for it, or press Stop.'
+BUSY_ELSEWHERE = N_('The reply is still being written (in another tab): wait for it, or press Stop.')
 Topic = tuple[str, str]  # (owner id, agent id): what a page shows
 
 
@@ -85,16 +87,17 @@ def chat_words(error: PlatformError, action: str) -> str:
     said = error.user_message
     if isinstance(error, BusinessError):
         if said.startswith('Agent not found'):
-            return ('The platform does not know this agent ("Agent not found"): it may have been removed. Choose '
-                    'another one on the Agents page.')
+            return _('The platform does not know this agent ("Agent not found"): it may have been removed. Choose '
+                     'another one on the Agents page.')
         if said.startswith('Agent missing image generation config'):
-            return ('This agent cannot make pictures: its image workflow is broken on the platform ("Agent missing '
-                    'image generation config"). The remedy is to create the agent again.')
+            return _('This agent cannot make pictures: its image workflow is broken on the platform ("Agent missing '
+                     'image generation config"). The remedy is to create the agent again.')
         if said.lower().startswith('conversationid is invalid'):
-            return 'The platform no longer knows this conversation. Start a new conversation to go on.'
+            return _('The platform no longer knows this conversation. Start a new conversation to go on.')
     if isinstance(error, StreamInterrupted):
-        kept = ' What arrived is kept above.' if error.partial else ''
-        return f'{said}{kept} Try again for a whole reply.'
+        if error.partial:
+            return _('{reason} What arrived is kept above. Try again for a whole reply.').format(reason=said)
+        return _('{reason} Try again for a whole reply.').format(reason=said)
     return describe(error, action)
 
 
@@ -167,7 +170,7 @@ class ChatService:
         if card is None:
             with contextlib.suppress(PlatformError):  # the card is nice to have; the conversation is what counts
                 card = await self.directory.find(principal.credentials, agent_id)
-        conversation, _ = await self._platform.create_conversation(principal.credentials, agent_id)
+        conversation, _trace = await self._platform.create_conversation(principal.credentials, agent_id)
         started = await self.store.start(principal.owner_id, card or AgentCard(agent_id, 'Agent'),
                                          conversation.conversationId)
         self._emit((principal.owner_id, agent_id), ChatEvent('replaced'))
@@ -200,7 +203,7 @@ class ChatService:
         message = await self.store.message(principal.owner_id, message_id)
         if message is None or message.conversation != conversation.id or message.role != 'agent' \
                 or not message.finished or message.status == 'done':
-            raise ChatRefused('That reply can no longer be written again; send the message again instead.')
+            raise ChatRefused(_('That reply can no longer be written again; send the message again instead.'))
         asked = str(message.data.get('asked') or '')
         self._check(principal, conversation, asked)
         if await self.store.unfinished_reply(conversation):
@@ -213,24 +216,26 @@ class ChatService:
 
     def _check(self, principal: Principal, conversation: Conversation, text: str) -> None:
         if conversation.owner_id != principal.owner_id:
-            raise ChatRefused('This conversation is not yours.')
+            raise ChatRefused(_('This conversation is not yours.'))
         if not text:
-            raise ChatRefused('Write a message first.')
+            raise ChatRefused(_('Write a message first.'))
         if len(text) > MAX_TEXT:
-            raise ChatRefused(f'A message can be at most {MAX_TEXT} characters (this one has {len(text)}).')
+            raise ChatRefused(_('A message can be at most {limit} characters (this one has {count}).')
+                              .format(limit=MAX_TEXT, count=len(text)))
         if conversation.id in self._live:
-            raise ChatRefused('The reply is still being written: wait for it, or press Stop.')
+            raise ChatRefused(_('The reply is still being written: wait for it, or press Stop.'))
         mine = sum(1 for live in self._live.values() if live.topic[0] == principal.owner_id)
         if mine >= MAX_REPLIES_PER_PERSON:
-            raise ChatRefused(f'{mine} replies are being written for you at once, the most there can be. Wait for '
-                              f'one to finish.')
+            raise ChatRefused(_('{count} replies are being written for you at once, the most there can be. Wait '
+                                'for one to finish.').format(count=mine))
 
     def _reply(self, principal: Principal, conversation: Conversation, message: Message, text: str) -> None:
         topic = (conversation.owner_id, conversation.agent_id)
         live = LiveReply(topic, conversation.id, message)
         self._live[conversation.id] = live
+        # In the language of the person who sent the message: its failures are worded inside the task.
         live.task = asyncio.get_running_loop().create_task(self._write(principal, conversation, live, text),
-                                                           name=f'chat-reply-{message.id}')
+                                                           name=f'chat-reply-{message.id}', context=task_context())
         live.task.add_done_callback(lambda _: self._reply_ended(live))
         self._emit(topic, ChatEvent('changed'))
 
@@ -257,7 +262,7 @@ class ChatService:
         saved_at = time.monotonic()
         try:
             async with self._platform.chat_stream(principal.credentials, request) as reply:
-                async for _ in reply:
+                async for _piece in reply:
                     message.text = reply.text
                     if live.first_piece_at is None:
                         live.first_piece_at = time.monotonic()
@@ -284,7 +289,8 @@ class ChatService:
         except Exception as error:
             log.exception('chat reply %s failed unexpectedly', message.id)
             message.status = 'failed'
-            message.data['error'] = f'Something went wrong in the studio while replying ({type(error).__name__}).'
+            message.data['error'] = _('Something went wrong in the studio while replying ({error}).') \
+                .format(error=type(error).__name__)
         finally:
             # Saved before it stops being live: a page redrawing in between reads the live text, never a stale row.
             await self._save_last(conversation.owner_id, message)

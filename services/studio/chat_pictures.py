@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.auth.sessions import Principal
+from services.core.i18n import _, ngettext, task_context
 from services.platform.chat_models import ChatImageRequest
 from services.platform.client import PlatformClient
 from services.platform.errors import PlatformError
@@ -54,22 +55,25 @@ class ChatPictureJobs:
         """Ask for a picture of `text` in this conversation; the message is 'running' until it is drawn."""
         text = text.strip()
         if conversation.owner_id != principal.owner_id:
-            raise ChatRefused('This conversation is not yours.')
+            raise ChatRefused(_('This conversation is not yours.'))
         if not text:
-            raise ChatRefused('Say what the picture should show first.')
+            raise ChatRefused(_('Say what the picture should show first.'))
         if len(text) > MAX_TEXT:
-            raise ChatRefused(f'A picture request can be at most {MAX_TEXT} characters.')
+            raise ChatRefused(_('A picture request can be at most {limit} characters.').format(limit=MAX_TEXT))
         running = self.running(principal.owner_id)
         if running >= self.max_per_person:
-            raise ChatRefused(f'You already have {running} picture{"s" if running != 1 else ""} being drawn (the '
-                              f'limit is {self.max_per_person}). Try again when one is ready; each takes '
-                              f'{EXPECTED_SECONDS[0]}-{EXPECTED_SECONDS[1]} seconds.')
+            raise ChatRefused(ngettext('You already have {count} picture being drawn (the limit is {limit}). Try '
+                                       'again when one is ready; each takes {low}-{high} seconds.',
+                                       'You already have {count} pictures being drawn (the limit is {limit}). Try '
+                                       'again when one is ready; each takes {low}-{high} seconds.', running)
+                              .format(count=running, limit=self.max_per_person, low=EXPECTED_SECONDS[0],
+                                      high=EXPECTED_SECONDS[1]))
         message = await self.store.add(conversation, 'picture', 'running', text,
                                        {'language': language, 'startedAt': time.time()})
         job = PictureJob(principal.owner_id, conversation.agent_id, message)
         self._jobs[message.id] = job
         job.task = asyncio.get_running_loop().create_task(self._draw(principal, conversation, job, language),
-                                                          name=f'chat-picture-{message.id}')
+                                                          name=f'chat-picture-{message.id}', context=task_context())
         job.task.add_done_callback(lambda _: self._ended(job))
         self._notify(principal.owner_id, conversation.agent_id)
         return message
@@ -144,11 +148,12 @@ class ChatPictureJobs:
             message.data.update(error=chat_words(error, 'draw the picture'), traceId=error.trace_id, code=error.code)
         except ImageRejected as error:
             message.status = 'failed'
-            message.data['error'] = f'{error.user_message} Ask for the picture again.'
+            message.data['error'] = _('{reason} Ask for the picture again.').format(reason=error.user_message)
         except Exception as error:
             log.exception('chat picture %s failed unexpectedly', message.id)
             message.status = 'failed'
-            message.data['error'] = f'Something went wrong in the studio while drawing ({type(error).__name__}).'
+            message.data['error'] = _('Something went wrong in the studio while drawing ({error}).') \
+                .format(error=type(error).__name__)
         finally:
             await self._save(job, png, preview)
             self._notify(job.owner_id, job.agent_id)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from services.core.db import Database
 from services.core.db import changes as outbox
 from services.core.db.schema import chat_messages, chat_pictures, conversations
+from services.core.i18n import N_
 
 Role = Literal['user', 'agent', 'picture']
 # streaming / running: in progress; stopped: Stop pressed, the page closed or a sign-out; interrupted: the instance
@@ -33,8 +34,9 @@ Role = Literal['user', 'agent', 'picture']
 Status = Literal['done', 'streaming', 'running', 'stopped', 'failed', 'interrupted']
 UNFINISHED = ('streaming', 'running')
 # Said of a restart and of an instance that died alike: either way what was writing it is gone.
-INTERRUPTED_REPLY = 'The studio stopped (a restart or a failure) while this reply was being written.'
-INTERRUPTED_PICTURE = 'The studio stopped (a restart or a failure) while this picture was being drawn.'
+# Stored in English and translated where shown.
+INTERRUPTED_REPLY = N_('The studio stopped (a restart or a failure) while this reply was being written.')
+INTERRUPTED_PICTURE = N_('The studio stopped (a restart or a failure) while this picture was being drawn.')
 TOPIC = 'chat'  # key: the owner id; that person's conversations changed
 STOP_TOPIC = 'chat-stop'  # key: a conversation's id; stop the reply being written in it, wherever that is
 HEARTBEAT_SECONDS = 5.0

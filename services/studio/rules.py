@@ -9,16 +9,18 @@ import re
 
 from pydantic import ValidationError
 
+from services.core import i18n
+from services.core.i18n import N_, _, format_list
 from services.core.text import bidi_problem, characters
 from services.platform.models import CoverRequest, CreateAgentRequest, Option, Options
 from services.studio import catalogue
 from services.studio.catalogue import OPTIONAL_DETAILS
 from services.studio.drafts import Draft
 from services.studio.jobs import Job
-from services.studio.messages import EXPIRED_COVER
+from services.studio.messages import expired_cover
 
 # The languages option labels can be shown in, which are also the languages an agent can speak.
-LANGUAGES = {'en': 'English', 'zh': '中文', 'ja': '日本語'}
+LANGUAGES = i18n.LANGUAGES
 NONE_CHOSEN = '—'
 _SNAKE_CODE = re.compile(r'[a-z][a-z0-9]*(?:_[a-z0-9]+)*')
 # The longest name the platform takes. docs/platform-api.md documents no limit for `name` at all; the sandbox, the
@@ -28,8 +30,8 @@ _SNAKE_CODE = re.compile(r'[a-z][a-z0-9]*(?:_[a-z0-9]+)*')
 # two differ only for names with emoji or combining marks, which may then be refused below 40 characters shown;
 # name_problem says why.
 NAME_MAX = 40
-LOOK_CHANGED_NOTE = ('You changed the look after this cover was generated. The agent gets the look shown on the '
-                     'cover; regenerate to use your new choices.')
+LOOK_CHANGED_NOTE = N_('You changed the look after this cover was generated. The agent gets the look shown on the '
+                       'cover; regenerate to use your new choices.')
 
 
 def label(options: Options, category: str, code: str | None) -> str:
@@ -82,7 +84,8 @@ def missing_titles(draft: Draft) -> list[str]:
 
 def look_summary(draft: Draft, options: Options) -> list[str]:
     """The chosen look, one short text per choice. Sizes share their labels ("Medium"), so they say what they are."""
-    return [(f'{catalogue.title(c)}: ' if c in ('BreastSize', 'ButtSize') else '') + label(options, c, draft.look[c])
+    return [_('{category}: {choice}').format(category=catalogue.title(c), choice=label(options, c, draft.look[c]))
+            if c in ('BreastSize', 'ButtSize') else label(options, c, draft.look[c])
             for c in draft.look_categories() if draft.look.get(c)]
 
 
@@ -100,12 +103,12 @@ def clear_unavailable(draft: Draft, options: Options) -> list[str]:
                 cleared.append(catalogue.title(category).lower())
     if draft.voice and draft.voice not in codes('Voice'):
         draft.voice = None
-        cleared.append('voice')
+        cleared.append(catalogue.title('Voice').lower())
     for name in OPTIONAL_DETAILS:
         value = getattr(draft, name)
         if value and value not in codes(catalogue.by_draft_field(name).code):
             setattr(draft, name, None)
-            cleared.append(name)
+            cleared.append(catalogue.title(catalogue.by_draft_field(name).code).lower())
     return cleared
 
 
@@ -138,41 +141,50 @@ def problems(draft: Draft, cover: Job | None, *, cover_running: bool) -> list[st
     """Why the agent cannot be created yet, one sentence each; empty when it can."""
     found = []
     if draft.missing_look():
-        found.append('Complete the look: ' + ', '.join(missing_titles(draft)) + '.')
+        found.append(_('Complete the look: {missing}.').format(missing=format_list(missing_titles(draft))))
     if cover is None:
-        found.append('Wait for the cover to finish.' if cover_running else 'Generate a cover.')
+        found.append(_('Wait for the cover to finish.') if cover_running else _('Generate a cover.'))
     elif cover.used_for:
-        found.append(f'The chosen cover was already used for {cover.used_for}. Generate a new one.')
+        found.append(_('The chosen cover was already used for {agent}. Generate a new one.').format(
+            agent=cover.used_for))
     elif not cover.usable():
-        found.append(EXPIRED_COVER)
+        found.append(expired_cover())
     if not draft.name.strip():
-        found.append('Give your character a name.')
-    elif problem := bidi_problem(draft.name, 'The character name'):
+        found.append(_('Give your character a name.'))
+    elif problem := bidi_problem(draft.name, N_('The character name')):
         found.append(problem)  # invisible, and it would reorder whatever is shown after the name
     elif problem := name_problem(draft.name):
-        found.append(f'The name is too long. {problem}')
+        found.append(_('The name is too long. {problem}').format(problem=problem))
     if not draft.voice:
-        found.append('Choose a voice.')
+        found.append(_('Choose a voice.'))
     return found
 
 
 def review_groups(draft: Draft, options: Options) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """Every choice with its label, grouped by the step that asks for it: (step, step title, rows)."""
-    look = [('Gender', (draft.gender or NONE_CHOSEN).capitalize())]
+    look = [(_('Gender'), gender_words(draft.gender))]
     look += [(catalogue.title(c), label(options, c, draft.look.get(c))) for c in draft.look_categories()]
-    photo = [('Reference photo', 'None' if draft.ref is None else
-              ('Face found' if draft.ref.has_face else 'No face (used anyway)'))]
-    details = [('Name', draft.name.strip() or NONE_CHOSEN), ('Voice', label(options, 'Voice', draft.voice)),
-               ('Language', LANGUAGES.get(draft.language, draft.language))]
+    photo = [(_('Reference photo'), _('None') if draft.ref is None else
+              (_('Face found') if draft.ref.has_face else _('No face (used anyway)')))]
+    details = [(_('Name'), draft.name.strip() or NONE_CHOSEN),
+               (catalogue.title('Voice'), label(options, 'Voice', draft.voice)),
+               (_('Language'), LANGUAGES.get(draft.language, draft.language))]
     for name in OPTIONAL_DETAILS:
         detail = catalogue.by_draft_field(name)
-        details.append((detail.title, label(options, detail.code, getattr(draft, name))))
-    return [('look', 'Look', look), ('photo', 'Reference photo', photo), ('details', 'Details', details)]
+        details.append((catalogue.title(detail.code), label(options, detail.code, getattr(draft, name))))
+    return [('look', _('Look'), look), ('photo', _('Reference photo'), photo), ('details', _('Details'), details)]
 
 
 def review_rows(draft: Draft, options: Options) -> list[tuple[str, str]]:
     """Every choice with its label, in the order the steps ask for them."""
-    return [row for _, _, rows in review_groups(draft, options) for row in rows]
+    return [row for _step, _title, rows in review_groups(draft, options) for row in rows]
+
+
+GENDERS = {'female': N_('Female'), 'male': N_('Male')}
+
+
+def gender_words(gender: str | None) -> str:
+    return _(GENDERS[gender]) if gender in GENDERS else (gender or NONE_CHOSEN).capitalize()
 
 
 def steps_done(draft: Draft, cover: Job | None, created: Job | None = None) -> dict[str, bool]:
@@ -202,13 +214,9 @@ def default_cover(covers: list[Job]) -> str | None:
 
 def validation_text(error: ValidationError) -> str:
     messages = [str(item.get('msg', '')).removeprefix('Value error, ') for item in error.errors()]
-    return ' '.join(messages) or 'Some choices are missing.'
+    return ' '.join(messages) or _('Some choices are missing.')
 
 
 def preferred_language(header: str | None) -> str:
-    """The first of en/zh/ja in an Accept-Language header ("ja-JP,ja;q=0.9,en;q=0.8" -> "ja")."""
-    for part in (header or '').split(','):
-        code = part.split(';')[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return 'en'
+    """The most preferred of en/zh/ja in an Accept-Language header ("ja-JP,ja;q=0.9,en;q=0.8" -> "ja")."""
+    return i18n.negotiate(header) or 'en'

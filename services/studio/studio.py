@@ -15,14 +15,16 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from pydantic import ValidationError
 
 from services.auth.sessions import Principal
 from services.core.errors import UserFacingError
+from services.core.i18n import _
 from services.platform.client import PlatformClient
 from services.platform.errors import PlatformError
-from services.platform.models import CoverRequest, Gender, Options
+from services.platform.models import CoverRequest, Gender, Language, Options
 from services.studio import catalogue, rules
 from services.studio import covers as cover_rules
 from services.studio.catalogue import OPTIONAL_DETAILS
@@ -158,10 +160,19 @@ class Studio:
             self._save()
             self._changed()
 
-    def prefer_language(self, accept_language: str | None) -> None:
-        """A first visit shows option labels in the browser's language (not saved until the person acts)."""
-        if self.draft.version == 0:
-            self.draft.options_language = rules.preferred_language(accept_language)
+    def prefer_language(self, language: str) -> None:
+        """A new draft starts in the interface language: its option labels and the agent's language (both still
+        changeable; not saved until the person acts)."""
+        if language not in rules.LANGUAGES:
+            return
+        draft = self.draft
+        if draft.version == 0:
+            draft.options_language = language
+        # The agent's language also when a created agent emptied the draft (which keeps the label language): a
+        # draft with nothing chosen yet has no language chosen either.
+        if draft.version == 0 or (draft.gender is None and not draft.look and not draft.name and draft.voice is None
+                                  and draft.ref is None):
+            draft.language = cast(Language, language)
 
     def steps_done(self) -> dict[str, bool]:
         return rules.steps_done(self.draft, self.selected_cover(), self.create_job())
@@ -322,10 +333,10 @@ class Studio:
         without a face is undecided), InvalidChoices, LimitExceeded (fair use: too many running, counted over
         every instance), JobRefused (this instance is restarting) or DatabaseUnavailable."""
         if self.draft.missing_look():
-            raise NotReady('Complete the look first.')
+            raise NotReady(_('Complete the look first.'))
         ref = self.draft.ref
         if ref is not None and not ref.has_face and not ref.acknowledged:
-            raise NotReady('Decide about the reference photo first: continue anyway or remove it.', step='photo')
+            raise NotReady(_('Decide about the reference photo first: continue anyway or remove it.'), step='photo')
         try:
             request: CoverRequest = rules.cover_request(self.draft)
         except ValidationError as error:
@@ -350,7 +361,7 @@ class Studio:
         cover is no longer known) and DatabaseUnavailable are raised when nothing started."""
         started: list[Job] = []
         message: str | None = None
-        for _ in range(count):
+        for _attempt in range(count):
             try:
                 job = await self._jobs.regenerate(self.principal, job_id)
             except (LimitExceeded, JobRefused) as error:
@@ -478,7 +489,7 @@ class Studio:
 
     def review_note(self) -> str | None:
         cover = self.selected_cover()
-        return rules.LOOK_CHANGED_NOTE if cover is not None and rules.look_differs(self.draft, cover) else None
+        return _(rules.LOOK_CHANGED_NOTE) if cover is not None and rules.look_differs(self.draft, cover) else None
 
     # --- create -------------------------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ def ready_draft() -> Draft:
 def test_problems_name_everything_missing_then_nothing() -> None:
     draft = Draft(gender='female', look={'Age': '18-25'})
     assert rules.problems(draft, None, cover_running=False) == [
-        'Complete the look: ethnicity, body type, hair colour, hair style, breast size, butt size.',
+        'Complete the look: ethnicity, body type, hair colour, hair style, breast size, and butt size.',
         'Generate a cover.', 'Give your character a name.', 'Choose a voice.']
     assert 'Wait for the cover to finish.' in rules.problems(draft, None, cover_running=True)
     draft = ready_draft()

@@ -244,5 +244,15 @@ agent_records = Table(
     Column('created_at', Double, nullable=False),
 )
 
+preferences = Table(
+    'preferences', metadata,
+    # A person's own settings, kept with their owner id (services/auth/preferences.py): for a tool account this is
+    # the account, on every device; for an own key the key and user id; for a demo visitor that one visit. Today
+    # only the interface language ('en', 'zh', 'ja'); a new setting is a new column.
+    Column('owner_id', String(OWNER), primary_key=True),
+    Column('language', String(8), nullable=True),
+    Column('updated_at', Double, nullable=False),
+)
+
 TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, images, changes, conversations, chat_messages,
-          chat_pictures, agent_records, request_log)
+          chat_pictures, agent_records, request_log, preferences)

@@ -7,7 +7,7 @@
 - an index on (status, updated_at): that sweep, run every few seconds by every instance.
 
 Revision ID: 0601
-Revises: 0401
+Revises: 0501
 Created: 2026-12-12
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0601'
-down_revision: str | None = '0401'
+down_revision: str | None = '0501'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
