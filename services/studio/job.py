@@ -60,6 +60,7 @@ class Job(BaseModel):
     agent_name: str | None = None
     cover_url: str | None = None
     source_cover_job: str | None = None
+    recovered: bool = False  # the platform's answer was lost, and the agent was found in its list instead
     # failures
     error_message: str | None = None
     error_code: int | None = None

@@ -59,6 +59,7 @@ from services.studio.job import (
 )
 from services.studio.job_view import JobView
 from services.studio.limits import GenerationLimits, Lease, Place, Who
+from services.studio.lost_answers import answer_lost, find_created
 from services.studio.media_store import preview_from_data_url
 from services.studio.messages import EXPIRED_COVER, describe
 from services.studio.queue import CoverLine, PlaceLost
@@ -296,8 +297,23 @@ class JobManager(JobView):
         self._update_draft(job, selected_cover_job=job.id)
 
     async def _run_create(self, job: Job, principal: Principal, request: CreateAgentRequest) -> None:
+        sent_at = time.time()
         try:
-            created, trace_id = await self._platform.create_agent(principal.credentials, request)
+            try:
+                created, trace_id = await self._platform.create_agent(principal.credentials, request)
+            except PlatformError as error:
+                if not answer_lost(error):
+                    raise
+                # The answer is lost, but the agent may exist: look before saying "try again" (a duplicate).
+                lookup = await find_created(self._platform, self.db, principal.credentials, request, sent_at)
+                if lookup.agent is None:
+                    self._fail(job, error, describe(error, 'create the agent') + lookup.advice)
+                    self._record('agent.failed', job, f'job {job.id}: {error} (not found in the agent list)'
+                                 if lookup.checked else f'job {job.id}: {error} (the agent list could not be read)')
+                    return
+                log.info('agent creation answer lost (%s); found agent %s in the list', error, lookup.agent.agentId)
+                created, trace_id = lookup.agent, error.trace_id
+                job.recovered = True
             job.trace_id = trace_id
             job.agent_id = created.agentId
             job.agent_name = created.name
@@ -305,7 +321,8 @@ class JobManager(JobView):
             await self._load_draft(job)
             self._mark_used(job.owner_id, job.source_cover_job, created.name)
             self._finish(job, 'done')
-            self._record('agent.created', job, f'agent {created.agentId} "{created.name}"')
+            self._record('agent.created', job, f'agent {created.agentId} "{created.name}"'
+                         + (' (its answer was lost; found in the agent list)' if job.recovered else ''))
             self._update_draft(job, clear=True, create_job=job.id, step='create')
         except PlatformError as error:
             if isinstance(error, BusinessError) and error.expired_cover and job.source_cover_job:
