@@ -13,7 +13,9 @@ from functools import partial
 from nicegui import ui
 
 from components.bidi import isolated
+from components.budget_note import budget_note
 from components.error_box import error_box
+from components.queue_place import waiting_card
 from pages.studio.section import Section
 from runtime import runtime
 from services.core.db import DatabaseUnavailable
@@ -22,6 +24,7 @@ from services.studio.limits import LimitExceeded
 from services.studio.studio import InvalidChoices, NotReady, Studio
 
 GENERATING = 'Generating your cover. Meanwhile, fill in the details.'
+WAITING = 'Every place is taken right now: your cover waits in line and starts by itself when its turn comes.'
 
 
 def clock(seconds: float) -> str:
@@ -61,7 +64,7 @@ class CoverStep(Section):
 
     async def generate(self) -> None:
         try:
-            await self.studio.generate_cover()
+            job = await self.studio.generate_cover()
         except NotReady as refusal:
             self.notify(refusal.user_message, type='warning')
             if refusal.step is not None:
@@ -72,7 +75,7 @@ class CoverStep(Section):
             # Fair use, an instance that is restarting, a database that is away: each says when to try again.
             self.notify(error.user_message, type='warning', multi_line=True, timeout=8000)
         else:
-            self.notify(GENERATING, type='info')
+            self.notify(WAITING if job.waiting else GENERATING, type='info')
 
     async def regenerate(self, job_id: str) -> None:
         try:
@@ -95,7 +98,7 @@ class CoverStep(Section):
         board = self.studio.cover_board()
         self._look_and_generate(has_covers=bool(board.covers or board.running))
         for job in board.running:
-            self._running_card(job)
+            waiting_card(job, self.cancel, self._tickers) if job.waiting else self._running_card(job)
         for job in board.problems:
             title = 'Generation interrupted' if job.status == 'interrupted' else 'The cover could not be generated'
             error_box(job.error_message or 'Unknown error.', job.trace_id, title=title,
@@ -127,6 +130,7 @@ class CoverStep(Section):
             button = ui.button('Generate cover', icon='auto_awesome', on_click=self.generate) \
                 .props('unelevated no-caps size=lg').classes('px-6')
         button.mark('generate-cover').set_enabled(not missing)
+        budget_note(self.studio.principal)
 
     def _running_card(self, job: Job) -> None:
         low, high = EXPECTED_SECONDS
