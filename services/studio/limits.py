@@ -38,6 +38,7 @@ from services.core.db.schema import cover_line as line_table
 from services.core.db.schema import generation_leases as table
 from services.core.db.writer import WriteBehind
 from services.core.errors import UserFacingError
+from services.core.i18n import _, ngettext
 from services.studio import budgets
 
 TYPICAL_SECONDS = (30, 300)
@@ -134,8 +135,11 @@ class GenerationLimits:
         return await self._admit(who, lease_id, queue=True)
 
     async def _admit(self, who: Who, lease_id: str, *, queue: bool) -> Lease:
-        started, place = await self.db.run(_take, who, lease_id, self.instance, self.per_user, self.total,
-                                           self.lease_seconds, queue, self.budgets, self.origin)
+        try:
+            started, place = await self.db.run(_take, who, lease_id, self.instance, self.per_user, self.total,
+                                               self.lease_seconds, queue, self.budgets, self.origin)
+        except _Full as full:
+            raise full.refusal() from None
         return Lease(id=lease_id, owner_id=who.owner_id, started=started, _limits=self, place=place)
 
     async def pump(self, waiting: list[str]) -> PumpResult:
@@ -195,26 +199,18 @@ def _take(connection: Connection, who: Who, lease_id: str, instance: str, per_us
     mine = [started for owner, started in everyone if owner == who.owner_id]
     mine_waiting = sum(owner == who.owner_id for owner in line)
     if len(mine) + mine_waiting >= per_user:
-        count = len(mine) + mine_waiting
-        what = 'running' if not mine_waiting else \
-            f'running or waiting ({len(mine)} running, {mine_waiting} waiting in line)'
         wait = _estimate_wait(mine, now) if mine else float(TYPICAL_SECONDS[1])
-        raise LimitExceeded(
-            f'You already have {count} cover generation{"s" if count != 1 else ""} {what} (the limit is '
-            f'{per_user} per person). Try again when one finishes, {_when(wait)}.', wait)
+        raise _Full('mine', len(mine), per_user, wait, waiting=mine_waiting)
     status = budgets.status_of(connection, budget_settings, who.owner_id, who.mode, now)
     if status.next_at is not None:
-        raise BudgetUsedUp(_budget_message(status, now), status.next_at)
+        raise _Full('budget', 0, 0, status.next_at - now, budget=status)
     free = total - len(everyone)
     if free > len(line):  # a free place nobody in line is about to take: start now
         connection.execute(insert(table).values(id=lease_id, owner_id=who.owner_id, kind='cover', instance=instance,
                                                 started_at=now, expires_at=now + lease_seconds))
         place = None
     elif not queue:
-        wait = _estimate_wait([started for _, started in everyone], now)
-        raise LimitExceeded(
-            f'The studio is generating {len(everyone)} covers for everyone right now, its limit. '
-            f'Try again {_when(wait)}.', wait)
+        raise _Full('everyone', len(everyone), total, _estimate_wait([started for _, started in everyone], now))
     else:
         connection.execute(insert(line_table).values(job_id=lease_id, owner_id=who.owner_id, instance=instance,
                                                      enqueued_at=now, expires_at=now + LINE_SECONDS))
@@ -286,7 +282,7 @@ def estimate_start(position: int, running_ages: list[float], total: int, typical
     done (a running one after about `typical` minus its age), then serves the line one generation at a time."""
     free_at = [max(5.0, typical - age) for age in running_ages] + [0.0] * max(0, total - len(running_ages))
     heapq.heapify(free_at)
-    for _ in range(position - 1):
+    for _ahead in range(position - 1):
         heapq.heapreplace(free_at, free_at[0] + typical)
     return free_at[0]
 
@@ -302,10 +298,43 @@ def _estimate_wait(started: list[float], now: float) -> float:
     return max(5.0, TYPICAL_SECONDS[1] - (now - min(started)))
 
 
+class _Full(Exception):
+    """A limit was reached. Raised in the database's thread, where nobody's language is known; `refusal()` words
+    it for the person asking, back in their page's task."""
+
+    def __init__(self, whose: str, count: int, limit: int, wait: float, *, waiting: int = 0,
+                 budget: budgets.BudgetStatus | None = None) -> None:
+        super().__init__(whose)
+        self.whose, self.count, self.limit, self.wait = whose, count, limit, wait
+        self.waiting, self.budget = waiting, budget
+
+    def refusal(self) -> LimitExceeded:
+        if self.whose == 'budget' and self.budget is not None:
+            now = time.time()
+            return BudgetUsedUp(_budget_message(self.budget, now), self.budget.next_at or now)
+        if self.whose == 'mine' and self.waiting:
+            total = self.count + self.waiting
+            return LimitExceeded(
+                f'You already have {total} cover generation{"s" if total != 1 else ""} running or waiting '
+                f'({self.count} running, {self.waiting} waiting in line; the limit is {self.limit} per person). '
+                f'Try again when one finishes, {_when(self.wait)}.', self.wait)
+        if self.whose == 'mine':
+            return LimitExceeded(ngettext(
+                'You already have {count} cover generation running (the limit is {limit} per person). Try again '
+                'when one finishes, {when}.',
+                'You already have {count} cover generations running (the limit is {limit} per person). Try again '
+                'when one finishes, {when}.', self.count).format(count=self.count, limit=self.limit,
+                                                                  when=_when(self.wait)), self.wait)
+        return LimitExceeded(_('The studio is generating {count} covers for everyone right now, its limit. Try '
+                               'again {when}.').format(count=self.count, when=_when(self.wait)), self.wait)
+
+
 def _when(seconds: float) -> str:
     if seconds < 90:
-        return f'in about {round(seconds)} seconds'
-    return f'in about {round(seconds / 60)} minutes at the latest'
+        return ngettext('in about {count} second', 'in about {count} seconds', round(seconds)) \
+            .format(count=round(seconds))
+    return ngettext('in about {count} minute at the latest', 'in about {count} minutes at the latest',
+                    round(seconds / 60)).format(count=round(seconds / 60))
 
 
 def clock_time(at: float) -> str:

@@ -103,9 +103,8 @@ async def test_the_own_cap_still_refuses_and_a_waiting_cover_can_be_cancelled(
     assert waiting.waiting and waiting.line_position == 1
     with pytest.raises(LimitExceeded) as refused:  # one per person: running and waiting count together
         await a.start_cover(alice, LOOK)
-    assert 'You already have 1 cover generation running or waiting (0 running, 1 waiting in line)' \
-        in refused.value.user_message
-    assert 'the limit is 1 per person' in refused.value.user_message
+    assert 'You already have 1 cover generation running or waiting (0 running, 1 waiting in line; the limit is 1 ' \
+        'per person). Try again when one finishes' in refused.value.user_message
     bob = await a.start_cover(principal(sandbox, 'bob'), LOOK)
     assert bob.waiting and bob.line_position == 2
     await eventually(lambda: a.get(alice.owner_id, waiting.id) is not None, seconds=5, what='a to see it')

@@ -67,8 +67,7 @@ async def test_the_budget_is_shown_before_generate_and_says_when_the_next_one_co
     note = texts(user, 'budget-note')[0]
     assert '(in 60 minutes)' in note or '(in 59 minutes)' in note
     click(user, 'generate-cover')  # pressing anyway says the same, in words
-    await eventually(lambda: user.notify.contains('You have used your 2 covers for the last hour'),
-                     what='the refusal in words')
+    await see(user, 'cover-notice-text', content='You have used your 2 covers for the last hour')
 
 
 async def test_a_full_studio_puts_the_cover_in_line_and_it_survives_leaving_the_page(full_env: StudioEnv,
@@ -76,15 +75,13 @@ async def test_a_full_studio_puts_the_cover_in_line_and_it_survives_leaving_the_
     held = await runtime.limits.acquire('account-bob', 'bobs-cover', who=Who('account-bob', 'bob'))  # the one place
     await to_cover_step(user)
     click(user, 'generate-cover')
-    await eventually(lambda: user.notify.contains('your cover waits in line and starts by itself'),
-                     what='the notice that it waits')
     await see(user, 'line-place', content='Waiting in line: you are next')
     await see(user, 'line-estimate', content='Expected to start in about')
     # Leave and come back: the waiting cover is the server's, not the tab's.
     await user.open('/')
     await see(user, 'line-place', content='Waiting in line: you are next')
     click(user, 'line-cancel')
-    await eventually(lambda: user.notify.contains('Generation cancelled.'), what='the cancel notice')
+    await see(user, 'cover-notice-text', content='Generation cancelled.')
     await eventually(lambda: not any(j.running for j in runtime.jobs.jobs_for('account-alice')), what='cancelled')
     # In line again; when bob's cover is done, alice's starts by itself and arrives.
     click(user, 'generate-cover')

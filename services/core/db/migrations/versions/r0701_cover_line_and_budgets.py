@@ -6,8 +6,8 @@
   against the budgets per hour and per day and shown on the admin page.
 - cover_budgets: an administrator's budget for one person, instead of the deployment's default.
 
-Revision ID: 0501
-Revises: 0401
+Revision ID: 0701
+Revises: 0601
 Created: 2026-12-04
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0501'
-down_revision: str | None = '0401'
+revision: str = '0701'
+down_revision: str | None = '0601'  # after main's 0501 (preferences) and 0601 (chat instances)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
