@@ -50,6 +50,8 @@ from services.platform.request_log import RequestLog
 from services.studio import chat_store as chat_store_module
 from services.studio import drafts as drafts_module
 from services.studio import job_store
+from services.studio import limits as limits_module
+from services.studio.budgets import Budgets
 from services.studio.chat import ChatService
 from services.studio.chat_agents import AgentDirectory
 from services.studio.chat_pictures import ChatPictureJobs
@@ -92,6 +94,7 @@ class Runtime:
     sandbox_keys: SandboxKeys | None  # a standalone demo sandbox's key issuing (STUDIO_DEMO_SANDBOX_URL)
     audit: AuditLog
     limits: GenerationLimits
+    budgets: Budgets  # covers per person per hour and per day (the admin page sets them per person)
     drafts: DraftStore
     images: ImageStore
     jobs: JobManager
@@ -160,7 +163,8 @@ class Runtime:
         self.audit = AuditLog(self.db, self.writer)
         self.audit.import_legacy(self.data_dir)
         self.limits = GenerationLimits(self.db, self.writer, settings.max_covers_per_user, settings.max_covers_total,
-                                       instance=settings.instance_id)
+                                       instance=settings.instance_id, budgets=settings.budgets, origin=self.origin)
+        self.budgets = Budgets(self.db, settings.budgets)
         self.drafts = DraftStore(self.db, self.writer, origin=self.origin)
         self.drafts.import_legacy(self.data_dir)
         self.images = ImageStore(self.db, self.writer)
@@ -194,6 +198,7 @@ class Runtime:
                                 (drafts_module.TOPIC, self.drafts.on_change),
                                 (job_store.TOPIC, self.jobs.on_jobs_changed),
                                 (job_store.CANCEL_TOPIC, self.jobs.on_cancel_requested),
+                                (limits_module.LINE_TOPIC, self.jobs.line.on_line_changed),
                                 (chat_store_module.TOPIC, self.chat.on_changed),
                                 (chat_store_module.STOP_TOPIC, self.chat.on_stop_requested)):
             self.notifier.subscribe(topic, listener)
@@ -229,6 +234,7 @@ class Runtime:
         await self.sessions.purge()
         await self.drafts.purge()
         await self.images.purge_older_than(KEEP_IMAGES)
+        await self.budgets.purge()
 
     async def _every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:
         while True:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.core.budget_settings import BudgetSettings, load_budget_settings
 from services.core.chat_settings import ChatSettings, load_chat_settings
 from services.core.config_values import SettingsError, parse_latency
 from services.core.db.url import DatabaseUrlError, database_url
@@ -95,6 +96,8 @@ class Settings:
 
     # Conversations: endpoint paths, stream timeouts and the stream's assumed shape (services/core/chat_settings.py).
     chat: ChatSettings = field(default_factory=ChatSettings)
+    # Covers per person per hour and per day, and the demo's own (services/core/budget_settings.py).
+    budgets: BudgetSettings = field(default_factory=BudgetSettings)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -247,6 +250,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sandbox_keys=sandbox_keys,
         sandbox_faults=text('SANDBOX_FAULTS', ''),
         chat=load_chat_settings(env),
+        budgets=load_budget_settings(env),
         sandbox_demo_key=demo_key,
     )
 
