@@ -31,7 +31,8 @@ from services.auth import accounts as accounts_module
 from services.auth import sessions as sessions_module
 from services.auth.access import AccessControl
 from services.auth.accounts import AccountStore
-from services.auth.sessions import Session, SessionStore
+from services.auth.demo_data import DemoData
+from services.auth.sessions import Principal, Session, SessionStore
 from services.auth.signin import DemoKeyIssuer, SignIn
 from services.core import metrics
 from services.core.audit import AuditLog
@@ -99,6 +100,7 @@ class Runtime:
     accounts: AccountStore
     sessions: SessionStore
     auth: SignIn
+    demo_data: DemoData  # deletes a demo visitor's work when their visit ends
     access: AccessControl
     chat: ChatService  # conversations with agents, replies streamed to the pages showing them
     chat_pictures: ChatPictureJobs
@@ -106,6 +108,7 @@ class Runtime:
     def __init__(self) -> None:
         self._configured = False
         self._background: list[asyncio.Task[None]] = []
+        self._forgetting: set[asyncio.Task[dict[str, int]]] = set()
 
     @property
     def uses_sandbox(self) -> bool:
@@ -173,12 +176,15 @@ class Runtime:
         operator_keys = {settings.api_key, *([self.operator_credentials.api_key] if self.operator_credentials else [])}
         self.sessions = SessionStore(self.db, self.writer, sealer=Sealer(storage_secret, 'sessions'),
                                      operator=self.operator_credentials, origin=self.origin,
+                                     demo_idle_timeout=settings.demo_idle_seconds,
                                      keep_sensitive=frozenset(key for key in operator_keys if key))
         self.auth = SignIn(settings, accounts=self.accounts, sessions=self.sessions, audit=self.audit,
                            platform=self.platform, operator=self.operator_credentials,
                            demo_keys=self._demo_keys(settings, sandbox))
+        self.demo_data = DemoData(self.db, keys=sandbox or self.sandbox_keys, lifetime=settings.demo_idle_seconds)
         self.access = AccessControl(self.auth, self.sessions)
         self.sessions.on_end(self._drop_own_key_work)
+        self.sessions.on_end(self._forget_demo_visit)
         chat_store = ChatStore(self.db)
         chat_store.interrupt_unfinished()  # replies and pictures a stopped process left "in progress"
         self.chat = ChatService(chat_store, self.platform, AgentDirectory(self.platform))
@@ -215,6 +221,7 @@ class Runtime:
         await self.sessions.purge()
         await self.drafts.purge()
         await self.images.purge_older_than(KEEP_IMAGES)
+        await self.demo_data.sweep()
 
     async def _every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:
         while True:
@@ -252,6 +259,22 @@ class Runtime:
             return
         call_on_app_loop(self.jobs.cancel_running, principal.owner_id, 'cover')
 
+    def _forget_demo_visit(self, session: Session, reason: str) -> None:
+        """A demo visit that ended (signed out, ended by an administrator, ...) is deleted at once: nobody can enter
+        that demo identity again. An expiry judged by this instance's clock alone waits for the sweep, which asks
+        the table (another instance may have seen the visitor since)."""
+        principal = session.principal
+        if principal.mode != 'demo' or reason == 'expired':
+            return
+        call_on_app_loop(self.jobs.cancel_running, principal.owner_id, 'cover')
+        call_on_app_loop(self._forget_demo_now, principal)
+
+    def _forget_demo_now(self, principal: Principal) -> None:
+        task = asyncio.create_task(self.demo_data.forget(principal), name='forget demo visit')
+        task.add_done_callback(_log_failure)
+        self._forgetting.add(task)
+        task.add_done_callback(self._forgetting.discard)
+
     async def shutdown(self) -> None:
         if not self._configured:
             return
@@ -277,6 +300,13 @@ class Runtime:
         self.writer.close()
         self.db.close()
         self._configured = False
+
+
+def _log_failure(task: asyncio.Task[dict[str, int]]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        # The sweep deletes it later; DatabaseUnavailable is logged where it happened.
+        if not isinstance(error, DatabaseUnavailable):
+            log.error('deleting a demo visit failed', exc_info=error)
 
 
 runtime = Runtime()

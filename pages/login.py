@@ -9,6 +9,7 @@ from nicegui import app, ui
 from components.theme import apply_theme
 from runtime import runtime
 from services.auth import access
+from services.auth.demo_data import demo_terms
 from services.auth.sessions import SESSION_KEY, Session
 from services.auth.signin import SignInError
 
@@ -95,8 +96,8 @@ def _byok_form(target: str) -> None:
 def _demo_form(target: str) -> None:
     ui.label('Try the studio on its built-in sandbox: covers are drawn locally and nothing reaches the real '
              'platform. You get a sandbox key of your own: only you see the characters you make, and nobody else '
-             'sees yours. Your photo, covers, draft and characters stay on this server after you sign out.') \
-        .classes('text-sm text-grey-8').mark('demo-terms')
+             'sees yours.').classes('text-sm text-grey-8')
+    ui.label(demo_terms(runtime.settings.demo_idle_seconds)).classes('text-sm text-grey-8').mark('demo-terms')
     message = ui.label().classes('text-sm text-negative').mark('demo-message')
 
     async def enter() -> None:
