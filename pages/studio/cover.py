@@ -14,6 +14,7 @@ from nicegui import ui
 
 from components.bidi import isolated
 from components.error_box import error_box
+from components.look_drift import look_drift_notice
 from pages.studio.section import Section
 from runtime import runtime
 from services.core.db import DatabaseUnavailable
@@ -102,6 +103,7 @@ class CoverStep(Section):
                       action=('Regenerate', partial(self.regenerate, job.id)))
         if board.covers:
             if board.selected is not None:
+                look_drift_notice(self.studio, self.generate)
                 self._preview(board.selected)
             self._gallery(board.covers, board.selected)
         elif not board.running and not board.problems:

@@ -5,10 +5,12 @@ No state and no UI: services.studio.studio applies them for a page, tests can ca
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import ValidationError
 
 from services.core.text import bidi_problem
-from services.platform.models import CoverRequest, CreateAgentRequest, Options
+from services.platform.models import CoverRequest, CreateAgentRequest, Gender, Options
 from services.studio import catalogue
 from services.studio.catalogue import OPTIONAL_DETAILS
 from services.studio.drafts import Draft
@@ -18,8 +20,25 @@ from services.studio.messages import EXPIRED_COVER
 # The languages option labels can be shown in, which are also the languages an agent can speak.
 LANGUAGES = {'en': 'English', 'zh': '中文', 'ja': '日本語'}
 NONE_CHOSEN = '—'
-LOOK_CHANGED_NOTE = ('You changed the look after this cover was generated. The agent gets the look shown on the '
-                     'cover; regenerate to use your new choices.')
+LOOK_CHANGED_NOTE = ('You changed the look after this cover was generated: the look above is the cover\'s, which '
+                     'the agent gets. To use your new choices, generate a cover for them on the Cover step.')
+
+
+@dataclass(frozen=True)
+class LookChange:
+    title: str  # 'Hair colour'
+    on_cover: str  # the label the cover was painted with ('—' when the cover has no such choice)
+    now: str  # the label chosen now
+
+
+@dataclass(frozen=True)
+class LookDrift:
+    """The chosen cover was painted for another look than the one chosen now; the agent would get the cover's."""
+
+    changes: tuple[LookChange, ...]
+
+    def sentence(self) -> str:
+        return '; '.join(f'{c.title}: {c.on_cover} on the cover, {c.now} now' for c in self.changes) + '.'
 
 
 def label(options: Options, category: str, code: str | None) -> str:
@@ -94,6 +113,31 @@ def look_differs(draft: Draft, cover: Job) -> bool:
         return True
 
 
+def cover_look(cover: Job) -> tuple[Gender, dict[str, str]]:
+    """The gender and the look (category -> code) a cover was painted with: what an agent made with it gets."""
+    request = cover.cover_request()
+    look = {c: code for c in catalogue.look_categories(request.gender)
+            if (code := getattr(request, catalogue.wire_field(c), None))}
+    return request.gender, look
+
+
+def look_drift(draft: Draft, cover: Job | None, options: Options) -> LookDrift | None:
+    """How the look chosen now differs from the chosen cover's, choice by choice; None when it does not (or there
+    is no cover). A photo changed since does not count: it shows in the review's photo row."""
+    if cover is None or not look_differs(draft, cover):
+        return None
+    gender, look = cover_look(cover)
+    changes = []
+    if draft.gender != gender:
+        changes.append(LookChange('Gender', gender.capitalize(), (draft.gender or NONE_CHOSEN).capitalize()))
+    for category in catalogue.LOOK_CATEGORIES:
+        if look.get(category) != draft.look.get(category) and (category in look or
+                                                               category in draft.look_categories()):
+            changes.append(LookChange(catalogue.title(category), label(options, category, look.get(category)),
+                                      label(options, category, draft.look.get(category))))
+    return LookDrift(tuple(changes))
+
+
 def problems(draft: Draft, cover: Job | None, *, cover_running: bool) -> list[str]:
     """Why the agent cannot be created yet, one sentence each; empty when it can."""
     found = []
@@ -114,13 +158,20 @@ def problems(draft: Draft, cover: Job | None, *, cover_running: bool) -> list[st
     return found
 
 
-def review_rows(draft: Draft, options: Options) -> list[tuple[str, str]]:
-    """Every choice with its label, in the order the steps ask for them."""
-    rows = [('Gender', (draft.gender or NONE_CHOSEN).capitalize())]
-    for category in draft.look_categories():
-        rows.append((catalogue.title(category), label(options, category, draft.look.get(category))))
-    rows.append(('Reference photo', 'None' if draft.ref is None else
-                 ('Face found' if draft.ref.has_face else 'No face (used anyway)')))
+def review_rows(draft: Draft, options: Options, cover: Job | None = None) -> list[tuple[str, str]]:
+    """Every choice with its label, in the order the steps ask for them: exactly what the agent will get. With a
+    chosen cover the look and the photo are the cover's (create_request sends those), whatever the draft says now;
+    `look_drift` tells what differs."""
+    gender, look = cover_look(cover) if cover is not None else (draft.gender, draft.look)
+    ref_id = cover.request.get('refImageId') if cover is not None else None
+    rows = [('Gender', (gender or NONE_CHOSEN).capitalize())]
+    for category in catalogue.look_categories(gender):
+        rows.append((catalogue.title(category), label(options, category, look.get(category))))
+    if cover is not None and ref_id != (draft.ref.ref_image_id if draft.ref is not None else None):
+        photo = 'The one the cover was made with (since changed)' if ref_id else 'None (the cover was made without)'
+    else:
+        photo = 'None' if draft.ref is None else ('Face found' if draft.ref.has_face else 'No face (used anyway)')
+    rows.append(('Reference photo', photo))
     rows += [('Name', draft.name.strip() or NONE_CHOSEN), ('Voice', label(options, 'Voice', draft.voice)),
              ('Language', LANGUAGES.get(draft.language, draft.language))]
     for name in OPTIONAL_DETAILS:

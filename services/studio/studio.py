@@ -348,11 +348,33 @@ class Studio:
         self._changed()
 
     def review_rows(self) -> list[tuple[str, str]]:
-        return rules.review_rows(self.draft, self.options)
+        """What the agent will get: the chosen cover's look, the draft's details."""
+        return rules.review_rows(self.draft, self.options, self.selected_cover())
 
     def review_note(self) -> str | None:
+        return rules.LOOK_CHANGED_NOTE if self.look_drift() is not None else None
+
+    # --- the look and the chosen cover drifting apart -----------------------------------------------------
+
+    def look_drift(self) -> rules.LookDrift | None:
+        """How the look chosen now differs from the chosen cover's (None: they match, or no cover is chosen)."""
+        return rules.look_drift(self.draft, self.selected_cover(), self.options)
+
+    async def restore_cover_look(self) -> list[str]:
+        """Go back to the chosen cover's look (its gender and every look choice), so the agent, the review and
+        the Look step agree with the cover again. Returns what the options of a restored gender no longer offer."""
         cover = self.selected_cover()
-        return rules.LOOK_CHANGED_NOTE if cover is not None and rules.look_differs(self.draft, cover) else None
+        if cover is None:
+            return []
+        gender, look = rules.cover_look(cover)
+        gender_changed = gender != self.draft.gender
+        self.draft.gender = gender
+        self.draft.look = dict(look)
+        self._save()
+        if gender_changed:
+            return await self.load_options()  # which tells of the change
+        self._changed()
+        return []
 
     # --- create -------------------------------------------------------------------------------------------
 
