@@ -19,8 +19,11 @@ REASONS = {
     'ended-by-admin': 'An administrator ended your session. Sign in again to continue.',
     'account-changed': 'Your account was changed (a new password, or it was removed), so your session ended. '
                        'Sign in again to continue.',
+    # Tool accounts and own keys find their work again; a demo identity cannot be entered again, so its work is
+    # deleted (services/auth/demo_data.py) and this must not promise otherwise.
     'not-restored': 'Your session could not be restored after the studio restarted (its configuration changed). '
-                    'Sign in again to continue; your drafts and covers are kept.',
+                    'Sign in again to continue: with a tool account or your own key your drafts and covers are '
+                    'still there; a sandbox demo starts afresh.',
 }
 MODE_TITLES = {'accounts': 'Tool account', 'byok': 'Your own API key', 'demo': 'Sandbox demo'}
 
