@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
@@ -18,6 +19,7 @@ from services.auth.sessions import TOUCH_EVERY, Principal, SessionStore, owner_i
 from services.core.db import schema
 from services.core.sealing import Sealer
 from services.core.secret import Secret
+from services.core.settings import SettingsError, load_settings
 from services.platform.client import Credentials
 from tests.support.databases import StoreKit
 
@@ -185,3 +187,10 @@ def test_the_promise_names_the_lifetime() -> None:
     terms = demo_terms(90 * 60)
     assert 'deleted when you sign out' in terms and 'inactive for 90 minutes' in terms
     assert 'audit log' in terms  # what stays is said too
+
+
+def test_the_demo_lifetime_setting() -> None:
+    assert load_settings({}).demo_idle_seconds == 2 * 3600
+    assert load_settings({'STUDIO_DEMO_IDLE_MINUTES': '30'}).demo_idle_seconds == 1800
+    with pytest.raises(SettingsError, match='STUDIO_DEMO_IDLE_MINUTES must be at least 5'):
+        load_settings({'STUDIO_DEMO_IDLE_MINUTES': '1'})
