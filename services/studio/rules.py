@@ -124,8 +124,8 @@ def cover_look(cover: Job) -> tuple[Gender, dict[str, str]]:
 def look_drift(draft: Draft, cover: Job | None, options: Options) -> LookDrift | None:
     """How the look chosen now differs from the chosen cover's, choice by choice; None when it does not (or there
     is no cover). A photo changed since does not count: it shows in the review's photo row."""
-    if cover is None or not look_differs(draft, cover):
-        return None
+    if cover is None or not cover.usable() or not look_differs(draft, cover):
+        return None  # a cover used or expired is no agent's any more: problems() says to generate a new one
     gender, look = cover_look(cover)
     changes = []
     if draft.gender != gender:
@@ -161,7 +161,9 @@ def problems(draft: Draft, cover: Job | None, *, cover_running: bool) -> list[st
 def review_rows(draft: Draft, options: Options, cover: Job | None = None) -> list[tuple[str, str]]:
     """Every choice with its label, in the order the steps ask for them: exactly what the agent will get. With a
     chosen cover the look and the photo are the cover's (create_request sends those), whatever the draft says now;
-    `look_drift` tells what differs."""
+    `look_drift` tells what differs. A cover that can no longer be used shows no look of its own."""
+    if cover is not None and not cover.usable():
+        cover = None  # used or expired: no agent gets it, so the review shows the look chosen now
     gender, look = cover_look(cover) if cover is not None else (draft.gender, draft.look)
     ref_id = cover.request.get('refImageId') if cover is not None else None
     rows = [('Gender', (gender or NONE_CHOSEN).capitalize())]

@@ -158,18 +158,25 @@ class Studio:
     async def load_options(self) -> list[str]:
         """Load the options for the draft's gender and language; returns the choices they no longer offer, which
         are cleared from the draft."""
-        gender, language = self.draft.gender, self.draft.options_language
-        self.options_loading_for = self.options_tried = (gender, language)
+        wanted = (self.draft.gender, self.draft.options_language)
+        gender, language = wanted
+        self.options_loading_for = self.options_tried = wanted
         self.options_error = None
         self._changed()
         try:
-            self.options = await self._options.get(self.principal.credentials, gender=gender, language=language)
-            self.options_for = (gender, language)
+            options = await self._options.get(self.principal.credentials, gender=gender, language=language)
         except PlatformError as error:
-            self.options_error = error
-        finally:
-            self.options_loading_for = None
-        cleared = rules.clear_unavailable(self.draft, self.options) if self.options_error is None else []
+            if self.options_loading_for == wanted:
+                self.options_error = error
+                self.options_loading_for = None
+                self._changed()
+            return []
+        if self.options_loading_for != wanted:
+            # A newer load started meanwhile (another gender chosen, the cover's look restored): its options are
+            # the draft's, and clearing by these would drop choices the draft's gender does offer.
+            return []
+        self.options, self.options_for, self.options_loading_for = options, wanted, None
+        cleared = rules.clear_unavailable(self.draft, self.options)
         if cleared:
             self._save()
         self._changed()

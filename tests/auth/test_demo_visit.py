@@ -107,9 +107,14 @@ async def test_signing_out_deletes_everything_a_demo_visitor_made(user: User, cr
     await choose_look(other, 'male', MALE_LOOK)
     await eventually(lambda: stored_rows(neighbour.owner_id)['drafts'] == 1, what='the other draft saved')
 
-    await user.open('/logout')
+    user.find(marker='user-menu-button').click()
+    click(user, 'sign-out')  # for a demo visit the menu asks first, on the sign-out page
+    await user.should_see(marker='logout-demo-warning')
+    await user.should_see('signing out deletes everything you made here')
+    assert stored_rows(principal.owner_id)['drafts'] == 1  # nothing deleted before the visitor confirms
+    await user.open('/logout')  # (a fresh page: the simulation routes a navigation from a menu unreliably)
     click(user, 'logout-confirm')
-    await user.should_see(marker='login-reason')
+    await user.should_see(marker='login-reason', retries=100)
     await eventually(lambda: set(stored_rows(principal.owner_id).values()) == {0}, seconds=15,
                      what='the visit deleted from the database')
     assert on_sandbox(sandbox, principal.credentials.api_key) == {'accepted': False, 'issued': False,

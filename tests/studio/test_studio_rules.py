@@ -94,6 +94,11 @@ def test_the_review_lists_the_covers_look_and_the_drift_says_what_differs() -> N
     assert rules.cover_look(chosen) == ('female', FEMALE_LOOK)
     assert dict(rules.review_rows(draft, options, chosen))['Gender'] == 'Female'
 
+    # A cover already used (or expired) is nobody's look any more: nothing to drift from, the review shows now's.
+    for gone in (cover(ready_draft(), used_for='Mia'), cover(ready_draft(), left=-1)):
+        assert rules.look_drift(draft, gone, options) is None
+        assert dict(rules.review_rows(draft, options, gone))['Gender'] == 'Male'
+
 
 def test_clear_unavailable_drops_what_the_options_do_not_offer() -> None:
     draft = ready_draft()
