@@ -27,6 +27,7 @@ from services.auth.principal import Principal
 from services.auth.sessions import TOUCH_EVERY
 from services.core.db import Database
 from services.core.db import schema as s
+from services.core.i18n import _, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ DEMO_OWNER_PREFIX = 'demo-'  # owner_id_for('demo', ...) and the demo user ids b
 NEW_KEY_GRACE = 600.0
 # Every table holding something of one person, by its owner column. Not the audit log (see above).
 OWNED: tuple[Table, ...] = (s.drafts, s.jobs, s.images, s.generation_leases, s.conversations, s.chat_messages,
-                            s.chat_pictures, s.agent_records, s.request_log)
+                            s.chat_pictures, s.agent_records, s.request_log, s.preferences)
 
 
 class VisitorKeys(Protocol):
@@ -98,19 +99,18 @@ class DemoData:
 def demo_terms(lifetime: float) -> str:
     """What the sign-in page promises a demo visitor: what is deleted, and when (`forget` at sign-out; `sweep`,
     run every PURGE_SECONDS = 10 minutes, after the lifetime, allowing TOUCH_EVERY for the table to catch up)."""
-    return (f'Everything you make here (your draft, reference photo, covers, characters, conversations and the log '
-            f'of your requests) is deleted when you sign out, or within a quarter of an hour once you have been '
-            f'inactive for {duration(lifetime)}. Only the fact that a demo visitor signed in and out, with the '
-            f'address they came from, stays in the operator\'s audit log.')
+    return _('Everything you make here (your draft, reference photo, covers, characters, conversations and the log '
+             'of your requests) is deleted when you sign out, or within a quarter of an hour once you have been '
+             'inactive for {lifetime}. Only the fact that a demo visitor signed in and out, with the address they '
+             'came from, stays in the operator\'s audit log.').format(lifetime=duration(lifetime))
 
 
 def duration(seconds: float) -> str:
     """'2 hours', '90 minutes', '1 hour': a lifetime as a sentence says it."""
     minutes = round(seconds / 60)
     if minutes % 60 == 0:
-        hours = minutes // 60
-        return f'{hours} hour{"s" if hours != 1 else ""}'
-    return f'{minutes} minute{"s" if minutes != 1 else ""}'
+        return ngettext('{n} hour', '{n} hours', minutes // 60).format(n=minutes // 60)
+    return ngettext('{n} minute', '{n} minutes', minutes).format(n=minutes)
 
 
 def delete_owned(connection: Connection, owner_id: str) -> dict[str, int]:

@@ -21,10 +21,12 @@ import time
 from collections.abc import Awaitable, Callable
 from types import FrameType
 
+from services.core.i18n import N_
+
 log = logging.getLogger(__name__)
 
-DRAINING_MESSAGE = ('This studio server is restarting for an update, so it starts no new generation. Reload the '
-                    'page in a few seconds and try again; your draft and covers are kept.')
+DRAINING_MESSAGE = N_('This studio server is restarting for an update, so it starts no new generation. Reload the '
+                      'page in a few seconds and try again; your draft and covers are kept.')
 
 
 class Drain:

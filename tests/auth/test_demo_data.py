@@ -81,8 +81,11 @@ def put_work(kit: StoreKit, owner_id: str) -> None:
         schema.request_log: dict(at=now, owner_id=owner_id, user_id='u', method='POST', endpoint='/v1/agent/cover',
                                  outcome='ok', duration_ms=1.0, request_bytes=1, response_bytes=1, call_id='c',
                                  attempt=1, clock_offset=0.0, resigned=False, detail={}),
+        schema.preferences: dict(owner_id=owner_id, language='ja', updated_at=now),
     }
-    assert set(rows) == set(OWNED)  # a new table holding a person's things must be added to OWNED
+    # Every table keyed by a person but the sessions (which say why a visit ended) holds their things: a new one
+    # must be added to OWNED, or a demo visit would leave it behind.
+    assert set(rows) == set(OWNED) == {t for t in schema.TABLES if 'owner_id' in t.c and t is not schema.sessions}
 
     def write(connection: Connection) -> None:
         for table, row in rows.items():

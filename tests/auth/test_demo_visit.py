@@ -146,7 +146,7 @@ async def test_a_visit_left_idle_is_deleted_by_the_sweep(user: User, sandbox: Ru
     assert set(stored_rows(principal.owner_id).values()) == {0}
     assert on_sandbox(sandbox, principal.credentials.api_key)['accepted'] is False
     await user.open('/studio')  # the idle tab's next request: the session has ended
-    await user.should_see('Your session ended')
+    await user.should_see('Your session ended', retries=50)
 
 
 async def test_the_sign_in_page_says_what_is_deleted_and_when(user: User) -> None:

@@ -60,17 +60,16 @@ def texts(user: User, marker: str) -> list[str]:
 
 
 def review_pairs(user: User) -> list[dict[str, str]]:
-    """Each review on the page (Details and Create both show one) as title -> value."""
+    """Each review on the page (the Create step's) as title -> value, over its look, photo and details groups."""
     reviews = []
-    for element in user.find(marker='review').elements:
-        labels: list[str] = []
-        stack = [element]
-        while stack:
-            current = stack.pop(0)
-            if isinstance(current, ui.label):
-                labels.append(current.text)
-            stack[0:0] = list(current.default_slot.children)
-        reviews.append(dict(zip(labels[0::2], labels[1::2], strict=False)))
+    with user:
+        for review in ElementFilter(marker='review'):
+            pairs: dict[str, str] = {}
+            for step in ('look', 'photo', 'details'):
+                for group in ElementFilter(marker=f'review-{step}').within(instance=review):
+                    labels = [e.text for e in ElementFilter(kind=ui.label).within(instance=group)]
+                    pairs.update(zip(labels[1::2], labels[2::2], strict=False))  # the first is the group's title
+            reviews.append(pairs)
     return reviews
 
 
@@ -90,18 +89,19 @@ async def test_a_changed_look_is_said_on_the_cover_step_and_reviewed_as_the_agen
     (first,) = runtime.jobs.jobs_for(OWNER, 'cover')
 
     click(user, 'next-details')  # the review, before any change: the look as chosen (and as painted)
-    await eventually(lambda: all(r.get('Hair colour') == 'Brown' for r in review_pairs(user)), what='the review')
+    await eventually(lambda: [r.get('Hair colour') for r in review_pairs(user)] == ['Brown'], what='the review')
     runtime.drafts.get(OWNER).step = 'look'
     click(user, 'tile-HairColor-black')  # changed after the cover was painted
     await see(user, 'look-drift')
     assert 'Hair colour: Brown on the cover, Black now.' in texts(user, 'look-drift-changes')
     await see(user, content='The chosen cover was made for another look')
 
-    # Both reviews redraw, and list what the agent will get: the cover's hair, with the note saying why.
-    await eventually(lambda: len(review_pairs(user)) == 2 and all(r.get('Hair colour') == 'Brown'
-                                                                  for r in review_pairs(user)),
-                     what='both reviews to show the cover\'s look')
-    await see(user, content=rules.LOOK_CHANGED_NOTE)
+    # The review redraws and lists what the agent will get: the cover's hair, with the note saying why; the look
+    # preview beside the Details fields shows the same note.
+    await eventually(lambda: [r.get('Hair colour') for r in review_pairs(user)] == ['Brown'],
+                     what='the review to show the cover\'s look')
+    await eventually(lambda: present(user, 'look-preview') and rules.LOOK_CHANGED_NOTE in texts(user, 'look-preview')
+                     and rules.LOOK_CHANGED_NOTE in texts(user, 'review'), what='the note in both')
 
     click(user, 'drift-restore')  # "Go back to the cover's look"
     await eventually(lambda: runtime.drafts.get(OWNER).look == MALE_LOOK, what='the cover\'s look back')
@@ -122,7 +122,7 @@ async def test_a_changed_look_is_said_on_the_cover_step_and_reviewed_as_the_agen
     # The review follows every change, typed ones included, and the agent gets what it listed.
     type_into(user, 'name', 'Leo')
     select_value(user, 'voice', 'voice_m_deep')
-    await eventually(lambda: all(r.get('Name') == 'Leo' for r in review_pairs(user)), what='the name reviewed')
+    await eventually(lambda: [r.get('Name') for r in review_pairs(user)] == ['Leo'], what='the name reviewed')
     listed = review_pairs(user)[0]
     await create_enabled(user)
     click(user, 'create-agent')
