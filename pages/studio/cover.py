@@ -20,6 +20,7 @@ from components.bidi import isolated
 from components.budget_note import budget_note
 from components.compare import BADGE_COLOURS, ComparedCover, comparison
 from components.error_box import error_box
+from components.look_drift import look_drift_notice
 from components.queue_place import waiting_card
 from pages.studio.section import Section
 from runtime import runtime
@@ -171,6 +172,7 @@ class CoverStep(Section):
                 validity=validity_text, on_keep=self.keep, on_dismiss=self.dismiss, on_close=studio.stop_comparing)
         elif board.covers or board.dismissed:
             if board.selected is not None and not studio.compare_picking:
+                look_drift_notice(self.studio, self.generate)
                 self._preview(board.selected)
             if board.covers:
                 self._gallery(board.covers, board.selected)

@@ -73,8 +73,9 @@ sessions = Table(
     Column('account_stamp', String(64), nullable=False, default=''),
     Column('created_at', Double, nullable=False),
     Column('last_seen', Double, nullable=False, index=True),  # the idle-expiry sweep
-    # A person's own key and secret, only ever stored sealed (encrypted with a key derived from the storage
-    # secret) by the sessions store; NULL for tool accounts and the demo, which sign with the operator's key.
+    # A person's own key and secret (or a demo visitor's sandbox key of their own), only ever stored sealed
+    # (encrypted with a key derived from the storage secret) by the sessions store; NULL for tool accounts, which
+    # sign with the operator's key.
     Column('sealed_credentials', LargeBinary, nullable=True),
     # An ended session keeps its row (without credentials) for a while, so a browser that comes back with its id
     # is told why it has to sign in again ('expired', 'signed out', 'ended by an administrator', ...).
