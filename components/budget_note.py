@@ -13,6 +13,7 @@ from nicegui import ui
 from runtime import runtime
 from services.auth.sessions import Principal
 from services.core.db import DatabaseUnavailable
+from services.core.i18n import _, ngettext
 from services.studio.budgets import BudgetStatus
 from services.studio.limits import Who, clock_time, in_words
 
@@ -23,14 +24,16 @@ def budget_text(status: BudgetStatus, now: float) -> str:
     if left is None:
         return ''
     if left == 0 and status.next_at is not None:
-        return (f'No covers left for now: the next one at {clock_time(status.next_at)} '
-                f'(in {in_words(status.next_at - now)}).')
+        return _('No covers left for now: the next one at {time} (in {wait}).').format(
+            time=clock_time(status.next_at), wait=in_words(status.next_at - now))
     parts = []
     if status.left_hour is not None:
-        parts.append(f'{status.left_hour} of {status.budget.per_hour} this hour')
+        parts.append(_('{left} of {budget} this hour').format(left=status.left_hour, budget=status.budget.per_hour))
     if status.left_day is not None:
-        parts.append(f'{status.left_day} of {status.budget.per_day} in 24 hours')
-    return f'{left} cover{"s" if left != 1 else ""} left ({", ".join(parts)}).'
+        parts.append(_('{left} of {budget} in 24 hours').format(left=status.left_day, budget=status.budget.per_day))
+    # Translators: ', ' joins "2 of 5 this hour" and "9 of 10 in 24 hours" (a list separator).
+    return ngettext('{count} cover left ({parts}).', '{count} covers left ({parts}).', left) \
+        .format(count=left, parts=_(', ').join(parts))
 
 
 def budget_note(principal: Principal) -> None:

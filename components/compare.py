@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from services.core.i18n import _, ngettext
 from services.studio.jobs import Job
 
 Ticker = Callable[[float], None]
@@ -37,12 +38,14 @@ def comparison(covers: Sequence[ComparedCover], *, validity: Validity, on_keep: 
     tickers: list[Ticker] = []
     with ui.column().classes('w-full gap-2').mark('compare'):
         with ui.row().classes('w-full items-center justify-between gap-2'):
-            ui.label(f'Comparing {len(covers)} covers').classes('text-lg font-semibold')
-            ui.button('Back to all covers', icon='arrow_back', on_click=on_close) \
+            ui.label(ngettext('Comparing {count} cover', 'Comparing {count} covers', len(covers))
+                     .format(count=len(covers))).classes('text-lg font-semibold')
+            ui.button(_('Back to all covers'), icon='arrow_back', on_click=on_close) \
                 .props('flat no-caps').mark('compare-close')
-        ui.label('Keep the one you like: the others are put aside, and stay under "Dismissed" until they expire.') \
+        ui.label(_('Keep the one you like: the others are put aside, and stay under "Dismissed" until they '
+                   'expire.')) \
             .classes('text-sm text-slate-600')
-        ui.label('Swipe sideways to see every cover.').classes('text-xs text-slate-500 sm:hidden')
+        ui.label(_('Swipe sideways to see every cover.')).classes('text-xs text-slate-500 sm:hidden')
         with ui.element('div').classes('w-full flex no-wrap gap-3 overflow-x-auto snap-x snap-mandatory pb-2 '
                                        f'sm:grid sm:overflow-visible {_COLUMNS.get(len(covers), "sm:grid-cols-4")}') \
                 .mark('compare-row'):
@@ -67,12 +70,12 @@ def _panel(cover: ComparedCover, *, validity: Validity, on_keep: Callable[[str],
                     ui.label(text).classes('text-[11px] rounded-full border border-violet-200 text-violet-800 '
                                            'px-2 py-0.5')
             with ui.row().classes('w-full gap-2 items-center'):
-                keep = ui.button('Keep this one', icon='check', on_click=lambda: on_keep(job.id)) \
+                keep = ui.button(_('Keep this one'), icon='check', on_click=lambda: on_keep(job.id)) \
                     .props('unelevated no-caps').mark('compare-keep', f'compare-keep-{job.id}')
-                ui.button('Dismiss', icon='close', on_click=lambda: on_dismiss(job.id)) \
+                ui.button(_('Dismiss'), icon='close', on_click=lambda: on_dismiss(job.id)) \
                     .props('flat no-caps color=grey-8').mark('compare-dismiss', f'compare-dismiss-{job.id}')
             if cover.chosen:
-                ui.label('Your chosen cover now').classes('text-xs text-slate-500')
+                ui.label(_('Your chosen cover now')).classes('text-xs text-slate-500')
 
     def update(now: float) -> None:
         text, colour = validity(job, now)

@@ -11,11 +11,13 @@ file and keyboard users reach the same input.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 
 from nicegui import events, ui
 
 from components.photo_picker import Refused, guard_picker
+from services.core.i18n import _
 
 ACCEPT = '.jpg,.jpeg,.png,.webp,image/jpeg,image/png,image/webp'
 
@@ -31,20 +33,18 @@ _CSS = """
 """
 
 # The zone's face. Vue template for QUploader's header slot: `props` is the uploader's scope (files, isUploading,
-# pickFiles, ...; each file's __progress from 0 to 1). The hint is the studio's own sentence, escaped so that it
-# can only ever be text.
+# pickFiles, ...; each file's __progress from 0 to 1). Its words are the studio's own sentences in the reader's
+# language, escaped so that they can only ever be text; the progress line's name and percentage are filled in by
+# Vue (see _uploading).
 _HEADER = """
 <div class="studio-drop-face relative-position rounded-xl w-full px-4 py-8 flex flex-col items-center gap-1
             text-center cursor-pointer">
   <q-uploader-add-trigger />
   <q-icon name="add_photo_alternate" size="2.75rem" color="primary" />
-  <div class="text-base font-semibold text-slate-800">Drop a photo here, or click to choose one</div>
+  <div class="text-base font-semibold text-slate-800">{title}</div>
   <div class="text-xs text-slate-600">{hint}</div>
   <div v-if="props.isUploading" class="w-full max-w-xs mt-3">
-    <div class="text-xs text-slate-700 truncate">
-      Uploading {{{{ props.files.length ? props.files[0].name : 'your photo' }}}} ·
-      {{{{ Math.round(100 * (props.files.length ? props.files[0].__progress || 0 : 0)) }}}} %
-    </div>
+    <div class="text-xs text-slate-700 truncate">{uploading}</div>
     <q-linear-progress class="mt-1" rounded color="primary" size="6px"
                        :value="props.files.length ? props.files[0].__progress : 0" />
   </div>
@@ -59,9 +59,21 @@ def drop_zone(*, hint: str, max_bytes: int, on_upload: Callable[[events.UploadEv
     upload = ui.upload(auto_upload=True, max_file_size=max_bytes, on_upload=on_upload) \
         .props(f'accept="{ACCEPT}" flat no-thumbnails') \
         .classes('studio-drop w-full max-w-xl')
-    upload.add_slot('header', _HEADER.format(hint=_escape(hint)))
+    upload.add_slot('header', _HEADER.format(title=_escape(_('Drop a photo here, or click to choose one')),
+                                             hint=_escape(hint), uploading=_uploading()))
     guard_picker(upload, limit=max_bytes, on_refused=on_refused)
     return upload
+
+
+def _uploading() -> str:
+    """The progress line, 'Uploading astronaut.png · 40 %' in the reader's words: the translated sentence is escaped,
+    and only then are its two placeholders turned into the Vue expressions that fill them in."""
+    # ASCII-only JSON is a JavaScript string literal with no quote, brace or markup that could end the expression.
+    fallback = json.dumps(_('your photo'), ensure_ascii=True)
+    name = f'{{{{ props.files.length ? props.files[0].name : {fallback} }}}}'
+    percent = '{{ Math.round(100 * (props.files.length ? props.files[0].__progress || 0 : 0)) }}'
+    sentence = _escape(_('Uploading {name} · {percent} %').replace('{name}', '\x00').replace('{percent}', '\x01'))
+    return sentence.replace('\x00', name).replace('\x01', percent)
 
 
 def _escape(text: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from nicegui import ui
 
+from services.core.i18n import _
 from services.studio.upload_rules import picker_refusal, too_large_message
 
 Refused = Callable[[str], Any]
@@ -51,10 +52,11 @@ def failed_message(args: Any, limit: int) -> str:
     if status == 413:
         return too_large_message(size or None, limit)
     if status == 401:
-        return 'Your session has ended, so the photo was not taken. Sign in again and choose it once more.'
+        return _('Your session has ended, so the photo was not taken. Sign in again and choose it once more.')
     if status == 0:
-        return 'The connection dropped while the photo was on its way. Check the connection and choose it again.'
-    return f'The photo could not be sent (the server answered {status}). Try again in a moment.'
+        return _('The connection dropped while the photo was on its way. Check the connection and choose it '
+                 'again.')
+    return _('The photo could not be sent (the server answered {status}). Try again in a moment.').format(status=status)
 
 
 def _entries(args: Any) -> list[dict[str, Any]]:

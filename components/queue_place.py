@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
+from services.core.i18n import _
 from services.studio.job import Job
 from services.studio.limits import clock_time, in_words
 
@@ -18,20 +19,23 @@ from services.studio.limits import clock_time, in_words
 def place_text(job: Job) -> str:
     position, waiting = job.line_position or 1, max(job.line_waiting or 1, job.line_position or 1)
     if position == 1:
-        return f'Waiting in line: you are next ({waiting} waiting)' if waiting > 1 else 'Waiting in line: you are next'
-    return f'Waiting in line: place {position} of {waiting}'
+        return (_('Waiting in line: you are next ({waiting} waiting)').format(waiting=waiting) if waiting > 1
+                else _('Waiting in line: you are next'))
+    return _('Waiting in line: place {position} of {waiting}').format(position=position, waiting=waiting)
 
 
 def estimate_text(job: Job, now: float) -> str:
     """When it should start, and what that rests on: a guess from recent covers, said to be one."""
     if job.line_starts_at is None:
-        return 'Working out when it starts…'
+        return _('Working out when it starts…')
     left = job.line_starts_at - now
-    when = 'any moment now' if left < 10 else f'in about {in_words(left)} (around {clock_time(job.line_starts_at)})'
+    when = (_('any moment now') if left < 10 else _('in about {wait} (around {time})').format(
+        wait=in_words(left), time=clock_time(job.line_starts_at)))
     typical = in_words(job.line_typical or 0)
-    basis = (f'the last {job.line_samples} covers took about {typical} each' if job.line_samples
-             else f'no recent covers to go by, so {typical} each is assumed')
-    return f'Expected to start {when}: {basis}.'
+    basis = (_('the last {count} covers took about {typical} each').format(count=job.line_samples, typical=typical)
+             if job.line_samples else _('no recent covers to go by, so {typical} each is assumed').format(
+                 typical=typical))
+    return _('Expected to start {when}: {basis}.').format(when=when, basis=basis)
 
 
 def waiting_card(job: Job, cancel: Callable[[str], None], tickers: list[Callable[[float], None]]) -> None:
@@ -42,9 +46,10 @@ def waiting_card(job: Job, cancel: Callable[[str], None], tickers: list[Callable
             with ui.column().classes('gap-0 grow'):
                 ui.label(place_text(job)).classes('font-semibold').mark('line-place')
                 estimate = ui.label().classes('text-sm text-slate-700').mark('line-estimate')
-                ui.label('The studio is generating as many covers as it may at once. Yours starts by itself when '
-                         'its turn comes: you can leave this page and come back.').classes('text-xs text-slate-500')
-            ui.button('Cancel', icon='close', on_click=lambda: cancel(job.id)) \
+                ui.label(_('The studio is generating as many covers as it may at once. Yours starts by itself '
+                           'when its turn comes: you can leave this page and come back.')) \
+                    .classes('text-xs text-slate-500')
+            ui.button(_('Cancel'), icon='close', on_click=lambda: cancel(job.id)) \
                 .props('flat no-caps color=negative').mark('line-cancel')
 
     def update(now: float) -> None:

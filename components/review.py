@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
+from services.core.i18n import _
 from services.studio.rules import NONE_CHOSEN
 
 ReviewGroup = tuple[str, str, list[tuple[str, str]]]  # (step, step title, [(title, value)])
@@ -37,7 +38,7 @@ def _group(step: str, title: str, rows: list[tuple[str, str]], *, on_edit: Calla
         with ui.row().classes('w-full items-center justify-between no-wrap'):
             ui.label(title).classes('text-xs font-semibold uppercase tracking-wide text-slate-500')
             if on_edit is not None:
-                ui.button('Edit', icon='edit', on_click=lambda: on_edit(step)) \
+                ui.button(_('Edit'), icon='edit', on_click=lambda: on_edit(step)) \
                     .props('flat dense no-caps size=sm').mark(f'review-edit-{step}')
         with ui.element('div').classes('grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm min-w-0 w-full'):
             for name, value in rows:
@@ -73,8 +74,8 @@ def look_preview(cover_url: str | None, look: list[str], *, expired: bool = Fals
                     for text in look:
                         ui.chip(text).props('dense square outline color=primary').classes('text-xs')
                 if not look:
-                    ui.label('No look chosen yet.').classes('text-sm text-slate-500')
+                    ui.label(_('No look chosen yet.')).classes('text-sm text-slate-500')
                 if on_change_look is not None:
-                    ui.button('Change look', icon='tune', on_click=on_change_look) \
+                    ui.button(_('Change look'), icon='tune', on_click=on_change_look) \
                         .props('flat dense no-caps size=sm').mark('preview-change-look')
         _note(note)

@@ -44,7 +44,8 @@ def details_dialog(record: AgentRecord, maker: Maker | None,
                          _('Made by: unknown (not in Agent Studio)')) \
                     .classes('text-sm text-slate-500').mark('details-maker')
                 if origin:
-                    ui.label(f'Variant of {origin}').classes('text-sm text-slate-500').mark('details-origin')
+                    ui.label(_('Variant of {name}').format(name=origin)).classes('text-sm text-slate-500') \
+                        .mark('details-origin')
                 created = created_text(record.createdAt)
                 if created:
                     ui.label(created).classes('text-xs text-slate-500')

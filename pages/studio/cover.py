@@ -25,13 +25,14 @@ from components.queue_place import waiting_card
 from pages.studio.section import Section
 from runtime import runtime
 from services.core.db import DatabaseUnavailable
+from services.core.i18n import N_, _, format_list, translate
 from services.studio.covers import COMPARE_MAX, COMPARE_MIN
 from services.studio.jobs import EXPECTED_SECONDS, Job, JobRefused
 from services.studio.limits import LimitExceeded
 from services.studio.studio import InvalidChoices, NotReady, Studio
 
-THEN = 'then it expires and you need a new cover'
-
+# The button's name, also quoted by the hint that leads to it.
+SHOW_SIDE_BY_SIDE = N_('Show side by side')
 
 def clock(seconds: float) -> str:
     seconds = max(0, int(seconds))
@@ -42,26 +43,27 @@ def validity_text(job: Job, now: float) -> tuple[str, str]:
     """(text, colour) for a finished cover's validity, saying what happens when it runs out."""
     left = job.seconds_left(now)
     if job.used_for:
-        return f'Used for {isolated(job.used_for)}', 'grey'
+        return _('Used for {agent}').format(agent=isolated(job.used_for)), 'grey'
     if left is None:
         return '', 'grey'
     if left <= 0:
-        return 'Expired: generate a new cover to create an agent', 'negative'
+        return _('Expired: generate a new cover to create an agent'), 'negative'
     if job.expiring_soon(now):
-        return f'Expires in {clock(left)}, {THEN}', 'warning'
-    return f'Valid for {clock(left)}, {THEN}', 'positive'
+        return _('Expires in {time}, then it expires and you need a new cover').format(time=clock(left)), 'warning'
+    return _('Valid for {time}, then it expires and you need a new cover').format(time=clock(left)), 'positive'
 
 
 def short_validity(job: Job, now: float) -> tuple[str, str]:
     """The same for a thumbnail, where only the clock fits."""
     left = job.seconds_left(now)
     if job.used_for:
-        return 'Used', 'grey'
+        return _('Used'), 'grey'
     if left is None:
         return '', 'grey'
     if left <= 0:
-        return 'Expired', 'negative'
-    return (f'⚠ {clock(left)} left' if job.expiring_soon(now) else f'{clock(left)} left'), \
+        return _('Expired'), 'negative'
+    text = _('{time} left').format(time=clock(left))
+    return (f'⚠ {text}' if job.expiring_soon(now) else text), \
         ('warning' if job.expiring_soon(now) else 'positive')
 
 
@@ -115,7 +117,7 @@ class CoverStep(Section):
             self.say(error.user_message, 'warning')
             return
         if job is None:
-            self.say('That generation is no longer known; use Generate again.', 'warning')
+            self.say(_('That generation is no longer known; use Generate again.'), 'warning')
 
     async def variations(self, job_id: str) -> None:
         self.say(None)
@@ -129,7 +131,7 @@ class CoverStep(Section):
 
     def cancel(self, job_id: str) -> None:
         if self.studio.cancel_cover(job_id):
-            self.say('Generation cancelled.')
+            self.say(_('Generation cancelled.'))
 
     def toggle_compare(self, job_id: str) -> None:
         refusal = self.studio.toggle_compare(job_id)
@@ -140,13 +142,13 @@ class CoverStep(Section):
 
     def keep(self, job_id: str) -> None:
         self.studio.keep_cover(job_id)
-        self.say('Kept. The others are under "Dismissed" until they expire.')
+        self.say(_('Kept. The others are under "Dismissed" until they expire.'))
 
     def dismiss(self, job_id: str) -> None:
         self.studio.dismiss_cover(job_id)
         if len(self.studio.compare_ids) < 1:
             self.studio.stop_comparing()
-        self.say('Put aside: it stays under "Dismissed" until it expires.')
+        self.say(_('Put aside: it stays under "Dismissed" until it expires.'))
 
     # --- drawing ------------------------------------------------------------------------------------------
 
@@ -161,9 +163,11 @@ class CoverStep(Section):
         for job in board.running:
             waiting_card(job, self.cancel, self._tickers) if job.waiting else self._running_card(job)
         for job in board.problems:
-            title = 'Generation interrupted' if job.status == 'interrupted' else 'The cover could not be generated'
-            error_box(job.error_message or 'Unknown error.', job.trace_id, title=title,
-                      action=('Try again', partial(self.regenerate, job.id)))
+            title = (_('Generation interrupted') if job.status == 'interrupted'
+                     else _('The cover could not be generated'))
+            # Stored in the language it was worded in; one of the job's own marked messages reads in this page's.
+            error_box(translate(job.error_message) or _('Unknown error.'), job.trace_id, title=title,
+                      action=(_('Try again'), partial(self.regenerate, job.id)))
         if studio.comparing and (compared := studio.compared()):
             chosen = studio.draft.selected_cover_job
             self._tickers += comparison(
@@ -181,7 +185,7 @@ class CoverStep(Section):
         elif not board.running and not board.problems:
             with ui.column().classes('w-full items-center py-6 text-slate-500 gap-1'):
                 ui.icon('image', size='3rem').classes('text-slate-300')
-                ui.label('No cover yet. It takes 30 seconds to 5 minutes; you can fill in the details meanwhile.') \
+                ui.label(_('No cover yet. It takes 30 seconds to 5 minutes; you can fill in the details meanwhile.')) \
                     .classes('text-sm text-center')
 
     def _draw_notice(self) -> None:
@@ -200,24 +204,25 @@ class CoverStep(Section):
             ui.icon(icon).classes('text-xl shrink-0')
             ui.label(text).classes('text-sm grow break-words').mark('cover-notice-text')
             ui.button(icon='close', on_click=lambda: self.say(None)).props('flat round dense size=sm') \
-                .tooltip('Close this message')
+                .tooltip(_('Close this message'))
 
     def _look_and_generate(self, *, has_covers: bool) -> None:
         missing = self.studio.missing_look()
         with ui.row().classes('w-full items-center gap-2'):
             for text in self.studio.look_chips():
                 ui.chip(text).props('dense outline color=primary').classes('text-xs').mark('look-chip')
-            ui.button('Change look', icon='tune', on_click=lambda: self.studio.go_to('look')) \
+            ui.button(_('Change look'), icon='tune', on_click=lambda: self.studio.go_to('look')) \
                 .props('flat dense no-caps size=sm')
         if missing:
-            error_box('Choose ' + ', '.join(missing) + ' on the Look step first.', title='The look is not complete',
-                      kind='warning', action=('Go to Look', lambda: self.studio.go_to('look')))
+            error_box(_('Choose {missing} on the Look step first.').format(missing=format_list(missing)),
+                      title=_('The look is not complete'), kind='warning',
+                      action=(_('Go to Look'), lambda: self.studio.go_to('look')))
         # The one way to generate (again): always with the look shown above.
         if has_covers:
-            button = ui.button('Generate again', icon='auto_awesome', on_click=self.generate) \
+            button = ui.button(_('Generate again'), icon='auto_awesome', on_click=self.generate) \
                 .props('outline no-caps')
         else:
-            button = ui.button('Generate cover', icon='auto_awesome', on_click=self.generate) \
+            button = ui.button(_('Generate cover'), icon='auto_awesome', on_click=self.generate) \
                 .props('unelevated no-caps size=lg').classes('px-6')
         button.mark('generate-cover').set_enabled(not missing)
         budget_note(self.studio.principal)
@@ -229,17 +234,17 @@ class CoverStep(Section):
             with ui.row().classes('w-full items-center no-wrap gap-4'):
                 ui.spinner('dots', size='2.5rem', color='primary')
                 with ui.column().classes('gap-0 grow'):
-                    ui.label('Generating your cover…').classes('font-semibold')
+                    ui.label(_('Generating your cover…')).classes('font-semibold')
                     elapsed = ui.label().classes('text-sm text-slate-600 font-mono').mark('cover-elapsed')
-                    ui.label(f'Usually {low} s to {high // 60} minutes. You can leave this page or fill in the '
-                             f'details; it keeps going.').classes('text-xs text-slate-500')
-                ui.button('Cancel', icon='close', on_click=lambda: self.cancel(job.id)) \
+                    ui.label(_('Usually {low} s to {high} minutes. You can leave this page or fill in the details; '
+                               'it keeps going.').format(low=low, high=high // 60)).classes('text-xs text-slate-500')
+                ui.button(_('Cancel'), icon='close', on_click=lambda: self.cancel(job.id)) \
                     .props('flat no-caps color=negative').mark('cover-cancel')
             bar = ui.linear_progress(value=0, show_value=False).props('rounded color=primary').classes('h-1.5')
 
         def update(now: float) -> None:
             seconds = job.elapsed(now)
-            elapsed.set_text(f'{clock(seconds)} elapsed')
+            elapsed.set_text(_('{time} elapsed').format(time=clock(seconds)))
             bar.set_value(min(0.95, seconds / high))
 
         update(time.time())
@@ -256,17 +261,19 @@ class CoverStep(Section):
                     .classes('w-full rounded-xl shadow-md bg-slate-100') \
                     .props('fit=contain loading=eager fetchpriority=high').mark('cover-preview')
             with ui.column().classes('gap-2 grow min-w-[14rem]'):
-                ui.label('Chosen cover').classes('text-lg font-semibold')
+                ui.label(_('Chosen cover')).classes('text-lg font-semibold')
                 badge = ui.label().classes('text-sm font-medium rounded-md px-2 py-1').mark('cover-validity')
                 reason = ui.label().classes('text-sm text-slate-600')
-                ui.label(f'Generated in {clock(job.elapsed())} · '
-                         f'{time.strftime("%H:%M", time.localtime(job.finished_at or job.created_at))}') \
+                ui.label(_('Generated in {duration} · {time}').format(
+                    duration=clock(job.elapsed()),
+                    time=time.strftime('%H:%M', time.localtime(job.finished_at or job.created_at)))) \
                     .classes('text-xs text-slate-500')
                 with ui.row().classes('gap-2'):
-                    ui.button('Generate 2 like this', icon='library_add', on_click=lambda: self.variations(job.id)) \
+                    ui.button(_('Generate 2 like this'), icon='library_add',
+                              on_click=lambda: self.variations(job.id)) \
                         .props('outline no-caps').mark('cover-variations') \
-                        .tooltip('Two new covers with the look this one was made with, generated at the same time')
-                ui.link('Open full size', runtime.previews.url(owner, 'cover', job.id), new_tab=True) \
+                        .tooltip(_('Two new covers with the look this one was made with, generated at the same time'))
+                ui.link(_('Open full size'), runtime.previews.url(owner, 'cover', job.id), new_tab=True) \
                     .classes('text-xs text-primary').mark('cover-full-size')
 
         def update(now: float) -> None:
@@ -277,15 +284,15 @@ class CoverStep(Section):
             image.classes(add='grayscale opacity-60' if expired else '',
                           remove='' if expired else 'grayscale opacity-60')
             if job.used_for:
-                reason.set_text(f'This cover became {isolated(job.used_for)}. The platform takes each cover once: '
-                                f'generate a new one for this character.')
+                reason.set_text(_('This cover became {agent}. The platform takes each cover once: generate a new one '
+                                  'for this character.').format(agent=isolated(job.used_for)))
             elif expired:
-                reason.set_text('This cover has expired: the platform keeps a cover for 30 minutes, so it can no '
-                                'longer be used. Use Generate again for a new one; your look is kept.')
+                reason.set_text(_('This cover has expired: the platform keeps a cover for 30 minutes, so it can no '
+                                  'longer be used. Use Generate again for a new one; your look is kept.'))
             elif job.expiring_soon(now):
-                reason.set_text('Create your agent within the next few minutes, or generate again.')
+                reason.set_text(_('Create your agent within the next few minutes, or generate again.'))
             else:
-                reason.set_text('Ready to use.')
+                reason.set_text(_('Ready to use.'))
 
         update(time.time())
         self._tickers.append(update)
@@ -295,29 +302,33 @@ class CoverStep(Section):
         picking = studio.compare_picking
         usable = sum(1 for job in covers if job.usable())
         with ui.row().classes('w-full items-center gap-2 mt-2'):
-            ui.label(f'Covers from this session ({len(covers)})').classes('text-sm font-semibold text-slate-600')
+            ui.label(_('Covers from this session ({count})').format(count=len(covers))) \
+                .classes('text-sm font-semibold text-slate-600')
             ui.space()
             if picking:
                 count = len(studio.compare_ids)
-                ui.label(f'{count} of {COMPARE_MIN} to {COMPARE_MAX} chosen').classes('text-xs text-slate-600') \
+                ui.label(_('{count} of {min} to {max} chosen').format(count=count, min=COMPARE_MIN, max=COMPARE_MAX)) \
+                    .classes('text-xs text-slate-600') \
                     .mark('compare-count')
-                ui.button('Show side by side', icon='view_column', on_click=self.show_comparison) \
+                ui.button(_(SHOW_SIDE_BY_SIDE), icon='view_column', on_click=self.show_comparison) \
                     .props('unelevated no-caps dense').mark('compare-show') \
                     .set_enabled(COMPARE_MIN <= count <= COMPARE_MAX)
-                ui.button('Cancel', on_click=studio.stop_comparing).props('flat no-caps dense') \
+                ui.button(_('Cancel'), on_click=studio.stop_comparing).props('flat no-caps dense') \
                     .mark('compare-cancel')
             elif usable >= COMPARE_MIN:
-                ui.button('Compare covers', icon='compare', on_click=studio.start_picking) \
+                ui.button(_('Compare covers'), icon='compare', on_click=studio.start_picking) \
                     .props('outline no-caps dense').mark('compare-start')
         if picking:
-            ui.label(f'Tap the covers to compare ({COMPARE_MIN} to {COMPARE_MAX}), then Show side by side.') \
+            ui.label(_('Tap the covers to compare ({min} to {max}), then {show}.').format(
+                min=COMPARE_MIN, max=COMPARE_MAX, show=_(SHOW_SIDE_BY_SIDE))) \
                 .classes('text-xs text-slate-500')
         self._thumbs(covers, selected, picking=picking)
 
     def _dismissed(self, covers: list[Job]) -> None:
-        with ui.expansion(f'Dismissed ({len(covers)})', icon='visibility_off').classes('w-full text-sm') \
+        with ui.expansion(_('Dismissed ({count})').format(count=len(covers)), icon='visibility_off') \
+                .classes('w-full text-sm') \
                 .props('dense header-class="px-0 text-slate-600"').mark('covers-dismissed'):
-            ui.label('Put aside in Compare. Choose one to bring it back; each goes once it expires.') \
+            ui.label(_('Put aside in Compare. Choose one to bring it back; each goes once it expires.')) \
                 .classes('text-xs text-slate-500')
             self._thumbs(covers, None, picking=False)
 

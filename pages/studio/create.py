@@ -10,6 +10,7 @@ from pages.chat import chat_url
 from pages.studio.review import ReviewSection
 from pages.studio.section import Section
 from runtime import runtime
+from services.core.i18n import _, translate
 from services.studio.jobs import Job
 from services.studio.studio import Studio
 
@@ -31,20 +32,23 @@ class CreateStep(Section):
         if job is not None and job.status == 'done':
             self._success(job)
             return
-        ui.label('Review and create').classes('text-lg font-semibold')
+        ui.label(_('Review and create')).classes('text-lg font-semibold')
         if job is not None and job.running:
             with ui.card().classes('w-full bg-violet-50 border border-violet-200 shadow-none').props('flat') \
                     .mark('create-running'):
                 with ui.row().classes('items-center gap-3 no-wrap'):
                     ui.spinner('dots', size='2rem', color='primary')
-                    name = isolated(str(job.request.get('name', 'your agent')))
-                    ui.label(f'Creating {name}… the platform is writing the personality and opening line.') \
+                    name = isolated(str(job.request.get('name') or _('your agent')))
+                    ui.label(_('Creating {name}… the platform is writing the personality and opening line.')
+                             .format(name=name)) \
                         .classes('text-sm')
             return
         if job is not None and job.status in ('failed', 'interrupted'):
-            error_box(job.error_message or 'Unknown error.', job.trace_id, title='The agent was not created')
+            # Stored in the language it was worded in; one of the job's own marked messages reads in this page's.
+            error_box(translate(job.error_message) or _('Unknown error.'), job.trace_id,
+                      title=_('The agent was not created'))
         if studio.create_error is not None:
-            error_box(studio.create_error[0], studio.create_error[1], title='The agent was not created')
+            error_box(studio.create_error[0], studio.create_error[1], title=_('The agent was not created'))
         self.review.place()
         problems = studio.problems()
         for problem in problems:
@@ -52,12 +56,12 @@ class CreateStep(Section):
                 ui.icon('error_outline').classes('text-lg')
                 ui.label(problem).mark('create-problem')
         with ui.row().classes('items-center gap-2 mt-2'):
-            ui.button('Create agent', icon='rocket_launch', on_click=studio.create) \
+            ui.button(_('Create agent'), icon='rocket_launch', on_click=studio.create) \
                 .props('unelevated no-caps size=lg').classes('px-8').mark('create-agent') \
                 .set_enabled(not problems)
             # The other steps get Back from the stepper's navigation; this one draws its own (its main action is
             # Create, not Next), in the same place and look.
-            ui.button('Back', on_click=lambda: studio.go_to('details')).props('flat no-caps').mark('create-back')
+            ui.button(_('Back'), on_click=lambda: studio.go_to('details')).props('flat no-caps').mark('create-back')
 
     def _success(self, job: Job) -> None:
         studio = self.studio
@@ -73,18 +77,19 @@ class CreateStep(Section):
                 with ui.column().classes('gap-2 grow'):
                     with ui.row().classes('items-center gap-2'):
                         ui.icon('celebration', color='positive').classes('text-3xl')
-                        ui.label(f'{isolated(job.agent_name or "")} is ready').classes('text-2xl font-bold') \
+                        ui.label(_('{name} is ready').format(name=isolated(job.agent_name or ''))) \
+                            .classes('text-2xl font-bold') \
                             .mark('created-name')
-                    ui.label('Your agent was created and is now listed with your agents.').classes('text-sm')
+                    ui.label(_('Your agent was created and is now listed with your agents.')).classes('text-sm')
                     with ui.row().classes('items-center gap-2'):
-                        ui.label('Agent id').classes('text-xs text-slate-500')
+                        ui.label(_('Agent id')).classes('text-xs text-slate-500')
                         ui.label(job.agent_id or '').classes('font-mono text-sm').mark('created-id')
                     with ui.row().classes('gap-2 mt-2'):
                         if job.agent_id:  # the documented flow's last step: a conversation with the new agent
-                            ui.button('Say hello', icon='waving_hand',
+                            ui.button(_('Say hello'), icon='waving_hand',
                                       on_click=lambda a=job.agent_id: ui.navigate.to(chat_url(a, hello=True))) \
                                 .props('unelevated no-caps color=secondary').mark('say-hello')
-                        ui.button('See your agents', icon='groups', on_click=lambda: ui.navigate.to('/agents')) \
+                        ui.button(_('See your agents'), icon='groups', on_click=lambda: ui.navigate.to('/agents')) \
                             .props('unelevated no-caps').mark('to-agents')
-                        ui.button('Create another', icon='add', on_click=studio.start_over) \
+                        ui.button(_('Create another'), icon='add', on_click=studio.start_over) \
                             .props('outline no-caps').mark('create-another')

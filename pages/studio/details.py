@@ -6,6 +6,7 @@ from nicegui import events, ui
 
 from pages.studio.review import LookPreview
 from pages.studio.section import Section
+from services.core.i18n import _
 from services.core.text import BIDI_REFUSED, bidi_controls_in
 from services.studio import catalogue
 from services.studio.catalogue import OPTIONAL_DETAILS
@@ -32,23 +33,24 @@ class DetailsStep(Section):
         self.fields = {}
         with ui.element('div').classes('grid grid-cols-1 lg:grid-cols-2 gap-6 w-full'):
             with ui.column().classes('gap-3 w-full'):
-                ui.label('Name and personality').classes('text-lg font-semibold')
+                ui.label(_('Name and personality')).classes('text-lg font-semibold')
                 # No Quasar `counter`/`maxlength`: both count UTF-16 units, so an emoji counted twice and a name
                 # could be cut in the middle of one. The counter in the field's counter slot counts characters as
                 # a person sees them; the platform's own limit is checked by the validation (rules.NAME_MAX).
-                self.name = ui.input('Name', value=draft.name, on_change=self._renamed,
+                self.name = ui.input(_('Name'), value=draft.name, on_change=self._renamed,
                                      validation=self._name_error).props('outlined').classes('w-full').mark('name')
                 with self.name.add_slot('counter'):
                     self.counter = ui.label(self._count(draft.name)).mark('name-counter')
                 voices = studio.choices('Voice')
                 if not draft.gender:
-                    ui.label('Choose a gender on the Look step to see the voices.').classes('text-sm text-slate-500')
+                    ui.label(_('Choose a gender on the Look step to see the voices.')).classes('text-sm text-slate-500')
                 self.fields['voice'] = ui.select(
-                    voices, value=draft.voice if draft.voice in voices else None, label='Voice',
+                    voices, value=draft.voice if draft.voice in voices else None,
+                    label=catalogue.title('Voice'),
                     on_change=lambda e: studio.set_detail('voice', e.value)) \
                     .props('outlined options-dense').classes('w-full').mark('voice')
                 with ui.column().classes('gap-1'):
-                    ui.label('Language the agent speaks').classes('text-sm text-slate-600')
+                    ui.label(_('Language the agent speaks')).classes('text-sm text-slate-600')
                     self.fields['language'] = ui.toggle(
                         LANGUAGES, value=draft.language, on_change=lambda e: studio.set_detail('language', e.value)) \
                         .props('no-caps unelevated toggle-color=primary').mark('language')
@@ -57,11 +59,11 @@ class DetailsStep(Section):
                     choices = studio.choices(detail.code)
                     self.fields[name] = ui.select(
                         choices, value=getattr(draft, name) if getattr(draft, name) in choices else None,
-                        label=f'{detail.title} (optional)', clearable=True,
+                        label=_('{detail} (optional)').format(detail=catalogue.title(detail.code)), clearable=True,
                         on_change=lambda e, n=name: studio.set_detail(n, e.value)) \
                         .props('outlined options-dense').classes('w-full').mark(name)
             with ui.column().classes('gap-2 w-full'):
-                ui.label('Your character so far').classes('text-lg font-semibold')
+                ui.label(_('Your character so far')).classes('text-lg font-semibold')
                 self.preview.place()
 
     @staticmethod
@@ -72,9 +74,9 @@ class DetailsStep(Section):
     def _name_error(value: str | None) -> str | None:
         text = value or ''
         if not text.strip():
-            return 'A name is required'
+            return _('A name is required')
         if bidi_controls_in(text):
-            return BIDI_REFUSED
+            return _(BIDI_REFUSED)
         return name_problem(text)
 
     def _renamed(self, event: events.ValueChangeEventArguments) -> None:

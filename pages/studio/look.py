@@ -17,14 +17,17 @@ from nicegui import events, ui
 from components.error_box import error_box
 from components.tiles import TileGrid, choice_tile
 from pages.studio.section import Section
+from services.core.i18n import N_, _, format_list
 from services.platform.models import Gender
 from services.studio import catalogue
 from services.studio.messages import describe
+from services.studio.rules import GENDERS as GENDER_WORDS
 from services.studio.rules import LANGUAGES
 from services.studio.studio import Studio
 
 GENDERS: tuple[Gender, ...] = get_args(Gender)
-TO_CHOOSE = 'Choose'
+# Translators: a look group's caption while nothing is chosen in it yet ("still to choose").
+TO_CHOOSE = N_('Choose')
 # Tiles of about 8.5rem: a group of up to eight fits one row at 1280 px, three a row on a 390 px phone.
 TILE_COLUMNS = 'grid-cols-3 sm:grid-cols-[repeat(auto-fill,minmax(8.5rem,1fr))]'
 # The stepper's navigation of this step (drawn by the view right after the step's content) sticks to the bottom
@@ -78,28 +81,29 @@ class LookStep(Section):
         self.progress = self.panels = None
         with ui.column().classes('studio-look w-full gap-3'):
             with ui.row().classes('w-full items-center justify-between gap-3'):
-                ui.label('Who are you creating?').classes('text-lg font-semibold')
-                ui.select(LANGUAGES, value=draft.options_language, label='Option labels in',
+                ui.label(_('Who are you creating?')).classes('text-lg font-semibold')
+                ui.select(LANGUAGES, value=draft.options_language, label=_('Option labels in'),
                           on_change=self._language_changed).props('dense outlined options-dense') \
                     .classes('w-40').mark('options-language')
             with ui.row().classes('gap-3'):
-                choice_tile('Female', 'female', selected=draft.gender == 'female', marker='gender-female',
+                choice_tile(_(GENDER_WORDS['female']), 'female', selected=draft.gender == 'female',
+                            marker='gender-female',
                             on_click=lambda: self.choose_gender('female'))
-                choice_tile('Male', 'male', selected=draft.gender == 'male', marker='gender-male',
+                choice_tile(_(GENDER_WORDS['male']), 'male', selected=draft.gender == 'male', marker='gender-male',
                             on_click=lambda: self.choose_gender('male'))
             if draft.gender is None:
-                ui.label('Choose a gender to see the options for age, body, hair and more.') \
+                ui.label(_('Choose a gender to see the options for age, body, hair and more.')) \
                     .classes('text-sm text-slate-500')
                 return
             if studio.options_error is not None:
                 error = studio.options_error
-                error_box(describe(error, 'load the options'), error.trace_id, title='Options could not be loaded',
-                          action=('Try again', self.load_options))
+                error_box(describe(error, 'load the options'), error.trace_id, title=_('Options could not be loaded'),
+                          action=(_('Try again'), self.load_options))
                 return
             if studio.options_loading and not studio.options:
                 with ui.row().classes('items-center gap-2 text-slate-500'):
                     ui.spinner(size='md')
-                    ui.label('Loading options…')
+                    ui.label(_('Loading options…'))
                 return
             self._groups()
 
@@ -109,14 +113,14 @@ class LookStep(Section):
         if self.open not in categories:
             self.open = next((c for c in categories if not draft.look.get(c)), categories[0])
         with ui.row().classes('w-full items-baseline justify-between gap-2'):
-            ui.label('The look').classes('text-base font-semibold')
+            ui.label(_('The look')).classes('text-base font-semibold')
             self.progress = ui.label().classes('text-xs').mark('look-progress')
         # The group buttons: a summary of the whole look at a glance, and the way to open a group.
         # Four a row on a phone (two rows for seven groups; the check mark is left out there, the caption says it;
         # `max-sm:hidden`, as Quasar's own `hidden` is !important and no breakpoint could show it again),
         # one row from 1024 px.
         with ui.element('div').classes('grid grid-cols-4 lg:grid-cols-7 gap-1 w-full') \
-                .props('role=tablist aria-label="Look groups"'):
+                .props(f'role=tablist aria-label="{_("Look groups")}"'):
             for category in categories:
                 with ui.button(on_click=partial(self.open_group, category)) \
                         .props('flat no-caps align=left padding="6px 6px" role=tab') \
@@ -135,7 +139,7 @@ class LookStep(Section):
                 options = studio.options.get(category, [])
                 with ui.tab_panel(category).classes('p-0 pt-1'):
                     if not options:
-                        ui.label('The platform offers no choices here for this gender.') \
+                        ui.label(_('The platform offers no choices here for this gender.')) \
                             .classes('text-sm text-slate-500')
                         continue
                     self.grids[category] = TileGrid(category, options, draft.look.get(category),
@@ -148,7 +152,7 @@ class LookStep(Section):
             grid.select(look.get(category))
         for category, caption in self.captions.items():
             code = look.get(category)
-            text = self.studio.label(category, code) if code else TO_CHOOSE
+            text = self.studio.label(category, code) if code else _(TO_CHOOSE)
             if caption.text != text:
                 caption.set_text(text)
                 caption.classes(replace='text-xs truncate w-full text-left ' + ('text-slate-600' if code else
@@ -164,7 +168,8 @@ class LookStep(Section):
         if self.progress is not None:
             missing = len(self.studio.draft.missing_look())
             total = len(self.captions)
-            text = ('All chosen: continue with Next.' if not missing else f'{total - missing} of {total} chosen')
+            text = (_('All chosen: continue with Next.') if not missing
+                    else _('{chosen} of {total} chosen').format(chosen=total - missing, total=total))
             if self.progress.text != text:
                 self.progress.set_text(text)
                 self.progress.classes(replace='text-xs ' + ('text-emerald-700 font-medium' if not missing
@@ -201,9 +206,12 @@ class LookStep(Section):
         if self.studio.draft.gender is None:
             await self.choose_gender(random.choice(GENDERS))
         if self.studio.surprise_look():
-            self.notify('A random look is ready. Change anything you like.', type='positive')
+            self.notify(_('A random look is ready. Change anything you like.'), type='positive')
 
     def _tell_cleared(self, cleared: list[str]) -> None:
         if cleared:
-            self.notify(f'Cleared {", ".join(cleared)}: not available for a {self.studio.draft.gender} character. '
-                        f'Choose again.', type='info', multi_line=True)
+            # One sentence per gender: Chinese and Japanese word "a female character" differently from "a male one".
+            sentence = (_('Cleared {choices}: not available for a female character. Choose again.')
+                        if self.studio.draft.gender == 'female' else
+                        _('Cleared {choices}: not available for a male character. Choose again.'))
+            self.notify(sentence.format(choices=format_list(cleared)), type='info', multi_line=True)

@@ -8,6 +8,7 @@ from nicegui import ui
 from components.review import look_preview, review_summary
 from pages.studio.section import Section
 from runtime import runtime
+from services.studio.rules import gender_words
 
 
 class _CoverShown(Section):
@@ -36,7 +37,7 @@ class ReviewSection(_CoverShown):
 class LookPreview(_CoverShown):
     def _look(self) -> list[str]:
         gender = self.studio.draft.gender
-        return ([gender.capitalize()] if gender else []) + self.studio.look_summary()
+        return ([gender_words(gender)] if gender else []) + self.studio.look_summary()
 
     def key(self) -> object:
         return tuple(self._look()), self._cover()[2], self.studio.review_note()

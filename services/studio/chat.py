@@ -274,7 +274,7 @@ class ChatService:
             if message.text.strip():
                 message.status = 'done'
             else:
-                message.status, message.data['error'] = 'failed', 'The platform sent an empty reply. Try again.'
+                message.status, message.data['error'] = 'failed', N_('The platform sent an empty reply. Try again.')
         except asyncio.CancelledError:
             reason = live.stop_reason or 'shutdown'
             message.status = 'interrupted' if reason == 'shutdown' else 'stopped'

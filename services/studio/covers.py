@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from services.core.i18n import _, ngettext
 from services.platform.models import Options
 from services.studio import catalogue, rules
 
@@ -30,7 +31,8 @@ def look_chips(look: Mapping[str, str], categories: Iterable[str], options: Opti
         elsewhere = any(text.casefold() in offered.get(other, set())
                         for other in catalogue.LOOK_CATEGORIES if other != category)
         named = category in ALWAYS_NAMED or elsewhere
-        chips.append(f'{catalogue.title(category)}: {text}' if named else text)
+        chips.append(_('{category}: {choice}').format(category=catalogue.title(category), choice=text) if named
+                     else text)
     return chips
 
 
@@ -48,9 +50,10 @@ def request_look(request: Mapping[str, Any]) -> tuple[str | None, dict[str, str]
 def compare_refusal(chosen: int) -> str | None:
     """Why `chosen` covers cannot be shown side by side; None when they can."""
     if chosen < COMPARE_MIN:
-        return f'Choose at least {COMPARE_MIN} covers to compare ({chosen} chosen so far).'
+        return _('Choose at least {min} covers to compare ({chosen} chosen so far).').format(min=COMPARE_MIN,
+                                                                                             chosen=chosen)
     if chosen > COMPARE_MAX:
-        return f'Compare at most {COMPARE_MAX} covers at a time.'
+        return _('Compare at most {max} covers at a time.').format(max=COMPARE_MAX)
     return None
 
 
@@ -58,5 +61,10 @@ def variations_message(started: int, asked: int, refusal: str) -> str:
     """What to say when a limit stopped some of the variations asked for."""
     if started == 0:
         return refusal
-    return (f'Started {started} of the {asked}; the {"others were" if asked - started > 1 else "other was"} not '
-            f'started because of the limit on generations running at once. {refusal}')
+    # Plural by how many were left out, which is what the sentence goes on to speak of.
+    left_out = asked - started
+    return ngettext('Started {started} of the {asked}; the other was not started because of the limit on generations '
+                    'running at once. {refusal}',
+                    'Started {started} of the {asked}; the others were not started because of the limit on '
+                    'generations running at once. {refusal}', left_out) \
+        .format(started=started, asked=asked, refusal=refusal)

@@ -22,7 +22,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from services.core.errors import UserFacingError
 from services.core.i18n import _
 from services.core.pixels import to_rgb
-from services.studio.upload_rules import ACCEPTED_LABEL as ACCEPTED_LABEL  # pages import it from here still
 from services.studio.upload_rules import (
     accepted_label,
     format_refusal,

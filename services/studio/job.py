@@ -27,8 +27,8 @@ INTERRUPTED_MESSAGE = N_('This generation was interrupted because the studio res
 CANCELLED_MESSAGE = N_('Cancelled.')
 # A waiting request lives in the instance that took it (it holds the person's credentials, which are never stored),
 # so when that instance stops the place in line goes with it; one click queues the same choices again.
-LINE_INTERRUPTED_MESSAGE = ('This cover was waiting in line when the studio restarted, so it lost its place. '
-                            'Regenerate to join the line again with the same choices.')
+LINE_INTERRUPTED_MESSAGE = N_('This cover was waiting in line when the studio restarted, so it lost its place. '
+                              'Regenerate to join the line again with the same choices.')
 
 
 class JobRefused(UserFacingError):

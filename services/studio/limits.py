@@ -314,10 +314,13 @@ class _Full(Exception):
             return BudgetUsedUp(_budget_message(self.budget, now), self.budget.next_at or now)
         if self.whose == 'mine' and self.waiting:
             total = self.count + self.waiting
-            return LimitExceeded(
-                f'You already have {total} cover generation{"s" if total != 1 else ""} running or waiting '
-                f'({self.count} running, {self.waiting} waiting in line; the limit is {self.limit} per person). '
-                f'Try again when one finishes, {_when(self.wait)}.', self.wait)
+            return LimitExceeded(ngettext(
+                'You already have {total} cover generation running or waiting ({count} running, {waiting} waiting '
+                'in line; the limit is {limit} per person). Try again when one finishes, {when}.',
+                'You already have {total} cover generations running or waiting ({count} running, {waiting} waiting '
+                'in line; the limit is {limit} per person). Try again when one finishes, {when}.', total).format(
+                    total=total, count=self.count, waiting=self.waiting, limit=self.limit, when=_when(self.wait)),
+                self.wait)
         if self.whose == 'mine':
             return LimitExceeded(ngettext(
                 'You already have {count} cover generation running (the limit is {limit} per person). Try again '
@@ -345,17 +348,28 @@ def clock_time(at: float) -> str:
 def in_words(seconds: float) -> str:
     seconds = max(0.0, seconds)
     if seconds < 90:
-        return f'{max(1, round(seconds))} seconds'
+        count = max(1, round(seconds))
+        return ngettext('{count} second', '{count} seconds', count).format(count=count)
     if seconds < 90 * 60:
-        return f'{round(seconds / 60)} minutes'
+        count = round(seconds / 60)
+        return ngettext('{count} minute', '{count} minutes', count).format(count=count)
     hours, minutes = divmod(round(seconds / 60), 60)
-    return f'{hours} h {minutes:02d} min'
+    return _('{hours} h {minutes} min').format(hours=hours, minutes=f'{minutes:02d}')
 
 
 def _budget_message(status: budgets.BudgetStatus, now: float) -> str:
     next_at = status.next_at or now
     day = status.left_day == 0
-    window = 'the last 24 hours' if day else 'the last hour'
     limit = status.budget.per_day if day else status.budget.per_hour
-    return (f'You have used your {limit} cover{"s" if limit != 1 else ""} for {window} (generations that fail '
-            f'do not count). The next one is possible at {clock_time(next_at)}, in {in_words(next_at - now)}.')
+    # One sentence per window: "the last hour" and "the last 24 hours" sit differently in Chinese and Japanese.
+    if day:
+        sentence = ngettext('You have used your {limit} cover for the last 24 hours (generations that fail do not '
+                            'count). The next one is possible at {time}, in {wait}.',
+                            'You have used your {limit} covers for the last 24 hours (generations that fail do not '
+                            'count). The next one is possible at {time}, in {wait}.', limit)
+    else:
+        sentence = ngettext('You have used your {limit} cover for the last hour (generations that fail do not '
+                            'count). The next one is possible at {time}, in {wait}.',
+                            'You have used your {limit} covers for the last hour (generations that fail do not '
+                            'count). The next one is possible at {time}, in {wait}.', limit)
+    return sentence.format(limit=limit, time=clock_time(next_at), wait=in_words(next_at - now))

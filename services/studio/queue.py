@@ -15,13 +15,15 @@ from collections.abc import Callable
 
 from services.core.db import DatabaseUnavailable
 from services.core.errors import UserFacingError
+from services.core.i18n import N_
 from services.studio.limits import GenerationLimits, Place
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
-PLACE_LOST = ('Your cover lost its place in the waiting line because the studio could not reach its database for '
-              'a while. Generate again to join the line.')
+# Stored as the job's error (worded off any page) and translated where shown.
+PLACE_LOST = N_('Your cover lost its place in the waiting line because the studio could not reach its database for '
+                'a while. Generate again to join the line.')
 
 
 class PlaceLost(UserFacingError):

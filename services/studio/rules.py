@@ -91,14 +91,15 @@ def name_problem(name: str) -> str | None:
     if len(trimmed) <= NAME_MAX:  # code points: what the platform counts (see NAME_MAX)
         return None
     if name_length(trimmed) > NAME_MAX:
-        return f'At most {NAME_MAX} characters.'
-    return (f'The platform counts some emoji and accented letters as several characters: {len(trimmed)} here, at '
-            f'most {NAME_MAX}. Remove an emoji or two.')
+        return _('At most {limit} characters.').format(limit=NAME_MAX)
+    return _('The platform counts some emoji and accented letters as several characters: {count} here, at most '
+             '{limit}. Remove an emoji or two.').format(count=len(trimmed), limit=NAME_MAX)
 
 
 def missing_titles(draft: Draft) -> list[str]:
     """The look categories still to choose, as a sentence names them ('body type')."""
-    return [catalogue.title(c).lower() for c in draft.missing_look()]
+    # No gender yet is missing too ('Gender' is not one of the platform's categories, so it is worded here).
+    return [(_('Gender') if c == 'Gender' else catalogue.title(c)).lower() for c in draft.missing_look()]
 
 
 def look_summary(draft: Draft, options: Options) -> list[str]:

@@ -406,7 +406,7 @@ class Studio:
         else:
             job = self._jobs.get(self.owner, job_id)
             if job is None or not job.usable():
-                return 'This cover can no longer be used, so there is no point comparing it. Choose another.'
+                return _('This cover can no longer be used, so there is no point comparing it. Choose another.')
             if len(self.compare_ids) >= cover_rules.COMPARE_MAX:
                 return cover_rules.compare_refusal(cover_rules.COMPARE_MAX + 1)
             self.compare_ids = [*self.compare_ids, job_id]

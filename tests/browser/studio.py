@@ -93,8 +93,9 @@ def look_groups(browser: Browser) -> list[WebElement]:
 LOOK_TO_CHOOSE = 'Choose'  # what a look group's button says under its title until something is chosen
 
 
-def group_chosen(group: WebElement) -> bool:
-    return not (group.text or '').rstrip().endswith(LOOK_TO_CHOOSE)
+def group_chosen(group: WebElement, to_choose: str = LOOK_TO_CHOOSE) -> bool:
+    """`to_choose`: the caption in the page's language ('待选择' in Chinese)."""
+    return not (group.text or '').rstrip().endswith(to_choose)
 
 
 def open_group(browser: Browser, index: int) -> WebElement:
@@ -109,22 +110,22 @@ def open_group(browser: Browser, index: int) -> WebElement:
     return grids[0]
 
 
-def _group_chosen_at(browser: Browser, index: int) -> bool:
-    return group_chosen(look_groups(browser)[index])
+def _group_chosen_at(browser: Browser, index: int, to_choose: str = LOOK_TO_CHOOSE) -> bool:
+    return group_chosen(look_groups(browser)[index], to_choose)
 
 
-def pick_look(browser: Browser, *, choice: int = 0) -> int:
+def pick_look(browser: Browser, *, choice: int = 0, to_choose: str = LOOK_TO_CHOOSE) -> int:
     """Pick the `choice`-th tile of every look group that has none picked; returns how many groups there are."""
     groups = look_groups(browser)
     for index in range(len(groups)):
-        if group_chosen(look_groups(browser)[index]):
+        if group_chosen(look_groups(browser)[index], to_choose):
             continue
         grid = open_group(browser, index)
         tiles = grid.find_elements(By.CSS_SELECTOR, '.studio-tile')
         tile = tiles[min(choice, len(tiles) - 1)]
         browser.js('arguments[0].scrollIntoView({block: "center"})', tile)
         tile.click()
-        chosen = functools.partial(_group_chosen_at, browser, index)
+        chosen = functools.partial(_group_chosen_at, browser, index, to_choose)
         try:
             browser.wait(chosen, 4, 'a tile did not get selected')
         except AssertionError:
