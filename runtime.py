@@ -177,7 +177,7 @@ class Runtime:
         self.auth = SignIn(settings, accounts=self.accounts, sessions=self.sessions, audit=self.audit,
                            platform=self.platform, operator=self.operator_credentials,
                            demo_keys=self._demo_keys(settings, sandbox))
-        self.access = AccessControl(self.auth, self.sessions)
+        self.access = AccessControl(self.auth, self.sessions, self.drain)  # a draining instance takes no new pages
         self.sessions.on_end(self._drop_own_key_work)
         chat_store = ChatStore(self.db)
         chat_store.interrupt_unfinished()  # replies and pictures a stopped process left "in progress"
