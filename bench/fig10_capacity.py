@@ -291,6 +291,20 @@ def _met(level: dict[str, Any]) -> bool:
             and level['lag_p99_ms_worst'] < LAG_TARGET_MS and level['page_load_p95_s'] < PAGE_P95_TARGET_S)
 
 
+def _cores(level: dict[str, Any]) -> str:
+    """Who had the cores: what says whether the loops waited on the app or on the machine."""
+    used = level.get('cores_used')
+    if not used:
+        return ''
+    waited = level['loop_thread_waited_for_cpu_share']
+    ran = level['loop_thread_ran_share']
+    return (f' (the machine busy {used["machine_busy_cores"]:g} of 2 cores: this deployment and its simulated '
+            f'browsers {used["ours_cores"]:g}, other work {used["other_work_cores"]:g}; load average '
+            f'{used["load_average_1min"]["min"]:g}-{used["load_average_1min"]["max"]:g}; each instance\'s loop ran '
+            f'{"/".join(f"{v:g}" for v in ran.values())} of the time and waited for a core '
+            f'{"/".join(f"{v:g}" for v in waited.values())})')
+
+
 def run(quick: bool = False) -> Figure:
     configured = os.environ.get('BENCH_CAPACITY_LEVELS', '')
     levels = [int(n) for n in configured.split(',') if n.strip()] if configured else ([40] if quick else list(LEVELS))
@@ -302,7 +316,7 @@ def run(quick: bool = False) -> Figure:
     summary = '; '.join(
         f'{r["people"]} people: {r["completed"]} completed, {r["lost"]} lost, lag p99 {r["lag_p99_ms_worst"]:g} ms '
         f'(worst instance), page loads p95 {r["page_load_p95_s"]:g} s (max {r["page_load_max_s"]:g} s), '
-        f'{r["sockets_dropped"]} sockets dropped, {r["wall_seconds"]:g} s' for r in results)
+        f'{r["sockets_dropped"]} sockets dropped, {r["wall_seconds"]:g} s' + _cores(r) for r in results)
     knee = (f'Targets held at {", ".join(map(str, holding)) or "no level"}; missed at '
             f'{", ".join(map(str, bending)) or "no level measured"}.')
     return Figure(
