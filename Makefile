@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench cluster clean
+.PHONY: run test lint bench cluster clean locales
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+
+# After changing or adding interface text: merge the code's strings into locales/*/LC_MESSAGES/messages.po, then
+# translate what it reports (make test fails while any string lacks a Chinese or Japanese translation). The .po
+# files are compiled in memory at start-up (services/core/i18n.py), so there is no .mo to build or keep current.
+locales: $(STAMP)
+	$(PY) -m services.core.i18n_catalogs
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -17,7 +17,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from nicegui import app, ui
 from starlette.types import ASGIApp
 
-from components import speedups
+from components import language, speedups
 from pages import admin, agents, chat, health, home, login, logout, media, metrics, requests, studio
 from runtime import runtime
 from sandbox.embedded import MAX_BODY_BYTES as SANDBOX_MAX_BODY
@@ -72,6 +72,7 @@ def main() -> None:
     # Added last, so it runs first: an oversized body is refused before any other middleware or route sees it.
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.max_upload_bytes,
                                                         own_limits={f'{SANDBOX_MOUNT}/': SANDBOX_MAX_BODY}))
+    language.setup()  # every page's words follow its reader's language (services/core/i18n.py)
     for feature in (home, login, logout, studio, agents, chat, media, admin, requests, metrics, health):
         feature.setup()
     speedups.install()  # NiceGUI's signature look-ups were a fifth of a busy loop's time (bench figure 10)

@@ -31,6 +31,7 @@ from services.auth import accounts as accounts_module
 from services.auth import sessions as sessions_module
 from services.auth.access import AccessControl
 from services.auth.accounts import AccountStore
+from services.auth.preferences import Preferences
 from services.auth.sessions import Session, SessionStore
 from services.auth.signin import DemoKeyIssuer, SignIn
 from services.core import metrics
@@ -46,6 +47,7 @@ from services.core.settings import Settings
 from services.core.storage_secret import resolve_storage_secret
 from services.platform.client import Credentials, PlatformClient
 from services.platform.request_log import RequestLog
+from services.studio import chat_store as chat_store_module
 from services.studio import drafts as drafts_module
 from services.studio import job_store
 from services.studio.chat import ChatService
@@ -69,6 +71,7 @@ __all__ = ['SANDBOX_MOUNT', 'Runtime', 'runtime']
 # instance expire idle sessions and drop what is kept no longer (the first round runs soon after start-up).
 ACCOUNTS_REFRESH_SECONDS = 30.0
 PURGE_SECONDS = 600.0
+DRAIN_GRACE_SECONDS = 3.0  # after the last job of a drain: time for open pages to fetch what it made
 KEEP_IMAGES = 2 * 24 * 3600.0  # covers are valid 30 minutes and their jobs kept a day; reference photos alike
 
 
@@ -98,6 +101,7 @@ class Runtime:
     previews: PreviewSigner
     accounts: AccountStore
     sessions: SessionStore
+    preferences: Preferences  # a person's own settings (the interface language)
     auth: SignIn
     access: AccessControl
     chat: ChatService  # conversations with agents, replies streamed to the pages showing them
@@ -165,11 +169,12 @@ class Runtime:
                                audit=self.audit, instance=settings.instance_id, origin=self.origin, drafts=self.drafts)
         metrics.count_running_jobs(self.jobs.running_counts)  # studio_jobs_running, counted at each scrape
         self.library = Library(self.platform, AgentRecords(self.db))
-        self.recorder = CreationRecorder(self.jobs, self.library)
+        self.recorder = CreationRecorder(self.jobs, self.library, self.drafts)
         self.options = OptionsCache(self.platform.options, settings.options_cache_seconds)
         self.previews = PreviewSigner(storage_secret, settings.preview_url_seconds)
         self.accounts = AccountStore(self.db, snapshot=True, origin=self.origin)
         self.accounts.import_legacy(self.data_dir)
+        self.preferences = Preferences(self.db)
         operator_keys = {settings.api_key, *([self.operator_credentials.api_key] if self.operator_credentials else [])}
         self.sessions = SessionStore(self.db, self.writer, sealer=Sealer(storage_secret, 'sessions'),
                                      operator=self.operator_credentials, origin=self.origin,
@@ -179,8 +184,8 @@ class Runtime:
                            demo_keys=self._demo_keys(settings, sandbox))
         self.access = AccessControl(self.auth, self.sessions, self.drain)  # a draining instance takes no new pages
         self.sessions.on_end(self._drop_own_key_work)
-        chat_store = ChatStore(self.db)
-        chat_store.interrupt_unfinished()  # replies and pictures a stopped process left "in progress"
+        chat_store = ChatStore(self.db, instance=settings.instance_id, origin=self.origin)
+        chat_store.interrupt_unfinished()  # replies and pictures this instance left "in progress" when it stopped
         self.chat = ChatService(chat_store, self.platform, AgentDirectory(self.platform))
         self.chat_pictures = ChatPictureJobs(chat_store, self.platform, notify=self.chat.notify,
                                              max_per_person=settings.chat.max_pictures_per_user)
@@ -188,7 +193,9 @@ class Runtime:
                                 (accounts_module.TOPIC, self._accounts_changed),
                                 (drafts_module.TOPIC, self.drafts.on_change),
                                 (job_store.TOPIC, self.jobs.on_jobs_changed),
-                                (job_store.CANCEL_TOPIC, self.jobs.on_cancel_requested)):
+                                (job_store.CANCEL_TOPIC, self.jobs.on_cancel_requested),
+                                (chat_store_module.TOPIC, self.chat.on_changed),
+                                (chat_store_module.STOP_TOPIC, self.chat.on_stop_requested)):
             self.notifier.subscribe(topic, listener)
         self._configured = True
 
@@ -197,17 +204,24 @@ class Runtime:
         heartbeat, the fallbacks behind them, and, given the server's `stop`, the SIGTERM drain."""
         await self.notifier.start()
         every = [(ACCOUNTS_REFRESH_SECONDS, self._refresh_accounts), (job_store.HEARTBEAT_SECONDS, self.jobs.heartbeat),
-                 (PURGE_SECONDS, self._purge)]
+                 (chat_store_module.HEARTBEAT_SECONDS, self._chat_heartbeat), (PURGE_SECONDS, self._purge)]
         self._background = [asyncio.create_task(self._every(seconds, work), name=work.__name__)
                             for seconds, work in every]
         if stop is not None and threading.current_thread() is threading.main_thread() \
                 and not os.environ.get('NICEGUI_USER_SIMULATION'):  # never inside a test runner's process
             self.drain.install(wait_idle=self._drain_jobs, stop=stop)
 
+    async def _chat_heartbeat(self) -> None:
+        await self.chat.heartbeat(pictures_here=self.chat_pictures.running_here())
+
     async def _drain_jobs(self, seconds: float) -> bool:
         self.jobs.start_draining()
         idle = await self.jobs.wait_idle(seconds)
         await self.writer.drain(10.0)
+        if idle:
+            # The open pages were just told their cover is ready; exiting now would leave them unable to fetch
+            # it (the media route is on this instance) or to hear the news at all. A moment for that.
+            await asyncio.sleep(DRAIN_GRACE_SECONDS)
         return idle
 
     async def _purge(self) -> None:
@@ -245,12 +259,16 @@ class Runtime:
         return self.sandbox_keys.issue_key if self.sandbox_keys is not None else None
 
     def _drop_own_key_work(self, session: Session, reason: str) -> None:
-        """A person's own key is forgotten on sign-out, so their covers still generating with it are cancelled
-        (they can be regenerated). An agent creation in flight is left to finish, so no agent is orphaned."""
+        """A person's own key is forgotten on sign-out, so their covers, chat pictures and chat replies still
+        using it are cancelled (each can be asked for again). An agent creation in flight is left to finish, so
+        no agent is orphaned. Every instance holding the session hears of its end and cancels its own work."""
         principal = session.principal
         if principal.mode != 'byok' or self.sessions.sessions_for(principal.owner_id):
             return
         call_on_app_loop(self.jobs.cancel_running, principal.owner_id, 'cover')
+        call_on_app_loop(self.chat_pictures.cancel_all, principal.owner_id,
+                         'Cancelled when you signed out (your own key is forgotten then). Ask again after signing in.')
+        call_on_app_loop(self.chat.stop_all, principal.owner_id, 'signed out')
 
     async def shutdown(self) -> None:
         if not self._configured:

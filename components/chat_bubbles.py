@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
+from services.core.i18n import _
 from services.studio.chat_store import Message
 
 TEXT = 'whitespace-pre-wrap break-words'
@@ -23,7 +24,7 @@ def safe_image_url(url: str | None) -> str | None:
 
 
 def user_bubble(text: str) -> ui.chat_message:
-    with ui.chat_message(name='You', sent=True).classes('w-full').props(f'bg-color={SENT} text-color=white') \
+    with ui.chat_message(name=_('You'), sent=True).classes('w-full').props(f'bg-color={SENT} text-color=white') \
             .mark('chat-user') as bubble:
         ui.label(text).classes(TEXT).mark('chat-user-text')
     return bubble
@@ -40,9 +41,9 @@ def agent_bubble(name: str, avatar: str | None, text: str, *, streaming: bool = 
         if streaming:
             with ui.row().classes('items-center gap-1 text-slate-500'):
                 ui.spinner('dots', size='1.5em')
-                ui.label('writing…').classes('text-xs').mark('chat-writing')
+                ui.label(_('writing…')).classes('text-xs').mark('chat-writing')
         if stopped:
-            ui.label('Stopped.').classes('text-xs text-slate-500').mark('chat-stopped')
+            ui.label(_('Stopped.')).classes('text-xs text-slate-500').mark('chat-stopped')
     return label
 
 
@@ -56,7 +57,8 @@ def picture_bubble(name: str, avatar: str | None, message: Message, preview_url:
             with ui.row().classes('items-center gap-2 no-wrap'):
                 ui.spinner(size='1.5em')
                 with ui.column().classes('gap-0'):
-                    ui.label(f'Drawing “{message.text}”…').classes(TEXT).mark('chat-picture-drawing')
+                    ui.label(_('Drawing “{prompt}”…').format(prompt=message.text)).classes(TEXT) \
+                        .mark('chat-picture-drawing')
                     clock = ui.label('').classes('text-xs text-slate-500')
         elif preview_url is not None:
             with ui.link(target=full_url or preview_url, new_tab=True).classes('block'):
@@ -66,5 +68,5 @@ def picture_bubble(name: str, avatar: str | None, message: Message, preview_url:
                     image.on('load', on_load)
             ui.label(message.text).classes(f'text-xs text-slate-500 {TEXT}')
         else:
-            ui.label(f'A picture of “{message.text}”').classes(TEXT)
+            ui.label(_('A picture of “{prompt}”').format(prompt=message.text)).classes(TEXT)
     return clock

@@ -7,29 +7,32 @@ from urllib.parse import quote
 
 from nicegui import ui
 
+from services.core.i18n import _
 
-def error_box(message: str, trace_id: str | None = None, *, title: str = 'Something went wrong',
+
+def error_box(message: str, trace_id: str | None = None, *, title: str | None = None,
               action: tuple[str, Callable[[], object]] | None = None, kind: str = 'negative') -> ui.card:
+    """`title` and `action`'s label are translated by the caller; the default title is worded here."""
     colours = {'negative': ('bg-red-50 border-red-200', 'error', 'negative'),
                'warning': ('bg-amber-50 border-amber-200', 'warning', 'warning')}[kind]
     with ui.card().classes(f'w-full border {colours[0]} shadow-none').props('flat').mark('error-box') as card:
         with ui.row().classes('w-full items-start no-wrap gap-3'):
             ui.icon(colours[1], color=colours[2]).classes('text-2xl shrink-0')
             with ui.column().classes('gap-1 grow min-w-0'):
-                ui.label(title).classes('font-semibold')
+                ui.label(title or _('Something went wrong')).classes('font-semibold')
                 ui.label(message).classes('text-sm text-slate-700 break-words').mark('error-message')
                 if trace_id or kind == 'negative':
                     # In a new tab, so the studio and whatever is running in it stay where they are.
-                    ui.link('See the request' if trace_id else 'See your recent failed requests',
+                    ui.link(_('See the request') if trace_id else _('See your recent failed requests'),
                             request_link(trace_id), new_tab=True).classes('text-xs').mark('error-request-link')
                 if trace_id:
-                    with ui.expansion('Details for support', icon='support_agent').classes('text-sm w-full') \
+                    with ui.expansion(_('Details for support'), icon='support_agent').classes('text-sm w-full') \
                             .props('dense header-class="px-0 text-slate-600"'):
                         with ui.row().classes('items-center gap-2 no-wrap'):
                             ui.label('traceId').classes('text-xs text-slate-500')
                             ui.label(trace_id).classes('font-mono text-xs break-all').mark('trace-id')
                             ui.button(icon='content_copy', on_click=lambda: _copy(trace_id)) \
-                                .props('flat dense round size=sm').tooltip('Copy the traceId')
+                                .props('flat dense round size=sm').tooltip(_('Copy the traceId'))
             if action is not None:
                 ui.button(action[0], on_click=action[1]).props('outline no-caps').classes('shrink-0') \
                     .mark('error-action')
@@ -43,4 +46,4 @@ def request_link(trace_id: str | None) -> str:
 
 async def _copy(text: str) -> None:
     ui.clipboard.write(text)
-    ui.notify('traceId copied', type='positive', timeout=1500)
+    ui.notify(_('traceId copied'), type='positive', timeout=1500)

@@ -8,6 +8,7 @@ from typing import Any
 from nicegui import background_tasks, ui
 
 from services.platform.models import Option
+from services.studio.rules import readable
 
 OnSelect = Callable[[str], Coroutine[Any, Any, None] | None]
 _SELECTED = 'selected'  # outlined by the theme's CSS (Quasar cards override Tailwind rings)
@@ -31,6 +32,7 @@ class TileGrid:
 
     def _tile(self, option: Option, index: int) -> None:
         chosen = option.code == self.selected
+        text = readable(option)
         with ui.card().classes('studio-tile p-0 gap-0 cursor-pointer overflow-hidden shadow-sm relative '
                                + (_SELECTED if chosen else '')) \
                 .props('flat bordered tabindex=0') \
@@ -43,8 +45,8 @@ class TileGrid:
                 gradient = _GRADIENTS[index % len(_GRADIENTS)]
                 with ui.element('div').classes('w-full aspect-square flex items-center justify-center '
                                                f'bg-gradient-to-br {gradient}'):
-                    ui.label(_initials(option.display)).classes('text-2xl font-bold text-slate-700/70')
-            ui.label(option.display).classes('text-sm font-medium text-center px-2 py-2 leading-tight w-full')
+                    ui.label(_initials(text)).classes('text-2xl font-bold text-slate-700/70')
+            ui.label(text).classes('text-sm font-medium text-center px-2 py-2 leading-tight w-full')
             check = ui.icon('check_circle', color='primary').classes('absolute top-1 right-1 text-2xl bg-white '
                                                                      'rounded-full')
             check.visible = chosen
@@ -71,15 +73,18 @@ class TileGrid:
 
 def choice_tile(label: str, icon: str, *, selected: bool, on_click: Callable[[], object], marker: str,
                 caption: str = '') -> ui.card:
-    """A large single-choice tile (gender) with an icon instead of a preview image."""
-    with ui.card().classes('studio-tile cursor-pointer items-center justify-center gap-1 py-5 px-6 min-w-[9rem] '
+    """A single-choice tile (gender) with an icon instead of a preview image: icon and label side by side, so the
+    choice takes one short row above the look's groups. The label comes last (browser tests read it there)."""
+    with ui.card().classes('studio-tile cursor-pointer justify-center py-2 px-4 min-w-[8rem] '
                            + (_SELECTED + ' bg-violet-50' if selected else 'bg-white')) \
             .props('flat bordered tabindex=0').on('click', on_click).on('keydown.enter', on_click) \
             .mark(marker) as card:
-        ui.icon(icon, color='primary' if selected else 'grey-7').classes('text-5xl')
-        ui.label(label).classes('text-base font-semibold')
-        if caption:
-            ui.label(caption).classes('text-xs text-slate-500')
+        with ui.row().classes('items-center gap-2 no-wrap'):
+            ui.icon(icon, color='primary' if selected else 'grey-7').classes('text-3xl')
+            with ui.column().classes('gap-0'):
+                if caption:
+                    ui.label(caption).classes('text-xs text-slate-500')
+                ui.label(label).classes('text-base font-semibold')
     return card
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from nicegui import app, ui
 
 from components.bidi import name_label
+from components.language import language_menu_items
 from runtime import runtime
 from services.auth.sessions import SESSION_KEY
+from services.core.i18n import N_, _
 
-MODE_LABELS = {'account': 'Tool account', 'byok': 'Own API key', 'demo': 'Sandbox demo'}
+MODE_LABELS = {'account': N_('Tool account'), 'byok': N_('Own API key'), 'demo': N_('Sandbox demo')}
 
 
 def sign_out_here() -> None:
@@ -37,26 +39,31 @@ def user_menu() -> None:
     if session is None:
         return
     principal = session.principal
+    # A demo visitor's name is the product's words, not theirs: shown in the page's language.
+    shown_name = _(principal.display_name) if principal.mode == 'demo' else principal.display_name
     # The frame's header already carries the Sandbox/upstream badge; this adds the person and the way out.
     with ui.row().classes('items-center gap-1 no-wrap').mark('user-menu'):
         with ui.button(icon='account_circle').props('flat no-caps dense text-color=grey-9') \
                 .mark('user-menu-button'):
-            name_label(principal.display_name).classes('ml-1 max-w-[10rem] ellipsis gt-xs') \
+            name_label(shown_name).classes('ml-1 max-w-[10rem] ellipsis gt-xs') \
                 .mark('user-name')
             with ui.menu().props('auto-close'):
                 with ui.column().classes('px-4 py-2 gap-0'):
-                    name_label(principal.display_name).classes('font-medium')
-                    detail = MODE_LABELS[principal.mode]
+                    name_label(shown_name).classes('font-medium')
+                    detail = _(MODE_LABELS[principal.mode])
                     if principal.mode != 'account' or principal.user_id != principal.display_name:
-                        detail += f' · user id {principal.user_id}'
+                        detail = _('{mode} · user id {user_id}').format(mode=detail, user_id=principal.user_id)
                     ui.label(detail).classes('text-xs text-grey-7').mark('user-mode')
                     if principal.mode == 'demo':
-                        ui.label('You are on the sandbox: nothing here reaches the real platform.') \
-                            .classes('text-xs text-orange-9').mark('sandbox-note')
+                        ui.label(_('You are on the sandbox: nothing here reaches the real platform.')) \
+                            .classes('text-xs text-orange-9 max-w-[18rem]').mark('sandbox-note')
                 ui.separator()
-                ui.menu_item('Requests', on_click=lambda: ui.navigate.to('/requests')).mark('requests-link')
+                language_menu_items()
+                ui.separator()
+                ui.menu_item(_('Requests'), on_click=lambda: ui.navigate.to('/requests')).mark('requests-link')
                 if principal.is_admin:
-                    ui.menu_item('Audit log', on_click=lambda: ui.navigate.to('/admin')).mark('admin-link')
-                ui.menu_item('Sign out', on_click=sign_out_here).mark('sign-out')
+                    ui.menu_item(_('Audit log'), on_click=lambda: ui.navigate.to('/admin')).mark('admin-link')
+                ui.menu_item(_('Sign out'), on_click=sign_out_here).mark('sign-out')
                 if principal.mode == 'account':
-                    ui.menu_item('Sign out on every device', on_click=sign_out_everywhere).mark('sign-out-everywhere')
+                    ui.menu_item(_('Sign out on every device'), on_click=sign_out_everywhere) \
+                        .mark('sign-out-everywhere')

@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import httpx
 from selenium import webdriver
@@ -98,12 +99,16 @@ class Shots:
         time.sleep(0.3)
 
     def tile(self, category: str, label: str) -> None:
-        xpath = (f'//div[contains(@class,"font-semibold") and normalize-space(text())="{category}"]'
-                 f'/parent::div/parent::div//div[contains(@class,"studio-tile")]'
-                 f'//div[normalize-space(text())="{label}"]')
-        element = self.wait(lambda: self.driver.find_element(By.XPATH, xpath), f'{category}: {label}')
+        # The Look step shows one group at a time: open the group by its button, then pick in its (only) grid.
+        group = cast(WebElement, self.wait(lambda: next((e for e in self.driver.find_elements(
+            By.XPATH, f'//*[contains(@class,"look-group")][.//div[normalize-space(text())="{category}"]]')
+            if e.is_displayed()), None), f'the {category} group'))
+        group.click()
+        xpath = f'//div[contains(@class,"studio-tile")]//div[normalize-space(text())="{label}"]'
+        element = cast(WebElement, self.wait(lambda: next(
+            (e for e in self.driver.find_elements(By.XPATH, xpath) if e.is_displayed()), None), f'{category}: {label}'))
         self.driver.execute_script('arguments[0].scrollIntoView({block: "center"})', element)
-        element.click()  # type: ignore[union-attr]
+        element.click()
         time.sleep(0.15)
 
     def step(self, title: str) -> None:
@@ -206,7 +211,7 @@ def walk(shots: Shots) -> None:
     shots.click('Surprise me')
     time.sleep(0.5)
     shots.step('Cover')
-    shots.click('Generate another')  # the first character's cover is still in this session's gallery
+    shots.click('Generate again')  # the first character's cover is still in this session's gallery
     shots.text('Generating your cover…')
     time.sleep(3.5)
     shots.shot('14-phone-cover', full=True)

@@ -17,13 +17,14 @@ from services.auth.names import display_user_id
 from services.auth.sessions import Principal, Session
 from services.core.audit import EXPORTED, SESSION_ENDED, AuditEntry, AuditLog, AuditQuery, format_time
 from services.core.db import DatabaseUnavailable
+from services.core.i18n import N_, _, ngettext
 
 PAGE_SIZE = 50
 
 
 def setup() -> None:
     app.add_api_route('/admin/audit.csv', audit_csv, methods=['GET'], include_in_schema=False)
-    ui.page('/admin', title='Audit log · Agent Studio')(admin_page)
+    ui.page('/admin')(admin_page)
 
 
 def _audit() -> AuditLog:
@@ -38,7 +39,7 @@ def parse_day(text: str, *, end: bool = False) -> float | None:
     try:
         day = datetime.strptime(text, '%Y-%m-%d').replace(tzinfo=UTC)
     except ValueError:
-        raise ValueError(f'{text!r} is not a date like 2026-11-21') from None
+        raise ValueError(_('{text} is not a date like 2026-11-21').format(text=repr(text))) from None
     return (day + timedelta(days=1) if end else day).timestamp()
 
 
@@ -51,7 +52,7 @@ async def audit_csv(request: Request, actor: str = '', event: str = '', text: st
                     until: str = '') -> Response:
     principal: Principal | None = getattr(request.state, 'principal', None)  # set by the access middleware
     if principal is None or not principal.is_admin:
-        raise HTTPException(status_code=403, detail='Only administrators may export the audit log.')
+        raise HTTPException(status_code=403, detail=_('Only administrators may export the audit log.'))
     try:
         query = query_from(actor, event, text, since, until)
     except ValueError as error:
@@ -82,27 +83,31 @@ def _who(user_id: str) -> str:
 
 
 COLUMNS = [
-    {'name': 'at', 'label': 'Time (UTC)', 'field': 'at', 'align': 'left'},
-    {'name': 'event', 'label': 'Event', 'field': 'event', 'align': 'left'},
-    {'name': 'actor', 'label': 'Who', 'field': 'actor', 'align': 'left'},
-    {'name': 'detail', 'label': 'Detail', 'field': 'detail', 'align': 'left', 'classes': 'whitespace-normal'},
+    {'name': 'at', 'label': N_('Time (UTC)'), 'field': 'at', 'align': 'left'},
+    {'name': 'event', 'label': N_('Event'), 'field': 'event', 'align': 'left'},
+    {'name': 'actor', 'label': N_('Who'), 'field': 'actor', 'align': 'left'},
+    {'name': 'detail', 'label': N_('Detail'), 'field': 'detail', 'align': 'left', 'classes': 'whitespace-normal'},
     {'name': 'trace_id', 'label': 'traceId', 'field': 'trace_id', 'align': 'left', 'classes': 'font-mono'},
 ]
 
 
+def columns() -> list[dict[str, str]]:
+    return [{**column, 'label': _(column['label'])} for column in COLUMNS]
+
+
 async def admin_page() -> None:
     session = runtime.auth.current_session()
-    with frame('Audit log'):
-        ui.label('Audit log').classes('text-2xl font-bold')
+    with frame(_('Audit log')):
+        ui.label(_('Audit log')).classes('text-2xl font-bold')
         if session is None or not session.principal.is_admin:
             ui.context.client.status_code = 403
-            ui.label('Only administrators can see the audit log.').classes('text-negative').mark('admin-forbidden')
+            ui.label(_('Only administrators can see the audit log.')).classes('text-negative').mark('admin-forbidden')
             return
         await _sessions_view(session)
         await _audit_view()
 
 
-MODE_NAMES = {'account': 'tool account', 'byok': 'own key', 'demo': 'sandbox demo'}
+MODE_NAMES = {'account': N_('tool account'), 'byok': N_('own key'), 'demo': N_('sandbox demo')}
 
 
 async def _sessions_view(mine: Session) -> None:
@@ -115,20 +120,22 @@ async def _sessions_view(mine: Session) -> None:
         except DatabaseUnavailable as unavailable:
             ui.label(unavailable.user_message).classes('text-sm text-orange-9').mark('active-sessions')
             return
-        with ui.expansion(f'Signed in now: {len(sessions)}', icon='group').classes('w-full') \
+        with ui.expansion(_('Signed in now: {count}').format(count=len(sessions)), icon='group').classes('w-full') \
                 .props('dense header-class="text-base"').mark('active-sessions'):
             for other in sessions:
                 with ui.row().classes('items-center gap-3 w-full text-sm no-wrap').mark('active-session'):
                     name_label(_who(other['user_id'])).classes('font-medium min-w-[8rem]')
-                    ui.label(MODE_NAMES[other['mode']]).classes('text-slate-600 min-w-[7rem]')
+                    ui.label(_(MODE_NAMES[other['mode']])).classes('text-slate-600 min-w-[7rem]')
                     tabs = runtime.sessions.tabs_of_key(other['sid_hash'])
-                    ui.label(f'since {format_time(other["created_at"])} · active {format_time(other["last_seen"])} '
-                             f'UTC' + (f' · {tabs} tab(s) here' if tabs else '')).classes('text-slate-500 grow')
+                    since = _('since {since} · active {active} UTC').format(since=format_time(other['created_at']),
+                                                                          active=format_time(other['last_seen']))
+                    here = ngettext('{count} tab here', '{count} tabs here', tabs).format(count=tabs) if tabs else ''
+                    ui.label(' · '.join(part for part in (since, here) if part)).classes('text-slate-500 grow')
                     if other['sid_hash'] == mine.key:
-                        ui.label('this session').classes('text-xs text-slate-500')
+                        ui.label(_('this session')).classes('text-xs text-slate-500')
                     else:
                         # Only the table's key (a hash) is at hand here; the session id never leaves the server.
-                        ui.button('End', on_click=lambda key=other['sid_hash']: end(key)) \
+                        ui.button(_('End'), on_click=lambda key=other['sid_hash']: end(key)) \
                             .props('flat dense no-caps color=negative').mark('end-session')
 
     async def end(key: str) -> None:
@@ -140,7 +147,7 @@ async def _sessions_view(mine: Session) -> None:
         if ended is not None:
             _audit().record(SESSION_ENDED, actor=mine.principal.user_id,
                             detail=f'ended the session of {ended["user_id"]} ({MODE_NAMES[ended["mode"]]})')
-            ui.notify(f'Signed {isolated(_who(ended["user_id"]))} out.', type='positive')
+            ui.notify(_('Signed {name} out.').format(name=isolated(_who(ended['user_id']))), type='positive')
         listing.refresh()
 
     await listing()
@@ -150,19 +157,20 @@ async def _audit_view() -> None:
 
     state = {'offset': 0, 'total': 0}
     with ui.row().classes('w-full items-end gap-3'):
-        actor = ui.input('Who (contains)').props('clearable dense').mark('filter-actor')
+        actor = ui.input(_('Who (contains)')).props('clearable dense').mark('filter-actor')
         events = [''] + await asyncio.to_thread(_audit().events)
-        event = ui.select({e: e or 'any event' for e in events}, value='', label='Event') \
+        event = ui.select({e: e or _('any event') for e in events}, value='', label=_('Event')) \
             .props('dense').classes('min-w-[10rem]').mark('filter-event')
-        text = ui.input('Search detail / traceId').props('clearable dense').mark('filter-text')
-        since = ui.input('From', placeholder='YYYY-MM-DD').props('dense clearable').classes('w-36') \
+        text = ui.input(_('Search detail / traceId')).props('clearable dense').mark('filter-text')
+        since = ui.input(_('From'), placeholder=_('YYYY-MM-DD')).props('dense clearable').classes('w-36') \
             .mark('filter-since')
-        until = ui.input('To', placeholder='YYYY-MM-DD').props('dense clearable').classes('w-36') \
+        until = ui.input(_('To'), placeholder=_('YYYY-MM-DD')).props('dense clearable').classes('w-36') \
             .mark('filter-until')
-        ui.button('Apply', icon='filter_alt', on_click=lambda: load(reset=True)).mark('filter-apply')
-        ui.button('Export CSV', icon='download', on_click=lambda: export()).props('outline').mark('audit-export')
+        ui.button(_('Apply'), icon='filter_alt', on_click=lambda: load(reset=True)).mark('filter-apply')
+        ui.button(_('Export CSV'), icon='download', on_click=lambda: export()).props('outline').mark('audit-export')
     problem = ui.label().classes('text-negative text-sm').mark('filter-problem')
-    table = ui.table(columns=COLUMNS, rows=[], row_key='id').classes('w-full').props('flat dense wrap-cells')
+    table = ui.table(columns=columns(), rows=[], row_key='id').classes('w-full') \
+        .props(f'flat dense wrap-cells no-data-label="{_("No entries match.")}"')
     table.props('hide-pagination :pagination="{rowsPerPage: 0}"')
     with ui.row().classes('items-center gap-2'):
         previous = ui.button(icon='chevron_left', on_click=lambda: page(-1)).props('flat round').mark('page-prev')
@@ -191,7 +199,8 @@ async def _audit_view() -> None:
         table.rows = [_row(e) for e in entries]
         table.update()
         first = state['offset'] + 1 if entries else 0
-        position.set_text(f'{first}–{state["offset"] + len(entries)} of {total}' if total else 'No entries match.')
+        position.set_text(_('{first}–{last} of {total}').format(first=first, last=state['offset'] + len(entries),
+                                                                total=total) if total else _('No entries match.'))
         previous.set_enabled(state['offset'] > 0)
         following.set_enabled(state['offset'] + PAGE_SIZE < total)
 

@@ -6,16 +6,17 @@ from nicegui import ui
 
 from components.theme import frame
 from components.user_menu import sign_out_here
+from services.core.i18n import _
 
 
 def setup() -> None:
-    ui.page('/logout', title='Sign out · Agent Studio')(logout_page)
+    ui.page('/logout')(logout_page)
 
 
 def logout_page() -> None:
-    with frame('Sign out'), ui.card().classes('w-full max-w-sm mx-auto items-stretch'):
-        ui.label('Sign out of Agent Studio?').classes('text-lg')
-        ui.label('This ends your session in every tab where it is open.').classes('text-sm text-grey-8')
+    with frame(_('Sign out')), ui.card().classes('w-full max-w-sm mx-auto items-stretch'):
+        ui.label(_('Sign out of Agent Studio?')).classes('text-lg')
+        ui.label(_('This ends your session in every tab where it is open.')).classes('text-sm text-grey-8')
         with ui.row().classes('justify-end'):
-            ui.button('Cancel', on_click=lambda: ui.navigate.to('/')).props('flat')
-            ui.button('Sign out', on_click=sign_out_here).mark('logout-confirm')
+            ui.button(_('Cancel'), on_click=lambda: ui.navigate.to('/')).props('flat')
+            ui.button(_('Sign out'), on_click=sign_out_here).mark('logout-confirm')

@@ -13,24 +13,26 @@ from datetime import UTC, datetime, timedelta
 
 from nicegui import Client, ui
 
-from components.request_view import OUTCOME_WORDS, request_view, size, when
+from components.request_view import OUTCOME_WORDS, outcome_words, request_view, size, when
 from components.theme import frame
 from runtime import runtime
 from services.auth.sessions import Principal
+from services.core.i18n import N_, _, format_number
 from services.platform.request_queries import STATUS_CHOICES, RequestEntry, RequestQuery
 
 PAGE_SIZE = 50
 POLL_SECONDS = 5.0  # the fallback check for entries this instance was not told of
-WINDOWS = {'': 'any time', '15m': 'last 15 minutes', '1h': 'last hour', '24h': 'last 24 hours', '7d': 'last 7 days'}
+WINDOWS = {'': N_('any time'), '15m': N_('last 15 minutes'), '1h': N_('last hour'), '24h': N_('last 24 hours'),
+           '7d': N_('last 7 days')}
 WINDOW_SECONDS = {'15m': 900, '1h': 3600, '24h': 86400, '7d': 7 * 86400}
-STATUS_LABELS = {'': 'any status', 'ok': 'OK', 'error': 'any error',
+STATUS_LABELS = {'': N_('any status'), 'ok': N_('OK'), 'error': N_('any error'),
                  **{name: OUTCOME_WORDS.get(name, name) for name in STATUS_CHOICES if name not in ('', 'ok', 'error')}}
 
 
 def setup() -> None:
-    ui.page('/requests', title='Requests · Agent Studio')(requests_page)
-    ui.page('/requests/trace/{trace_id}', title='Request · Agent Studio')(request_by_trace_page)
-    ui.page('/requests/{entry_id}', title='Request · Agent Studio')(request_page)
+    ui.page('/requests')(requests_page)
+    ui.page('/requests/trace/{trace_id}')(request_by_trace_page)
+    ui.page('/requests/{entry_id}')(request_page)
 
 
 def _viewer() -> tuple[Principal | None, str | None]:
@@ -52,25 +54,27 @@ def parse_time(text: str, *, end: bool = False) -> float | None:
         except ValueError:
             continue
         return (moment + step if end else moment).timestamp()
-    raise ValueError(f'{text!r} is not a time like 2026-11-21 or 2026-11-21 14:05')
+    raise ValueError(_('{text} is not a time like 2026-11-21 or 2026-11-21 14:05').format(text=repr(text)))
 
 
 def _row(entry: RequestEntry, *, admin: bool) -> dict[str, object]:
     status = str(entry.http_status) if entry.http_status is not None else '—'
     return {'id': entry.id, 'at': when(entry.at), 'person': entry.user_id if admin else '',
-            'endpoint': entry.endpoint, 'status': status, 'outcome': OUTCOME_WORDS.get(entry.outcome, entry.outcome),
+            'endpoint': entry.endpoint, 'status': status, 'outcome': outcome_words(entry.outcome),
             'failed': entry.failed, 'code': '' if entry.code is None else entry.code, 'message': entry.message or '',
-            'duration': f'{entry.duration_ms:,.0f} ms', 'bytes': f'{size(entry.request_bytes)} / '
+            'duration': _('{ms} ms') \
+                .format(ms=format_number(round(entry.duration_ms))), 'bytes': f'{size(entry.request_bytes)} / '
                                                                  f'{size(entry.response_bytes)}',
             'attempt': entry.attempt, 'trace_id': entry.trace_id or '', 'request_id': entry.request_id or ''}
 
 
 def _columns(admin: bool) -> list[dict[str, object]]:
-    columns: list[tuple[str, str]] = [('at', 'Time (UTC)'), ('person', 'Person'), ('endpoint', 'Endpoint'),
-                                      ('status', 'HTTP'), ('outcome', 'Outcome'), ('code', 'Code'),
-                                      ('message', 'Message'), ('duration', 'Duration'), ('bytes', 'Sent / received'),
-                                      ('attempt', 'Try'), ('trace_id', 'traceId')]
-    return [{'name': name, 'label': label, 'field': name, 'align': 'left',
+    columns: list[tuple[str, str]] = [('at', N_('Time (UTC)')), ('person', N_('Person')), ('endpoint', N_('Endpoint')),
+                                      ('status', 'HTTP'), ('outcome', N_('Outcome')), ('code', N_('Code')),
+                                      ('message', N_('Message')), ('duration', N_('Duration')),
+                                      ('bytes', N_('Sent / received')), ('attempt', N_('Try')), ('trace_id', 'traceId')]
+    return [{'name': name, 'label': _(label) if label not in ('HTTP', 'traceId') else label, 'field': name,
+             'align': 'left',
              **({'classes': 'font-mono text-xs'} if name in ('trace_id', 'endpoint') else {})}
             for name, label in columns if admin or name != 'person']
 
@@ -78,17 +82,19 @@ def _columns(admin: bool) -> list[dict[str, object]]:
 async def requests_page(endpoint: str = '', status: str = '', person: str = '', q: str = '', window: str = '',
                         since: str = '', until: str = '') -> None:
     principal, owner = _viewer()
-    with frame('Requests'):
+    with frame(_('Requests')):
         if principal is None:
             return
         admin = owner is None
-        ui.label('Requests').classes('text-2xl font-bold')
-        ui.label(('Every request the studio signed and sent to the platform, for everyone. ' if admin else
-                  'Every request the studio signed and sent to the platform for you. ') +
-                 f'Kept {runtime.settings.request_log_days:g} days. Open one for its signed string, headers, bodies '
-                 'and Copy as cURL.').classes('text-sm text-slate-600')
+        ui.label(_('Requests')).classes('text-2xl font-bold')
+        days = f'{runtime.settings.request_log_days:g}'
+        ui.label((_('Every request the studio signed and sent to the platform, for everyone. Kept {days} days. Open '
+                    'one for its signed string, headers, bodies and Copy as cURL.') if admin else
+                  _('Every request the studio signed and sent to the platform for you. Kept {days} days. Open one '
+                    'for its signed string, headers, bodies and Copy as cURL.')).format(days=days)) \
+                        .classes('text-sm text-slate-600')
         if not runtime.requests.enabled:
-            ui.label('The request log is turned off on this server (STUDIO_REQUEST_LOG_ROWS=0).') \
+            ui.label(_('The request log is turned off on this server (STUDIO_REQUEST_LOG_ROWS=0).')) \
                 .classes('text-warning')
             return
         await RequestList(owner, admin).build(endpoint=endpoint, status=status, person=person, text=q,
@@ -112,28 +118,31 @@ class RequestList:
         if initial['endpoint'] and initial['endpoint'] not in endpoints:
             endpoints.append(initial['endpoint'])
         with ui.row().classes('w-full items-end gap-3'):
-            self.endpoint = ui.select({e: e or 'any endpoint' for e in endpoints}, value=initial['endpoint'],
-                                      label='Endpoint').props('dense').classes('min-w-[12rem]').mark('filter-endpoint')
+            self.endpoint = ui.select({e: e or _('any endpoint') for e in endpoints}, value=initial['endpoint'],
+                                      label=_('Endpoint')).props('dense').classes('min-w-[12rem]').mark('filter-endpoint')
             status = initial['status'] if initial['status'] in STATUS_LABELS or initial['status'].isdigit() else ''
-            labels = {**STATUS_LABELS, **({status: f'HTTP {status}'} if status.isdigit() else {})}
-            self.status = ui.select(labels, value=status, label='Status').props('dense').classes('min-w-[9rem]') \
+            labels = {**{key: _(label) for key, label in STATUS_LABELS.items()},
+                      **({status: f'HTTP {status}'} if status.isdigit() else {})}
+            self.status = ui.select(labels, value=status, label=_('Status')).props('dense').classes('min-w-[9rem]') \
                 .mark('filter-status')
-            self.person = ui.input('Person', value=initial['person']).props('dense clearable') \
+            self.person = ui.input(_('Person'), value=initial['person']).props('dense clearable') \
                 .mark('filter-person')
             self.person.set_visibility(self.admin)
-            self.text = ui.input('traceId, request id or message', value=initial['text']) \
+            self.text = ui.input(_('traceId, request id or message'), value=initial['text']) \
                 .props('dense clearable').classes('min-w-[16rem]').mark('filter-text')
             window = initial['window'] if initial['window'] in WINDOWS else ''
-            self.window = ui.select(WINDOWS, value=window, label='Time').props('dense').mark('filter-window')
-            self.since = ui.input('From (UTC)', value=initial['since'], placeholder='YYYY-MM-DD [HH:MM]') \
+            self.window = ui.select({key: _(label) for key, label in WINDOWS.items()}, value=window, label=_('Time')) \
+                .props('dense').mark('filter-window')
+            self.since = ui.input(_('From (UTC)'), value=initial['since'], placeholder=_('YYYY-MM-DD [HH:MM]')) \
                 .props('dense clearable').classes('w-40').mark('filter-since')
-            self.until = ui.input('To (UTC)', value=initial['until'], placeholder='YYYY-MM-DD [HH:MM]') \
+            self.until = ui.input(_('To (UTC)'), value=initial['until'], placeholder=_('YYYY-MM-DD [HH:MM]')) \
                 .props('dense clearable').classes('w-40').mark('filter-until')
-            ui.button('Apply', icon='filter_alt', on_click=lambda: self.load(reset=True)).mark('filter-apply')
-            self.live = ui.switch('Live', value=True).mark('requests-live')
+            ui.button(_('Apply'), icon='filter_alt', on_click=lambda: self.load(reset=True)).mark('filter-apply')
+            self.live = ui.switch(_('Live'), value=True).mark('requests-live')
         self.problem = ui.label().classes('text-negative text-sm').mark('filter-problem')
         self.table = ui.table(columns=_columns(self.admin), rows=[], row_key='id').classes('w-full') \
-            .props('flat dense wrap-cells hide-pagination :pagination="{rowsPerPage: 0}"').mark('requests-table')
+            .props('flat dense wrap-cells hide-pagination :pagination="{rowsPerPage: 0}"') \
+            .props(f'no-data-label="{_("No requests match.")}"').mark('requests-table')
         self.table.add_slot('body-cell-outcome', '''
             <q-td :props="props"><q-badge :color="props.row.failed ? 'negative' : 'positive'"
                 :label="props.value" /></q-td>''')
@@ -180,8 +189,9 @@ class RequestList:
         self.table.rows = [_row(entry, admin=self.admin) for entry in entries]
         self.table.update()
         first = self.offset + 1 if entries else 0
-        self.position.set_text(f'{first}–{self.offset + len(entries)} of {total}' if total else
-                               'No requests match.')
+        self.position.set_text(_('{first}–{last} of {total}').format(first=first, last=self.offset + len(entries),
+                                                                     total=total) if total else
+                               _('No requests match.'))
         self.previous.set_enabled(self.offset > 0)
         self.following.set_enabled(self.offset + PAGE_SIZE < total)
         await self.show_errors()
@@ -195,16 +205,17 @@ class RequestList:
         self.errors_box.clear()
         with self.errors_box:
             if not groups:
-                ui.label('No failed requests in the last 24 hours.').classes('text-sm text-slate-500') \
+                ui.label(_('No failed requests in the last 24 hours.')).classes('text-sm text-slate-500') \
                     .mark('no-errors')
                 return
-            ui.label('Errors in the last 24 hours, by endpoint and message').classes('font-semibold')
+            ui.label(_('Errors in the last 24 hours, by endpoint and message')).classes('font-semibold')
             for group in groups:
                 with ui.row().classes('items-center gap-3 text-sm no-wrap w-full').mark('error-group'):
                     ui.badge(str(group.count), color='negative')
                     ui.label(group.endpoint).classes('font-mono text-xs shrink-0')
                     ui.label(group.message or '(no message)').classes('grow break-words')
-                    ui.link(f'last {when(group.last_at)}', f'/requests/{group.last_id}').classes('text-xs shrink-0')
+                    ui.link(_('last {time}').format(time=when(group.last_at)), f'/requests/{group.last_id}') \
+                        .classes('text-xs shrink-0')
 
     # --- live updates ------------------------------------------------------------------------------------------
 
@@ -225,14 +236,14 @@ class RequestList:
 
 async def request_page(entry_id: str) -> None:
     principal, owner = _viewer()
-    with frame('Request'):
+    with frame(_('Request')):
         if principal is None:
             return
-        ui.link('← All requests', '/requests').classes('text-sm')
+        ui.link(_('← All requests'), '/requests').classes('text-sm')
         entry = await runtime.requests.get(int(entry_id), owner) if entry_id.isdigit() else None
         if entry is None:
             # The same answer for "no such request" and "someone else's": an id tells nothing about others.
-            ui.label('There is no such request in your request log (it may have been pruned).') \
+            ui.label(_('There is no such request in your request log (it may have been pruned).')) \
                 .classes('text-slate-600').mark('request-not-found')
             return
         request_view(entry, await runtime.requests.attempts(entry.call_id, owner))
@@ -245,9 +256,10 @@ async def request_by_trace_page(trace_id: str) -> None:
         if entry_id is not None:
             await request_page(str(entry_id))
             return
-    with frame('Request'):
+    with frame(_('Request')):
         if principal is None:
             return
-        ui.link('← All requests', '/requests').classes('text-sm')
-        ui.label(f'No request with traceId {trace_id} is in your request log.').classes('text-slate-600') \
+        ui.link(_('← All requests'), '/requests').classes('text-sm')
+        ui.label(_('No request with traceId {trace_id} is in your request log.').format(trace_id=trace_id)) \
+            .classes('text-slate-600') \
             .mark('request-not-found')

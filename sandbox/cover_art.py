@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from . import catalogue
+from . import body_art, catalogue
 
 WIDTH, HEIGHT = 768, 1024
 HEAD_CX, HEAD_CY, HEAD_W, HEAD_H = 384, 400, 230, 296
@@ -301,11 +301,11 @@ def png_bytes(img: Image.Image) -> bytes:
 PREVIEW_SIZE = 128
 
 
-# Option previews that are best shown on a figure: which field they set and which part of it to show.
-HEAD_CROP, FIGURE_CROP = (164, 150, 604, 590), (34, 200, 734, 900)
+# Option previews that are best shown on the portrait's head: which field they set and which part to show. The body
+# options are not: the portrait stops at the shoulders, so body_art draws a whole figure for them.
+HEAD_CROP = (164, 150, 604, 590)
 FIGURE_PREVIEWS = {'Age': ('age', HEAD_CROP), 'Ethnicity': ('ethnicity', HEAD_CROP),
-                   'HairStyle': ('hairStyle', HEAD_CROP), 'BodyType': ('bodyType', FIGURE_CROP),
-                   'BreastSize': ('breastSize', FIGURE_CROP), 'ButtSize': ('buttSize', FIGURE_CROP)}
+                   'HairStyle': ('hairStyle', HEAD_CROP)}
 PREVIEW_BASE = {'female': {'gender': 'female', 'age': '26-35', 'ethnicity': 'mixed', 'bodyType': 'slim',
                            'breastSize': 'medium', 'buttSize': 'medium', 'hairColor': 'brown',
                            'hairStyle': 'long_straight'},
@@ -314,9 +314,13 @@ PREVIEW_BASE = {'female': {'gender': 'female', 'age': '26-35', 'ethnicity': 'mix
 
 
 def draw_preview(category: str, code: str, gender: str | None = None) -> bytes:
-    """A small tile for an option: the option on a figure (ages, looks, builds), a colour swatch where the
-    option is a colour, else a monogram tile."""
+    """A small tile for an option: the option on a figure (ages, looks, builds and sizes), a colour swatch where
+    the option is a colour, else a monogram tile."""
     choice = catalogue.find(category, code)
+    if choice is not None and category in body_art.BODY_CATEGORIES:
+        figure = gender if gender in choice.genders else choice.genders[0]
+        if body_art.draws(category, code, figure):
+            return body_art.draw_body_preview(category, code, figure, PREVIEW_SIZE)
     if choice is not None and category in FIGURE_PREVIEWS:
         field, crop = FIGURE_PREVIEWS[category]
         gender = gender if gender in choice.genders else choice.genders[0]

@@ -26,11 +26,12 @@ from pages.chat.media import picture_url
 from runtime import runtime
 from services.auth.sessions import Principal
 from services.core.errors import UserFacingError
+from services.core.i18n import N_, _, translate
 from services.platform.errors import PlatformError
 from services.studio.chat import ChatEvent, ChatRefused, chat_words
 from services.studio.chat_store import AgentCard, Conversation, Message
 
-HELLO = 'Hello!'
+HELLO = N_('Hello!')  # sent for the person on ?hello=1, in their language
 SCROLL_EVERY = 0.15  # seconds: while a reply streams, the list follows it at most this often
 
 
@@ -44,7 +45,7 @@ def chat_url(agent_id: str, *, hello: bool = False) -> str:
 
 async def chat_page(agent_id: str, hello: str = '') -> None:
     principal = runtime.auth.current_principal()
-    with frame('Chat', active='/agents'):
+    with frame(_('Chat'), active='/agents'):
         if principal is None:
             signed_out_notice()
             return
@@ -99,7 +100,7 @@ class ChatView:
         with ui.row().classes('w-full items-center justify-between gap-3 no-wrap'):
             with ui.row().classes('items-center gap-3 no-wrap min-w-0'):
                 ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/agents')) \
-                    .props('flat round dense').tooltip('All agents')
+                    .props('flat round dense').tooltip(_('All agents'))
                 cover = safe_image_url(card.cover_url)
                 if cover:
                     ui.image(cover).classes('w-14 h-14 rounded-full shrink-0 bg-slate-100').props('fit=cover') \
@@ -108,8 +109,8 @@ class ChatView:
                     ui.icon('person', size='2.5rem').classes('text-slate-300')
                 with ui.column().classes('gap-0 min-w-0'):
                     name_label(card.name).classes('text-xl sm:text-2xl font-bold truncate').mark('chat-agent-name')
-                    ui.label('Your conversation, kept for you').classes('text-xs text-slate-500')
-            ui.button('New conversation', icon='add_comment', on_click=self.new_conversation) \
+                    ui.label(_('Your conversation, kept for you')).classes('text-xs text-slate-500')
+            ui.button(_('New conversation'), icon='add_comment', on_click=self.new_conversation) \
                 .props('outline no-caps').mark('chat-new')
 
     @ui.refreshable_method
@@ -121,17 +122,18 @@ class ChatView:
         with ui.column().classes('w-full gap-2 p-3 sm:p-4'):
             if self.open_error is not None:
                 error_box(self._open_error_words(), getattr(self.open_error, 'trace_id', None),
-                          title='The conversation could not be started', action=('Try again', self._open))
+                          title=_('The conversation could not be started'), action=(_('Try again'), self._open))
                 return
             if self.conversation is None:
                 with ui.row().classes('items-center gap-2 text-slate-500'):
                     ui.spinner()
-                    ui.label('Starting the conversation…')
+                    ui.label(_('Starting the conversation…'))
                 return
             if card.opening_line:
                 agent_bubble(card.name, avatar, card.opening_line, reply=False).mark('chat-opening')
             elif not self.messages:
-                ui.label(f'Say hello to {isolated(card.name)}.').classes('text-sm text-slate-500 self-center py-6')
+                ui.label(_('Say hello to {name}.').format(name=isolated(card.name))) \
+                    .classes('text-sm text-slate-500 self-center py-6')
             for message in self.messages:
                 self._draw(message, card, avatar)
 
@@ -147,37 +149,41 @@ class ChatView:
             if clock is not None:
                 self.picture_clocks.append((clock, float(message.data.get('startedAt') or message.created_at)))
             if message.status in ('failed', 'interrupted', 'stopped'):
-                error_box(message.error or 'The picture was not drawn.', message.trace_id,
-                          title='The picture could not be drawn',
-                          action=('Ask again', functools.partial(self._ask_picture, message.text)))
+                error_box(translate(message.error) or _('The picture was not drawn.'), message.trace_id,
+                          title=_('The picture could not be drawn'),
+                          action=(_('Ask again'), functools.partial(self._ask_picture, message.text)))
             return
         live = self.chat.live(self.owner, message.conversation)
-        streaming = live is not None and live.message.id == message.id
-        text = live.message.text if streaming and live is not None else message.text
+        here = live is not None and live.message.id == message.id
+        text = live.message.text if here and live is not None else message.text
+        # A reply another instance writes is 'streaming' in the table: shown as its last checkpoint, still going.
+        streaming = here or message.status == 'streaming'
         self.reply_labels[message.id] = agent_bubble(card.name, avatar, text, streaming=streaming,
                                                      stopped=message.status == 'stopped')
         if message.status in ('failed', 'interrupted'):
-            error_box(message.error or 'No reply arrived.', message.trace_id,
-                      title='The reply broke off' if message.text else 'The reply did not arrive',
-                      action=('Try again', functools.partial(self.retry, message.id)))
+            error_box(translate(message.error) or _('No reply arrived.'), message.trace_id,
+                      title=_('The reply broke off') if message.text else _('The reply did not arrive'),
+                      action=(_('Try again'), functools.partial(self.retry, message.id)))
 
     def composer(self) -> None:
         with ui.row().classes('w-full items-center no-wrap gap-2 p-3'):
-            self.input = ui.input(placeholder='Write a message').props('outlined dense maxlength=2000') \
+            self.input = ui.input(placeholder=_('Write a message')).props('outlined dense maxlength=2000') \
                 .classes('grow').mark('chat-input')
             self.input.on('keydown.enter', self.send)
-            self.send_button = ui.button(icon='send', on_click=self.send).props('unelevated round aria-label=Send') \
-                .tooltip('Send').mark('chat-send')
-            self.stop_button = ui.button('Stop', icon='stop', on_click=self.stop) \
+            self.send_button = ui.button(icon='send', on_click=self.send) \
+                .props(f'unelevated round aria-label="{_("Send")}"') \
+                .tooltip(_('Send')).mark('chat-send')
+            self.stop_button = ui.button(_('Stop'), icon='stop', on_click=self.stop) \
                 .props('outline no-caps color=negative').mark('chat-stop')
-            self.picture_button = ui.button('Picture', icon='image', on_click=self.picture) \
-                .props('outline no-caps').tooltip('Ask for a picture of what you wrote').mark('chat-picture')
+            self.picture_button = ui.button(_('Picture'), icon='image', on_click=self.picture) \
+                .props('outline no-caps').tooltip(_('Ask for a picture of what you wrote')).mark('chat-picture')
         self._update_controls()
 
     def _update_controls(self) -> None:
         ready = self.conversation is not None
-        streaming = ready and self.conversation is not None and \
+        streaming = ready and self.conversation is not None and (
             self.chat.live(self.owner, self.conversation.id) is not None
+            or any(m.role == 'agent' and m.status == 'streaming' for m in self.messages))
         self.send_button.set_enabled(ready and not streaming)
         self.picture_button.set_enabled(ready)
         self.stop_button.set_visibility(bool(streaming))
@@ -196,9 +202,9 @@ class ChatView:
         if self.conversation is not None:
             await self._attempt(self.chat.retry(self.principal, self.conversation, message_id))
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         if self.conversation is not None:
-            self.chat.stop(self.owner, self.conversation.id)
+            await self._attempt(self.chat.stop_anywhere(self.conversation), 'stop the reply')
 
     async def picture(self) -> None:
         text = (self.input.value or '').strip()
@@ -207,8 +213,9 @@ class ChatView:
                 self.input.value = ''
             return
         with ui.dialog() as dialog, ui.card().classes('w-full max-w-md').mark('picture-dialog'):
-            ui.label(f'A picture from {isolated(self._card().name)}').classes('text-lg font-semibold')
-            prompt = ui.input('What should it show?', placeholder='e.g. you at the beach at sunset') \
+            ui.label(_('A picture from {name}').format(name=isolated(self._card().name))) \
+                .classes('text-lg font-semibold')
+            prompt = ui.input(_('What should it show?'), placeholder=_('e.g. you at the beach at sunset')) \
                 .props('outlined autofocus maxlength=2000').classes('w-full').mark('picture-prompt')
 
             async def draw() -> None:
@@ -217,8 +224,8 @@ class ChatView:
 
             prompt.on('keydown.enter', draw)
             with ui.row().classes('w-full justify-end'):
-                ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-                ui.button('Draw', icon='brush', on_click=draw).props('unelevated no-caps').mark('picture-draw')
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat no-caps')
+                ui.button(_('Draw'), icon='brush', on_click=draw).props('unelevated no-caps').mark('picture-draw')
         dialog.on('hide', dialog.delete)
         dialog.open()
 
@@ -265,7 +272,7 @@ class ChatView:
         if self.greet and self.conversation is not None and not any(m.role == 'user' for m in self.messages):
             self.greet = False
             try:
-                await self.chat.send(self.principal, self.conversation, HELLO)
+                await self.chat.send(self.principal, self.conversation, _(HELLO))
             except ChatRefused:
                 pass  # another tab greeted first
         if self.conversation is not None:
@@ -322,9 +329,9 @@ class ChatView:
     def _tick_clocks(self) -> None:
         now = time.time()
         for label, started in self.picture_clocks:
-            label.set_text(f'{int(now - started)} s (usually 30-90 s)')
+            label.set_text(_('{seconds} s (usually 30-90 s)').format(seconds=int(now - started)))
 
     def _card(self) -> AgentCard:
         if self.conversation is not None:
             return self.conversation.agent
-        return AgentCard(self.agent_id, 'Agent')
+        return AgentCard(self.agent_id, _('Agent'))

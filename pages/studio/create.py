@@ -1,4 +1,4 @@
-"""Step 5, Create: the review, what is still missing, the Create button; then the agent, or why it was not made."""
+"""Step 5, Create: the review, what is still missing, Create and Back; then the agent, or why it was not made."""
 
 from __future__ import annotations
 
@@ -51,9 +51,13 @@ class CreateStep(Section):
             with ui.row().classes('items-center gap-2 text-sm text-amber-800 no-wrap'):
                 ui.icon('error_outline').classes('text-lg')
                 ui.label(problem).mark('create-problem')
-        ui.button('Create agent', icon='rocket_launch', on_click=studio.create) \
-            .props('unelevated no-caps size=lg').classes('px-8 mt-2').mark('create-agent') \
-            .set_enabled(not problems)
+        with ui.row().classes('items-center gap-2 mt-2'):
+            ui.button('Create agent', icon='rocket_launch', on_click=studio.create) \
+                .props('unelevated no-caps size=lg').classes('px-8').mark('create-agent') \
+                .set_enabled(not problems)
+            # The other steps get Back from the stepper's navigation; this one draws its own (its main action is
+            # Create, not Next), in the same place and look.
+            ui.button('Back', on_click=lambda: studio.go_to('details')).props('flat no-caps').mark('create-back')
 
     def _success(self, job: Job) -> None:
         studio = self.studio
@@ -64,7 +68,8 @@ class CreateStep(Section):
                 url = runtime.previews.url(studio.owner, 'cover', source) \
                     if source and studio.cover_file_known(source) else job.cover_url
                 if url:
-                    ui.image(url).classes('w-full sm:w-64 rounded-xl shadow').props('fit=contain')
+                    # Not the phone's full width: the news that the agent is ready stays on the first screen.
+                    ui.image(url).classes('w-40 sm:w-64 rounded-xl shadow').props('fit=contain')
                 with ui.column().classes('gap-2 grow'):
                     with ui.row().classes('items-center gap-2'):
                         ui.icon('celebration', color='positive').classes('text-3xl')

@@ -1,14 +1,47 @@
-"""Step 2, Reference photo (optional): upload, see whether a face was found, keep it anyway or remove it."""
+"""Step 2, Reference photo (optional): what works, a drop zone, then what the check found; keep it or remove it.
+
+The step draws its own navigation: without a photo the one way on is "Continue without a photo" (which records
+the decision), with one it is "Next: Cover". Two buttons that both led to the Cover step used to sit side by side.
+"""
 
 from __future__ import annotations
 
 from nicegui import events, ui
 
+from components.drop_zone import drop_zone
 from components.error_box import error_box
-from components.photo_picker import guard_picker
 from pages.studio.section import Section
 from runtime import runtime
+from services.studio.drafts import RefPhoto
 from services.studio.images import ACCEPTED_LABEL
+
+GOOD_SIDE = 512  # the guidance's "at least 512 pixels": below this on the short side, the check warns
+GUIDANCE = (
+    ('face', 'One face, yours or your character\'s'),
+    ('center_focus_strong', 'Looking into the camera, from the front'),
+    ('blur_off', 'Sharp and well lit'),
+    ('wallpaper', 'A plain background'),
+    ('photo_size_select_large', f'At least {GOOD_SIDE} × {GOOD_SIDE} pixels'),
+)
+CROP_NOTES = {
+    'cropped': 'Cropped to a square around the face before it was sent.',
+    'already_square': 'Not cropped: the photo is already a square around the face.',
+    'no_face': 'Not cropped: no face was found to crop around, so the whole photo was sent.',
+}
+
+
+def resolution_warning(ref: RefPhoto) -> str | None:
+    if min(ref.width, ref.height) >= GOOD_SIDE:
+        return None
+    return (f'This photo is {ref.width}×{ref.height} pixels, smaller than the {GOOD_SIDE} pixels a side that works '
+            f'best. You can use it, but the cover may look less like the face; a larger photo gives the platform '
+            f'more to work with.')
+
+
+def faces_warning(count: int) -> str:
+    return (f'{count} faces were found. The platform takes one of them, and it may not be the one you mean. '
+            f'Choose a photo of one person, or turn on "Crop to a square around the face" and choose this photo '
+            f'again: the largest face is kept.')
 
 
 class PhotoStep(Section):
@@ -21,35 +54,58 @@ class PhotoStep(Section):
         studio = self.studio
         ref = studio.draft.ref
         ui.label('Add a reference photo (optional)').classes('text-lg font-semibold')
-        ui.label('The cover will resemble the face in the photo. A clear, front-facing portrait works best. '
-                 'You can skip this step.').classes('text-sm text-slate-600')
+        ui.label('The platform draws a new face inspired by the one in your photo; it does not copy the photo. '
+                 'You can also continue without one.').classes('text-sm text-slate-600')
         if studio.photo_error is not None:
             error_box(studio.photo_error[0], studio.photo_error[1], title='This photo could not be used')
         if studio.photo_busy:
-            with ui.row().classes('items-center gap-3 py-4'):
+            with ui.row().classes('items-center gap-3 py-4').mark('photo-checking'):
                 ui.spinner(size='lg')
                 ui.label('Checking your photo and looking for a face…')
             return
         if ref is None:
-            upload = ui.upload(label=f'{ACCEPTED_LABEL}, up to {studio.upload_limit_mb:g} MB', auto_upload=True,
-                               max_file_size=studio.max_upload_bytes, on_upload=self._uploaded) \
-                .props('accept=".jpg,.jpeg,.png,.webp,image/jpeg,image/png,image/webp" flat bordered') \
-                .classes('w-full max-w-md').mark('photo-upload')
-            guard_picker(upload, limit=studio.max_upload_bytes, on_refused=studio.photo_refused)
-            ui.button('Skip: no reference photo', on_click=studio.skip_photo) \
-                .props('flat no-caps').mark('photo-skip')
-            return
+            self._choose()
+        else:
+            self._checked(ref)
+        self._navigation(has_photo=ref is not None)
+
+    def _choose(self) -> None:
+        studio = self.studio
+        with ui.element('div').classes('w-full grid gap-4 md:grid-cols-[minmax(0,1fr)_minmax(0,1.4fr)] '
+                                       'items-start'):
+            with ui.card().props('flat bordered').classes('w-full bg-white gap-2').mark('photo-guidance'):
+                ui.label('What works best').classes('font-semibold')
+                for icon, text in GUIDANCE:
+                    with ui.row().classes('items-center gap-2 no-wrap'):
+                        ui.icon(icon, color='primary').classes('text-lg')
+                        ui.label(text).classes('text-sm')
+            with ui.column().classes('w-full gap-2'):
+                drop_zone(hint=f'{ACCEPTED_LABEL}, up to {studio.upload_limit_mb:g} MB',
+                          max_bytes=studio.max_upload_bytes, on_upload=self._uploaded,
+                          on_refused=studio.photo_refused).mark('photo-upload')
+                ui.switch('Crop to a square around the face', value=studio.crop_photo,
+                          on_change=lambda e: studio.set_crop_photo(bool(e.value))) \
+                    .props('dense').classes('text-sm').mark('photo-crop')
+                ui.label('The crop is made here, before the photo is sent; the largest face is kept.') \
+                    .classes('text-xs text-slate-500 -mt-1')
+
+    def _checked(self, ref: RefPhoto) -> None:
+        studio = self.studio
         with ui.row().classes('w-full gap-6 items-start'):
             ui.image(runtime.previews.url(studio.owner, 'ref', ref.photo_id)).classes('w-48 rounded-xl shadow') \
                 .props('fit=cover').mark('photo-preview')
             with ui.column().classes('gap-2 grow min-w-[14rem]'):
-                ui.label(f'{ref.filename} · {ref.width}×{ref.height}').classes('text-xs text-slate-500')
+                ui.label(f'{ref.filename} · {ref.width}×{ref.height} pixels').classes('text-xs text-slate-500') \
+                    .mark('photo-name')
+                if ref.crop in CROP_NOTES:
+                    ui.label(CROP_NOTES[ref.crop]).classes('text-xs text-slate-500').mark('photo-crop-note')
                 if ref.has_face:
                     with ui.row().classes('items-center gap-2'):
                         ui.icon('verified', color='positive').classes('text-2xl')
-                        ui.label('Face found' + (f' ({ref.face_count} faces: the clearest is used)'
-                                                 if ref.face_count > 1 else '')).classes('font-semibold') \
-                            .mark('face-found')
+                        ui.label('Face found').classes('font-semibold').mark('face-found')
+                    if ref.face_count > 1:
+                        error_box(faces_warning(ref.face_count), title='More than one face',
+                                  kind='warning').mark('many-faces')
                 elif ref.acknowledged:
                     with ui.row().classes('items-center gap-2'):
                         ui.icon('info', color='warning').classes('text-2xl')
@@ -60,8 +116,21 @@ class PhotoStep(Section):
                               title='No face found', kind='warning').mark('no-face')
                     ui.button('Continue anyway', icon='check', on_click=studio.keep_photo_without_face) \
                         .props('unelevated no-caps color=warning').mark('photo-continue')
+                if (warning := resolution_warning(ref)) is not None:
+                    error_box(warning, title='A small photo', kind='warning').mark('photo-small')
                 ui.button('Remove photo', icon='delete', on_click=studio.remove_photo) \
                     .props('flat no-caps color=negative').mark('photo-remove')
+
+    def _navigation(self, *, has_photo: bool) -> None:
+        studio = self.studio
+        with ui.stepper_navigation().classes('gap-2'):
+            if has_photo:
+                ui.button('Next: Cover', on_click=lambda: studio.go_to('cover')) \
+                    .props('unelevated no-caps icon-right=arrow_forward').mark('next-cover')
+            else:
+                ui.button('Continue without a photo', on_click=studio.skip_photo) \
+                    .props('unelevated no-caps icon-right=arrow_forward').mark('photo-skip')
+            ui.button('Back', on_click=lambda: studio.go_to('look')).props('flat no-caps')
 
     async def _uploaded(self, event: events.UploadEventArguments) -> None:
         await self.studio.add_photo(await event.file.read(), event.file.name)

@@ -19,15 +19,16 @@ from pages.studio.details import DetailsStep
 from pages.studio.live import LiveUpdates
 from pages.studio.look import LookStep
 from pages.studio.photo import PhotoStep
-from pages.studio.review import ReviewSection
+from pages.studio.review import LookPreview, ReviewSection
 from pages.studio.section import Section
 from runtime import runtime
 from services.core.db import DatabaseUnavailable
+from services.core.i18n import N_, _, current_language
 from services.studio.drafts import STEPS
 from services.studio.studio import Studio
 
-STEP_TITLES = {'look': 'Look', 'photo': 'Reference photo', 'cover': 'Cover', 'details': 'Details',
-               'create': 'Create'}
+STEP_TITLES = {'look': N_('Look'), 'photo': N_('Reference photo'), 'cover': N_('Cover'), 'details': N_('Details'),
+               'create': N_('Create')}
 STEP_ICONS = {'look': 'face_retouching_natural', 'photo': 'add_a_photo', 'cover': 'image', 'details': 'edit_note',
               'create': 'rocket_launch'}
 
@@ -36,7 +37,7 @@ def setup() -> None:
     @ui.page('/studio', response_timeout=PAGE_BUILD_TIMEOUT)  # late rather than a 500 when busy
     async def studio_page() -> None:
         principal = runtime.auth.current_principal()
-        with frame('Studio', active='/studio'):
+        with frame(_('Studio'), active='/studio'):
             if principal is None:
                 signed_out_notice()
                 return
@@ -45,13 +46,14 @@ def setup() -> None:
                 await runtime.drafts.load(principal.owner_id)
                 await runtime.jobs.load(principal.owner_id)
             except DatabaseUnavailable as unavailable:
-                error_box(unavailable.user_message, title='The studio cannot load your work right now',
-                          action=('Try again', lambda: ui.navigate.reload()), kind='warning')
+                error_box(unavailable.user_message, title=_('The studio cannot load your work right now'),
+                          action=(_('Try again'), lambda: ui.navigate.reload()), kind='warning')
                 return
             studio = Studio(principal, drafts=runtime.drafts, jobs=runtime.jobs, options=runtime.options,
                             platform=runtime.platform, max_upload_bytes=runtime.settings.max_upload_bytes,
                             on_create=lambda who, job: runtime.recorder.watch(who, job.id))
-            studio.prefer_language(ui.context.client.request.headers.get('accept-language'))
+            # A new draft's option labels and agent language start as the page's language (both still changeable).
+            studio.prefer_language(current_language())
             StudioView(studio).build()
 
 
@@ -65,13 +67,13 @@ class StudioStepper(ui.stepper):
 class StudioView:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
-        review = ReviewSection(studio)
+        review, preview = ReviewSection(studio), LookPreview(studio)
         self.look = LookStep(studio)
         self.cover = CoverStep(studio)
         self.sections: dict[str, Section] = {'look': self.look, 'photo': PhotoStep(studio), 'cover': self.cover,
-                                             'details': DetailsStep(studio, review),
+                                             'details': DetailsStep(studio, preview),
                                              'create': CreateStep(studio, review)}
-        self.shown: list[Section] = [*self.sections.values(), review]  # the review is drawn inside two steps
+        self.shown: list[Section] = [*self.sections.values(), preview, review]  # drawn inside Details and Create
         self.steps: dict[str, ui.step] = {}
         self._stamp: object = None
 
@@ -80,19 +82,19 @@ class StudioView:
         studio.settle()
         with ui.row().classes('w-full items-end justify-between gap-2'):
             with ui.column().classes('gap-0'):
-                ui.label('Create a character').classes('text-2xl sm:text-3xl font-bold tracking-tight')
-                ui.label('One decision at a time. Everything is saved as you go.') \
+                ui.label(_('Create a character')).classes('text-2xl sm:text-3xl font-bold tracking-tight')
+                ui.label(_('One decision at a time. Everything is saved as you go.')) \
                     .classes('text-sm text-slate-500')
-            ui.button('Surprise me', icon='casino', on_click=self.look.surprise) \
+            ui.button(_('Surprise me'), icon='casino', on_click=self.look.surprise) \
                 .props('outline no-caps color=secondary').mark('surprise')
         step = studio.draft.step if studio.draft.step in STEPS else 'look'
         with StudioStepper(value=step, on_value_change=lambda e: studio.go_to(e.value)) \
                 .props('header-nav alternative-labels animated flat bordered active-icon=none') \
                 .classes('w-full studio-stepper rounded-xl bg-white') as self.stepper:
             for index, (name, section) in enumerate(self.sections.items()):
-                with ui.step(name, title=STEP_TITLES[name], icon=STEP_ICONS[name]) as self.steps[name]:
+                with ui.step(name, title=_(STEP_TITLES[name]), icon=STEP_ICONS[name]) as self.steps[name]:
                     section.place()
-                    if name != 'create':
+                    if name not in ('photo', 'create'):  # these two draw their own way on (pages/studio/photo.py)
                         self._nav(STEPS[index - 1] if index else None, STEPS[index + 1])
         studio.on_change = self.sync
         LiveUpdates(self).start()
@@ -100,10 +102,11 @@ class StudioView:
 
     def _nav(self, back: str | None, forward: str) -> None:
         with ui.stepper_navigation().classes('gap-2'):
-            ui.button(f'Next: {STEP_TITLES[forward]}', on_click=lambda: self.studio.go_to(forward)) \
+            ui.button(_('Next: {step}').format(step=_(STEP_TITLES[forward])),
+                      on_click=lambda: self.studio.go_to(forward)) \
                 .props('unelevated no-caps icon-right=arrow_forward').mark(f'next-{forward}')
             if back:
-                ui.button('Back', on_click=lambda: self.studio.go_to(back)).props('flat no-caps')
+                ui.button(_('Back'), on_click=lambda: self.studio.go_to(back)).props('flat no-caps')
 
     def sync(self) -> None:
         """Show what changed since the last time, wherever it was changed."""

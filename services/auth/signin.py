@@ -23,6 +23,7 @@ from services.core import metrics
 from services.core.audit import SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, AuditLog
 from services.core.db import DatabaseUnavailable
 from services.core.errors import UserFacingError
+from services.core.i18n import N_, _, format_list
 from services.core.secret import Secret
 from services.core.settings import Settings
 from services.platform.client import Credentials, PlatformClient
@@ -31,7 +32,8 @@ from services.platform.known_errors import invalid_key, key_problem
 
 log = logging.getLogger(__name__)
 
-WRONG_ACCOUNT = 'Wrong username or password.'
+WRONG_ACCOUNT = N_('Wrong username or password.')
+DEMO_VISITOR = N_('Demo visitor')  # a demo session's display name, translated where shown
 # Issues a sandbox key of its own for one demo visitor (their user id) -> (key, secret): the embedded sandbox's
 # EmbeddedSandbox.issue_key, or a standalone sandbox's /_sandbox/keys (sandbox/control_client.py).
 DemoKeyIssuer = Callable[[str], Awaitable[tuple[str, Secret]]]
@@ -100,7 +102,7 @@ class SignIn:
 
     def _require_mode(self, mode: str) -> None:
         if mode not in self.settings.auth_modes:
-            raise SignInError('This way of signing in is not enabled on this server.', kind='unavailable')
+            raise SignInError(_('This way of signing in is not enabled on this server.'), kind='unavailable')
 
     def _audit(self, event: str, actor: str, detail: str, trace_id: str | None = None) -> None:
         self.audit.record(event, actor=actor, detail=detail, trace_id=trace_id)
@@ -117,11 +119,11 @@ class SignIn:
         self._require_mode('accounts')
         name = canonical_name(name)
         if not name or not password:
-            raise SignInError('Enter your username and password.', kind='invalid')
+            raise SignInError(_('Enter your username and password.'), kind='invalid')
         operator = self.operator
         if operator is None:
-            raise SignInError('Tool accounts cannot be used yet: the operator has not configured the platform '
-                              'credentials (PLATFORM_API_KEY / PLATFORM_API_SECRET).', kind='unavailable')
+            raise SignInError(_('Tool accounts cannot be used yet: the operator has not configured the platform '
+                                'credentials (PLATFORM_API_KEY / PLATFORM_API_SECRET).'), kind='unavailable')
         name_key, address_key = f'account:{name.lower()}', f'address:{address}' if address else ''
         self._throttle_check(name_key, address_key)
         # scrypt takes tens of milliseconds of CPU: never on the event loop.
@@ -132,7 +134,7 @@ class SignIn:
         if account is None:
             self.throttle.failed(name_key, address_key)
             self._audit(SIGN_IN_FAILED, _printable(name), f'tool account: wrong username or password{_from(address)}')
-            raise SignInError(WRONG_ACCOUNT)
+            raise SignInError(_(WRONG_ACCOUNT))
         self.throttle.succeeded(name_key)
         # The platform sees an ASCII id (the name itself when it is ASCII); display_name is the account's name.
         user_id = platform_user_id(account.name)
@@ -150,16 +152,16 @@ class SignIn:
         person signs out (when it is dropped from the table and forgotten by every instance)."""
         self._require_mode('byok')
         api_key, api_secret, user_id = api_key.strip(), api_secret.strip(), user_id.strip()
-        missing = [label for label, value in (('API key', api_key), ('secret', api_secret), ('user id', user_id))
-                   if not value]
+        missing = [_(label) for label, value in ((N_('API key'), api_key), (N_('secret'), api_secret),
+                                                 (N_('user id'), user_id)) if not value]
         if missing:
-            raise SignInError(f'Enter your {_join(missing)}.', kind='invalid')
+            raise SignInError(_('Enter your {fields}.').format(fields=format_list(missing)), kind='invalid')
         if len(api_key) > MAX_KEY_LENGTH or len(api_secret) > MAX_KEY_LENGTH:
-            raise SignInError(f'An API key or secret longer than {MAX_KEY_LENGTH} characters cannot be right.',
-                              kind='invalid')
+            raise SignInError(_('An API key or secret longer than {limit} characters cannot be right.')
+                              .format(limit=MAX_KEY_LENGTH), kind='invalid')
         if not USER_ID_PATTERN.match(user_id):
-            raise SignInError('A user id is 1-128 characters: letters, digits and . _ - : @, starting with a letter or '
-                              'digit.', kind='invalid')
+            raise SignInError(_('A user id is 1-128 characters: letters, digits and . _ - : @, starting with a letter '
+                                'or digit.'), kind='invalid')
         address_key = f'address:{address}' if address else ''
         self._throttle_check(address_key)
         owner_id = owner_id_for('byok', user_id, api_key)
@@ -170,22 +172,24 @@ class SignIn:
             if isinstance(error, BusinessError) and not invalid_key(error):
                 # Busy or out of allowance (docs/platform-api.md): the key may be fine; say what to do.
                 self._audit(SIGN_IN_FAILED, _printable(user_id), f'own key: {error}{_from(address)}', error.trace_id)
-                raise SignInError(key_problem(error, 'check your key') or f'Your key could not be checked: the '
-                                  f'platform answered unexpectedly ({error}).', kind='unreachable') from None
+                raise SignInError(key_problem(error, 'check your key') or _('Your key could not be checked: the '
+                                  'platform answered unexpectedly ({error}).').format(error=error),
+                                  kind='unreachable') from None
             self.throttle.failed(address_key)
             self._audit(SIGN_IN_FAILED, _printable(user_id), f'own key: the platform refused it{_from(address)}',
                    error.trace_id)
-            raise SignInError('The platform rejected these credentials: the API key, secret or user id is not '
-                              f'valid ({error.user_message.rstrip(".")}).', kind='refused') from None
+            raise SignInError(_('The platform rejected these credentials: the API key, secret or user id is not '
+                                'valid ({reason}).').format(reason=error.user_message.rstrip('.')),
+                              kind='refused') from None
         except TransportError as error:
             self._audit(SIGN_IN_FAILED, _printable(user_id), f'own key: platform unreachable{_from(address)}')
-            raise SignInError(f'Your key could not be checked because the platform is not reachable right now: '
-                              f'{error.user_message}', kind='unreachable') from None
+            raise SignInError(_('Your key could not be checked because the platform is not reachable right now: '
+                                '{reason}').format(reason=error.user_message), kind='unreachable') from None
         except PlatformError as error:
             self._audit(SIGN_IN_FAILED, _printable(user_id), f'own key: unexpected answer{_from(address)}',
                         error.trace_id)
-            raise SignInError(f'Your key could not be checked: the platform answered unexpectedly ({error}).',
-                              kind='unreachable') from None
+            raise SignInError(_('Your key could not be checked: the platform answered unexpectedly ({error}).')
+                              .format(error=error), kind='unreachable') from None
         principal = Principal(owner_id=owner_id, user_id=user_id, display_name=user_id, mode='byok',
                               credentials=credentials)
         session = self.sessions.create(principal)
@@ -198,16 +202,16 @@ class SignIn:
         visitor sees only what they made, and neither other visitors nor tool accounts see any of it."""
         self._require_mode('demo')
         if not self.settings.uses_sandbox or self.demo_keys is None:
-            raise SignInError('The demo is only available when the studio runs on its embedded sandbox.',
+            raise SignInError(_('The demo is only available when the studio runs on its embedded sandbox.'),
                               kind='unavailable')
         user_id = f'demo-{secrets.token_hex(4)}'
         try:
             api_key, api_secret = await self.demo_keys(user_id)
         except Exception as error:
             log.warning('demo: no sandbox key could be issued: %s', error)
-            raise SignInError('The sandbox could not open a demo for you just now. Try again in a moment.',
+            raise SignInError(_('The sandbox could not open a demo for you just now. Try again in a moment.'),
                               kind='unreachable') from None
-        principal = Principal(owner_id=owner_id_for('demo', user_id), user_id=user_id, display_name='Demo visitor',
+        principal = Principal(owner_id=owner_id_for('demo', user_id), user_id=user_id, display_name=DEMO_VISITOR,
                               mode='demo', credentials=Credentials(api_key, api_secret, user_id))
         session = self.sessions.create(principal)
         self._audit(SIGN_IN, principal.user_id, f'sandbox demo{_from(address)}')
@@ -276,6 +280,3 @@ def _printable(text: str) -> str:
 def _from(address: str) -> str:
     return f' from {address}' if address else ''
 
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ', '.join(parts[:-1]) + ' and ' + parts[-1]

@@ -11,12 +11,15 @@ import time
 from collections import deque
 
 from services.core.errors import UserFacingError
+from services.core.i18n import ngettext
 
 
 class TooManyAttempts(UserFacingError):
     def __init__(self, retry_after: float) -> None:
         seconds = max(1, math.ceil(retry_after))
-        super().__init__(f'Too many failed sign-in attempts. Try again in {seconds} seconds.')
+        super().__init__(ngettext('Too many failed sign-in attempts. Try again in {count} second.',
+                                  'Too many failed sign-in attempts. Try again in {count} seconds.', seconds)
+                         .format(count=seconds))
         self.retry_after = retry_after
 
 

@@ -23,10 +23,12 @@ import time
 from collections.abc import Awaitable, Callable
 from types import FrameType
 
+from services.core.i18n import N_
+
 log = logging.getLogger(__name__)
 
-DRAINING_MESSAGE = ('This studio server is restarting for an update, so it starts no new generation. Reload the '
-                    'page in a few seconds and try again; your draft and covers are kept.')
+DRAINING_MESSAGE = N_('This studio server is restarting for an update, so it starts no new generation. Reload the '
+                      'page in a few seconds and try again; your draft and covers are kept.')
 # What a new page load on a draining instance is told (with 503 and Retry-After): behind nginx nobody sees it, since
 # nginx tries the next instance (deploy/nginx.conf.in); only a deployment with no other instance left shows it.
 NEW_PAGE_MESSAGE = ('This studio server is restarting for an update. Reload the page in a few seconds; your work '

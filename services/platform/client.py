@@ -23,6 +23,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from services.core.chat_settings import ChatSettings
+from services.core.i18n import N_, _
 from services.core.logs import log_fields
 from services.core.secret import Secret, register_sensitive, scrub
 from services.core.settings import EndpointPaths, Settings
@@ -141,41 +142,41 @@ class PlatformClient:
         body = wire(OptionsRequest(namespace=namespace, gender=gender, language=language))
         result = await self._call(creds, self.paths.options, json=body, idempotent=True)
         if not isinstance(result.data, dict):
-            raise self._shape_error('options', 'a map of categories')
+            raise self._shape_error(N_('options'), N_('a map of categories'))
         try:
             return {str(cat): [Option.model_validate(o) for o in items or []] for cat, items in result.data.items()}
         except (ValidationError, TypeError):
-            raise self._shape_error('options', 'lists of options with a code') from None
+            raise self._shape_error(N_('options'), N_('lists of options with a code')) from None
 
     async def upload_ref_image(self, creds: Credentials, content: bytes, filename: str,
                                content_type: str) -> RefImage:
         result = await self._call(creds, self.paths.ref_image, files={'file': (filename, content, content_type)})
-        return self._model(RefImage, result, 'reference-image upload')
+        return self._model(RefImage, result, N_('reference-image upload'))
 
     async def face_detect(self, creds: Credentials, content: bytes, filename: str, content_type: str) -> FaceCheck:
         result = await self._call(creds, self.paths.face_detect, files={'file': (filename, content, content_type)})
-        return self._model(FaceCheck, result, 'face check')
+        return self._model(FaceCheck, result, N_('face check'))
 
     async def generate_cover(self, creds: Credentials, request: CoverRequest) -> tuple[Cover, str | None]:
         # Never retried: generation is slow, not idempotent and costs money.
         result = await self._call(creds, self.paths.cover, json=wire(request), slow=True)
-        return self._model(Cover, result, 'cover generation'), result.trace_id
+        return self._model(Cover, result, N_('cover generation')), result.trace_id
 
     async def create_agent(self, creds: Credentials, request: CreateAgentRequest) -> tuple[CreatedAgent, str | None]:
         result = await self._call(creds, self.paths.create, json=wire(request), slow=True)
-        return self._model(CreatedAgent, result, 'agent creation'), result.trace_id
+        return self._model(CreatedAgent, result, N_('agent creation')), result.trace_id
 
     async def list_agents(self, creds: Credentials, request: AgentListRequest | None = None) -> AgentPage:
         body = wire(request or AgentListRequest())
         result = await self._call(creds, self.paths.list, json=body, idempotent=True)
-        return self._model(AgentPage, result, 'agent list')
+        return self._model(AgentPage, result, N_('agent list'))
 
     # --- conversations (docs/platform-api.md: conversation, stream, image) --------------------------------
 
     async def create_conversation(self, creds: Credentials, agent_id: str) -> tuple[Conversation, str | None]:
         # Not retried: each call makes a conversation, and a second one would orphan the first.
         result = await self._call(creds, self.chat.conversation_path, json=wire(ConversationRequest(agentId=agent_id)))
-        return self._model(Conversation, result, 'conversation start'), result.trace_id
+        return self._model(Conversation, result, N_('conversation start')), result.trace_id
 
     def chat_stream(self, creds: Credentials, request: ChatRequest) -> ReplyStream:
         """The streamed reply to one message: `async with client.chat_stream(...) as reply: async for piece in reply`.
@@ -185,7 +186,7 @@ class PlatformClient:
     async def chat_image(self, creds: Credentials, request: ChatImageRequest) -> tuple[ChatImage, str | None]:
         # Never retried: 30-90 s of paid generation.
         result = await self._call(creds, self.chat.image_path, json=wire(request), budget=self.chat.image_timeout)
-        return self._model(ChatImage, result, 'chat picture'), result.trace_id
+        return self._model(ChatImage, result, N_('chat picture')), result.trace_id
 
     def signer(self, creds: Credentials, exchange: Exchange | None = None) -> PlatformAuth:
         """The request signature for `creds`, with the corrected clock; every call, streamed or not, uses it.
@@ -272,16 +273,18 @@ class PlatformClient:
             if exchange is not None:
                 exchange.response = response
         except httpx.TimeoutException:
-            raise UpstreamTimeout(f'The platform did not answer within {budget:g} seconds. It may be busy; '
-                                  f'try again in a minute.') from None
+            raise UpstreamTimeout(_('The platform did not answer within {seconds} seconds. It may be busy; try again '
+                                    'in a minute.').format(seconds=f'{budget:g}')) from None
         except (httpx.ConnectError, httpx.UnsupportedProtocol):
-            raise UpstreamUnreachable(f'The platform at {self._host} could not be reached. Check the network or '
-                                      f'the configured address, or try again in a minute.') from None
+            raise UpstreamUnreachable(_('The platform at {host} could not be reached. Check the network or the '
+                                        'configured address, or try again in a minute.').format(host=self._host)) \
+                from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-            raise UpstreamUnreachable('The connection to the platform was dropped before it answered. '
-                                      'Try again.') from None
+            raise UpstreamUnreachable(_('The connection to the platform was dropped before it answered. '
+                                        'Try again.')) from None
         except httpx.HTTPError as error:
-            raise TransportError(f'Talking to the platform failed ({type(error).__name__}). Try again.') from None
+            raise TransportError(_('Talking to the platform failed ({error}). Try again.')
+                                 .format(error=type(error).__name__)) from None
         if len(response.content) > LARGE_BODY:
             # A cover's data URL is megabytes of JSON; parsing it on the loop would stall every other user.
             return await asyncio.to_thread(self._read_envelope, response)
@@ -303,24 +306,32 @@ class PlatformClient:
         except ValidationError:
             envelope = None
         if status == 401:
-            detail = envelope.message if envelope and envelope.message else 'authentication failed'
-            refused = AuthenticationError(f'The platform refused the credentials: {detail}. Check the API key, '
-                                          f'secret and user id.', code=envelope.code if envelope else None,
+            detail = envelope.message if envelope and envelope.message else _('authentication failed')
+            refused = AuthenticationError(_('The platform refused the credentials: {detail}. Check the API key, '
+                                            'secret and user id.') \
+                                                .format(detail=detail), code=envelope.code if envelope else None,
                                           trace_id=envelope.traceId if envelope else None, status=401)
             refused.server_timestamp = envelope.timestamp if envelope else None
             raise refused
         if envelope is None:
-            what = 'is not JSON' if not _is_json(response.content) else 'is not the documented envelope'
-            hint = ' The platform seems to be having problems; try again in a minute.' if status >= 500 else ''
-            raise ProtocolError(f'The platform answered with something that {what} (HTTP {status}): '
-                                f'{_readable(snippet)!r}.{hint}', status=status, snippet=snippet)
+            if not _is_json(response.content):
+                text = _('The platform answered with something that is not JSON (HTTP {status}): {snippet}.')
+            else:
+                text = _('The platform answered with something that is not the documented envelope (HTTP {status}): '
+                         '{snippet}.')
+            text = text.format(status=status, snippet=repr(_readable(snippet)))
+            if status >= 500:
+                text += ' ' + _('The platform seems to be having problems; try again in a minute.')
+            raise ProtocolError(text, status=status, snippet=snippet)
         if not envelope.success:
-            failed = BusinessError(envelope.message or f'The platform reported error {envelope.code}.',
+            failed = BusinessError(envelope.message or _('The platform reported error {code}.')
+                                   .format(code=envelope.code),
                                    code=envelope.code, trace_id=envelope.traceId, status=status)
             failed.retryable = status >= 500  # an envelope on HTTP 5xx is a server fault, like a bare 5xx
             raise failed
         if status >= 400:
-            raise ProtocolError(f'The platform answered HTTP {status} with a success envelope.', status=status,
+            raise ProtocolError(_('The platform answered HTTP {status} with a success envelope.').format(status=status),
+                                status=status,
                                 snippet=snippet, trace_id=envelope.traceId)
         return Result(envelope.data, envelope.traceId)
 
@@ -343,11 +354,12 @@ class PlatformClient:
             return model.model_validate(result.data)
         except ValidationError as error:
             fields = ', '.join(sorted({str(e['loc'][0]) for e in error.errors() if e['loc']})) or 'data'
-            raise ProtocolError(f'The platform\'s answer to the {what} was missing or had malformed fields: '
-                                f'{fields}.', trace_id=result.trace_id) from None
+            raise ProtocolError(_("The platform's answer to the {what} was missing or had malformed fields: "
+                                  '{fields}.').format(what=_(what), fields=fields), trace_id=result.trace_id) from None
 
     def _shape_error(self, what: str, expected: str) -> ProtocolError:
-        return ProtocolError(f'The platform\'s answer to {what} was not {expected}.')
+        return ProtocolError(_("The platform's answer to {what} was not {expected}.").format(what=_(what),
+                                                                                               expected=_(expected)))
 
     @property
     def _prefix(self) -> str:

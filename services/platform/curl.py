@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import shlex
 
+from services.core.i18n import N_
 from services.platform.capture import COOKIE_HEADERS, TRANSPORT_HEADERS, Part, RequestDetail
 
-REPLAY_NOTE = (
+REPLAY_NOTE = N_(
     'This command shows how a correct request looks; it cannot be sent again as it is. The API key in it is masked '
     '(put yours in). X-Timestamp is part of the signature and the platform refuses it once it is more than 5 minutes '
     'from its clock. X-Request-ID must be new for every request, and the platform refuses one it has already seen. '

@@ -4,6 +4,7 @@ sign-in say the same thing."""
 
 from __future__ import annotations
 
+from services.core.i18n import _, pgettext
 from services.platform.errors import AuthenticationError, BusinessError, PlatformError
 
 
@@ -14,14 +15,16 @@ def invalid_key(error: PlatformError) -> bool:
 
 def key_problem(error: PlatformError, action: str) -> str | None:
     """The documented messages any endpoint may answer with (docs/platform-api.md), in words a person can act on;
-    None for any other error."""
+    None for any other error. `action` is one of services/studio/messages.ACTIONS (translated with context
+    'action')."""
     said = error.user_message.lower()
+    doing = pgettext('action', action)
     if isinstance(error, BusinessError) and said.startswith('too many requests'):
-        return f'The platform is busy and could not {action} just now. Try again in a minute.'
+        return _('The platform is busy and could not {action} just now. Try again in a minute.').format(action=doing)
     if isinstance(error, BusinessError) and said.startswith('api key usage limit reached'):
-        return (f'Could not {action}: this API key has used up its allowance on the platform. Ask whoever manages '
-                f'the key to raise its limit, or sign in with another key.')
+        return _('Could not {action}: this API key has used up its allowance on the platform. Ask whoever manages '
+                 'the key to raise its limit, or sign in with another key.').format(action=doing)
     if invalid_key(error):
-        return (f'Could not {action}: the platform does not accept this API key (it is unknown or disabled). '
-                f'Check the key, or sign in with another one.')
+        return _('Could not {action}: the platform does not accept this API key (it is unknown or disabled). '
+                 'Check the key, or sign in with another one.').format(action=doing)
     return None

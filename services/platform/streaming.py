@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from services.core.i18n import _
 from services.platform.chat_models import ChatRequest
 from services.platform.errors import (
     AuthenticationError,
@@ -114,11 +115,11 @@ class ReplyStream:
             try:
                 self._response = await self._send()
             except httpx.ConnectError:
-                self._observed(UpstreamUnreachable('The connection to the platform could not be opened.'))
+                self._observed(UpstreamUnreachable(_('The connection to the platform could not be opened.')))
                 connect_tries -= 1
                 if connect_tries <= 0 or self._left(self._settings.first_byte_timeout) <= CONNECT_BACKOFF:
-                    raise UpstreamUnreachable(f'The platform at {self._client._host} could not be reached. Check '
-                                              f'the network or try again in a minute.') from None
+                    raise UpstreamUnreachable(_('The platform at {host} could not be reached. Check the network or '
+                                                'try again in a minute.').format(host=self._client._host)) from None
                 await asyncio.sleep(CONNECT_BACKOFF)  # refused before anything was sent: safe to try again
                 continue
             try:
@@ -189,14 +190,16 @@ class ReplyStream:
                 raise httpx.ConnectError('connect timeout') from None
             raise self._first_byte_timeout() from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-            raise UpstreamUnreachable('The connection to the platform was dropped before it answered. '
-                                      'Try again.') from None
+            raise UpstreamUnreachable(_('The connection to the platform was dropped before it answered. '
+                                        'Try again.')) from None
         except httpx.UnsupportedProtocol:
-            raise UpstreamUnreachable(f'The platform address {client.base_url!r} is not usable.') from None
+            raise UpstreamUnreachable(_('The platform address {address} is not usable.')
+                                      .format(address=repr(client.base_url))) from None
         except httpx.ConnectError:
             raise
         except httpx.HTTPError as error:
-            raise TransportError(f'Talking to the platform failed ({type(error).__name__}). Try again.') from None
+            raise TransportError(_('Talking to the platform failed ({error}). Try again.')
+                                 .format(error=type(error).__name__)) from None
 
     async def _check_status(self, response: httpx.Response) -> None:
         """An error status carries an envelope (or an error page): read it whole, as any other call would."""
@@ -211,7 +214,8 @@ class ReplyStream:
         buffered = httpx.Response(response.status_code, headers=response.headers, content=body[:ERROR_BODY_LIMIT],
                                   request=response.request)
         self._client._read_envelope(buffered)  # raises for every status >= 400
-        raise ProtocolError(f'The platform answered the reply with HTTP {response.status_code}.',
+        raise ProtocolError(_('The platform answered the reply with HTTP {status}.')
+            .format(status=response.status_code),
                             status=response.status_code)
 
     # --- reading --------------------------------------------------------------------------------------
@@ -227,7 +231,7 @@ class ReplyStream:
         return self._queue.pop(0)
 
     async def collect(self) -> str:
-        async for _ in self:
+        async for _piece in self:
             pass
         return self.text
 
@@ -249,12 +253,13 @@ class ReplyStream:
             raise self._timeout() from None
         except (httpx.RemoteProtocolError, httpx.ReadError):
             if not self._got_byte:
-                raise UpstreamUnreachable('The connection to the platform was dropped before it answered. '
-                                          'Try again.') from None
-            raise StreamInterrupted('The connection to the platform broke off in the middle of the reply.',
+                raise UpstreamUnreachable(_('The connection to the platform was dropped before it answered. '
+                                            'Try again.')) from None
+            raise StreamInterrupted(_('The connection to the platform broke off in the middle of the reply.'),
                                     self.text) from None
         except httpx.HTTPError as error:
-            raise StreamInterrupted(f'Reading the reply failed ({type(error).__name__}).', self.text) from None
+            raise StreamInterrupted(_('Reading the reply failed ({error}).').format(error=type(error).__name__),
+                                    self.text) from None
         if len(self._raw) < LOGGED_BODY:
             self._raw += chunk[:LOGGED_BODY - len(self._raw)]
         if chunk and not self._got_byte:
@@ -271,7 +276,8 @@ class ReplyStream:
             if isinstance(event, Piece):
                 self.text += event.text
                 if len(self.text) > MAX_REPLY:
-                    raise ProtocolError(f'The reply went on past {MAX_REPLY} characters; it was cut off there.')
+                    raise ProtocolError(_('The reply went on past {count} characters; it was cut off there.')
+                                        .format(count=MAX_REPLY))
                 self._queue.append(event.text)
             elif isinstance(event, Failure):
                 raise ReplyFailed(event.message, code=event.code, trace_id=event.trace_id or self.trace_id,
@@ -287,10 +293,11 @@ class ReplyStream:
         if self.text or decoder.ended:
             return
         if decoder.garbage:
-            raise ProtocolError(f'The platform answered with something that is not JSON (HTTP 200): '
-                                f'{_readable(decoder.garbage_sample)!r}. Try again in a minute.',
+            raise ProtocolError(_('The platform answered with something that is not JSON (HTTP {status}): {snippet}.')
+                                .format(status=200, snippet=repr(_readable(decoder.garbage_sample))) + ' ' +
+                                _('Try again in a minute.'),
                                 status=200, snippet=decoder.garbage_sample)
-        raise ProtocolError('The platform ended the reply without a word. Try again.', status=200)
+        raise ProtocolError(_('The platform ended the reply without a word. Try again.'), status=200)
 
     # --- clocks ---------------------------------------------------------------------------------------
 
@@ -298,17 +305,17 @@ class ReplyStream:
         return budget - (time.monotonic() - self._started)
 
     def _first_byte_timeout(self) -> UpstreamTimeout:
-        return UpstreamTimeout(f'The platform did not start to answer within {self._settings.first_byte_timeout:g} '
-                               f'seconds. It may be busy; try again in a minute.')
+        return UpstreamTimeout(_('The platform did not start to answer within {seconds} seconds. It may be busy; '
+                                 'try again in a minute.').format(seconds=f'{self._settings.first_byte_timeout:g}'))
 
     def _timeout(self) -> TransportError:
         if not self._got_byte:
             return self._first_byte_timeout()
         if self._left(self._settings.total_timeout) <= 0.01:
-            return StreamInterrupted(f'The reply took longer than {self._settings.total_timeout:g} seconds and was '
-                                     f'cut off there.', self.text)
-        return StreamInterrupted(f'The platform went silent in the middle of the reply (nothing for '
-                                 f'{self._settings.gap_timeout:g} seconds).', self.text)
+            return StreamInterrupted(_('The reply took longer than {seconds} seconds and was cut off there.')
+                                     .format(seconds=f'{self._settings.total_timeout:g}'), self.text)
+        return StreamInterrupted(_('The platform went silent in the middle of the reply (nothing for {seconds} '
+                                   'seconds).').format(seconds=f'{self._settings.gap_timeout:g}'), self.text)
 
 
 def _readable(snippet: str) -> str:

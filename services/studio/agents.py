@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from services.auth.sessions import Principal
+from services.core.i18n import _, format_minute
 from services.platform.client import PlatformClient
 from services.platform.errors import PlatformError
 from services.platform.models import AgentListRequest, AgentPage, AgentRecord
@@ -109,7 +110,8 @@ def all_fields(record: AgentRecord) -> list[tuple[str, str]]:
 
 
 def created_text(value: str | int | None) -> str:
-    """'Created 01 Dec 2026, 21:39' from an ISO time or a Unix time in seconds or milliseconds."""
+    """'Created Dec 1, 2026, 9:39 PM' (as the reader's language writes a time) from an ISO time or a Unix time in
+    seconds or milliseconds."""
     if value is None or value == '':
         return ''
     try:
@@ -120,4 +122,4 @@ def created_text(value: str | int | None) -> str:
             moment = datetime.fromisoformat(str(value).replace('Z', '+00:00')).astimezone()
     except (ValueError, OverflowError, OSError):
         return str(value)
-    return 'Created ' + moment.strftime('%d %b %Y, %H:%M')
+    return _('Created {time}').format(time=format_minute(moment))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from services.core.i18n import _
 from services.platform.models import AgentRecord
 from services.studio import catalogue
 from services.studio.cards import EXTENSION, CardRefused, Imported, card_v3
@@ -29,11 +30,11 @@ def card_payload(card: dict[str, Any]) -> dict[str, Any]:
     if spec in ('chara_card_v2', 'chara_card_v3'):
         data = card.get('data')
         if not isinstance(data, dict):
-            raise CardRefused('That card has no data.')
+            raise CardRefused(_('That card has no data.'))
         return data
     if isinstance(card.get('name'), str):  # V1 and many exports: no envelope
         return card
-    raise CardRefused('That JSON is not a character card (no spec and no name).')
+    raise CardRefused(_('That JSON is not a character card (no spec and no name).'))
 
 
 def gender_of(card: dict[str, Any]) -> str | None:
@@ -93,11 +94,13 @@ def _take(result: Imported, code: str, value: str, options: Options) -> None:
     try:
         category = catalogue.category(code)
     except KeyError:
-        result.not_understood.append(f'{code}: {value} (not a category Agent Studio knows)')
+        result.not_understood.append(_('{code}: {value} (not a category Agent Studio knows)').format(code=code,
+                                                                                                     value=value))
         return
     offered = options.get(code)
     if offered is not None and value not in offered:
-        result.not_understood.append(f'{category.title}: {value} (no longer offered, dropped)')
+        result.not_understood.append(_('{category}: {value} (no longer offered, dropped)').format(
+            category=catalogue.title(category.code), value=value))
         return
     if category.kind == 'look':
         if category.female_only and result.gender != 'female':
@@ -119,6 +122,9 @@ def apply(draft: Draft, imported: Imported) -> None:
         setattr(draft, name, value)
     if imported.language in ('en', 'zh', 'ja'):
         draft.language = imported.language  # type: ignore[assignment]
+    # One of Agent Studio's own agents (a variant, or its card imported again): the new agent records where it came
+    # from. A foreign card names no agent of ours, so it derives from nothing.
+    draft.derived_from = imported.agent_id if imported.ours else None
 
 
 def _ours(data: dict[str, Any]) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.core.errors import UserFacingError
+from services.core.i18n import _
 from services.platform.models import AgentRecord
 from services.studio import catalogue
 from services.studio.library import Maker, attribute
@@ -127,23 +128,23 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     """The (type, body) chunks of a PNG, by their headers only. CardRefused for anything that is not a PNG."""
     if not data.startswith(PNG_SIGNATURE):
-        raise CardRefused('That file is not a PNG image.')
+        raise CardRefused(_('That file is not a PNG image.'))
     found: list[tuple[bytes, bytes]] = []
     at = len(PNG_SIGNATURE)
     while at < len(data):
         if len(found) >= MAX_CHUNKS:
-            raise CardRefused('That PNG is unusually built (too many chunks), so its card cannot be read.')
+            raise CardRefused(_('That PNG is unusually built (too many chunks), so its card cannot be read.'))
         if at + 12 > len(data):
-            raise CardRefused('That PNG is cut short, so its card cannot be read.')
+            raise CardRefused(_('That PNG is cut short, so its card cannot be read.'))
         size, kind = struct.unpack('>I4s', data[at:at + 8])
         if at + 12 + size > len(data):
-            raise CardRefused('That PNG is cut short, so its card cannot be read.')
+            raise CardRefused(_('That PNG is cut short, so its card cannot be read.'))
         found.append((kind, data[at + 8:at + 8 + size]))
         at += 12 + size
         if kind == b'IEND':
             break
     if not found or found[-1][0] != b'IEND':
-        raise CardRefused('That PNG is cut short, so its card cannot be read.')
+        raise CardRefused(_('That PNG is cut short, so its card cannot be read.'))
     return found
 
 
@@ -167,26 +168,26 @@ class Imported:
 def read_card(data: bytes, filename: str = '') -> dict[str, Any]:
     """The card JSON from a PNG or JSON file (the V3 `ccv3` chunk preferred over V2 `chara`)."""
     if len(data) > MAX_CARD_BYTES:
-        raise CardRefused(f'That card is too big (over {MAX_CARD_BYTES // (1024 * 1024)} MB).')
+        raise CardRefused(_('That card is too big (over {size} MB).').format(size=MAX_CARD_BYTES // (1024 * 1024)))
     if data.startswith(PNG_SIGNATURE):
         texts = _card_texts(data)
         raw = texts.get('ccv3') or texts.get('chara')
         if raw is None:
-            raise CardRefused('That PNG carries no character card.')
+            raise CardRefused(_('That PNG carries no character card.'))
         try:
             text = base64.b64decode(raw, validate=False)
         except (binascii.Error, ValueError):
-            raise CardRefused('The card inside that PNG is not readable (bad base64).') from None
+            raise CardRefused(_('The card inside that PNG is not readable (bad base64).')) from None
     else:
         text = data
     if len(text) > MAX_JSON_BYTES:
-        raise CardRefused('That card is too big.')
+        raise CardRefused(_('That card is too big.'))
     try:
         card = json.loads(text.decode('utf-8-sig'))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise CardRefused('That file is neither a card PNG nor card JSON.') from None
+        raise CardRefused(_('That file is neither a card PNG nor card JSON.')) from None
     if not isinstance(card, dict):
-        raise CardRefused('That JSON is not a character card.')
+        raise CardRefused(_('That JSON is not a character card.'))
     return card
 
 
@@ -218,7 +219,7 @@ def _inflate(data: bytes) -> bytes:
     try:
         out = inflater.decompress(data, MAX_JSON_BYTES + 1)
     except zlib.error:
-        raise CardRefused('The card inside that PNG is damaged.') from None
+        raise CardRefused(_('The card inside that PNG is damaged.')) from None
     if len(out) > MAX_JSON_BYTES or inflater.unconsumed_tail:
-        raise CardRefused('The card inside that PNG is too big.')
+        raise CardRefused(_('The card inside that PNG is too big.'))
     return out

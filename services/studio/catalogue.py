@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from services.core.i18n import N_, _
+
 CategoryKind = Literal['look', 'detail']
 
 
@@ -18,7 +20,7 @@ CategoryKind = Literal['look', 'detail']
 class Category:
     code: str  # the key in the platform's options answer: 'BodyType'
     wire_field: str  # the cover/create request field holding the chosen option code: 'bodyType'
-    title: str  # what a person reads: 'Body type'
+    title: str  # what a person reads: 'Body type' (marked with N_, translated by title())
     kind: CategoryKind  # 'look': chosen on the Look step, sent with the cover; 'detail': only sent on create
     female_only: bool = False  # offered and required for a female character only
     optional: bool = False  # a detail a person may leave empty
@@ -27,18 +29,20 @@ class Category:
 
 # In the order a person meets them.
 CATEGORIES: tuple[Category, ...] = (
-    Category('Age', 'age', 'Age', 'look'),
-    Category('Ethnicity', 'ethnicity', 'Ethnicity', 'look'),
-    Category('BodyType', 'bodyType', 'Body type', 'look'),
-    Category('HairColor', 'hairColor', 'Hair colour', 'look'),
-    Category('HairStyle', 'hairStyle', 'Hair style', 'look'),
-    Category('BreastSize', 'breastSize', 'Breast size', 'look', female_only=True),
-    Category('ButtSize', 'buttSize', 'Butt size', 'look', female_only=True),
-    Category('Voice', 'voiceId', 'Voice', 'detail', draft_field='voice'),
-    Category('Personality', 'personality', 'Personality', 'detail', optional=True, draft_field='personality'),
-    Category('Occupation', 'occupation', 'Occupation', 'detail', optional=True, draft_field='occupation'),
-    Category('Relationship', 'relationship', 'Relationship', 'detail', optional=True, draft_field='relationship'),
-    Category('Fetish', 'fetish', 'Fetish', 'detail', optional=True, draft_field='fetish'),
+    Category('Age', 'age', N_('Age'), 'look'),
+    Category('Ethnicity', 'ethnicity', N_('Ethnicity'), 'look'),
+    Category('BodyType', 'bodyType', N_('Body type'), 'look'),
+    Category('HairColor', 'hairColor', N_('Hair colour'), 'look'),
+    Category('HairStyle', 'hairStyle', N_('Hair style'), 'look'),
+    Category('BreastSize', 'breastSize', N_('Breast size'), 'look', female_only=True),
+    Category('ButtSize', 'buttSize', N_('Butt size'), 'look', female_only=True),
+    Category('Voice', 'voiceId', N_('Voice'), 'detail', draft_field='voice'),
+    Category('Personality', 'personality', N_('Personality'), 'detail', optional=True, draft_field='personality'),
+    Category('Occupation', 'occupation', N_('Occupation'), 'detail', optional=True, draft_field='occupation'),
+    Category('Relationship', 'relationship', N_('Relationship'), 'detail', optional=True, draft_field='relationship'),
+    # 'Fetish' is the platform's name for this group; its options (romance, slow burn, banter, role-play, ...) are the
+    # kind of interplay a person wants, which is what a demo audience should read.
+    Category('Fetish', 'fetish', N_('Interaction style'), 'detail', optional=True, draft_field='fetish'),
 )
 
 _BY_CODE = {c.code: c for c in CATEGORIES}
@@ -59,9 +63,10 @@ def category(code: str) -> Category:
 
 
 def title(code: str) -> str:
-    """'BodyType' -> 'Body type'. An unknown code is shown as it is rather than failing a page."""
+    """'BodyType' -> 'Body type' (in the reader's language). An unknown code is shown as it is rather than failing
+    a page."""
     found = _BY_CODE.get(code)
-    return found.title if found else code
+    return _(found.title) if found else code
 
 
 def wire_field(code: str) -> str:

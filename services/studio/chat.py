@@ -9,6 +9,12 @@ that agent (`subscribe`), as the text so far, and the text is saved every few se
 belongs to the pages showing it: Stop cancels it, and when the last page showing it closes (after a short grace, so
 a reload carries on with it), it is cancelled too. Cancelling closes the upstream stream (see
 services/platform/streaming.py). Chat pictures are jobs that outlive the page (chat_pictures.py).
+
+Several instances may share the database. Pages of this instance hear of this instance's replies piece by piece;
+what another instance writes reaches them through the changes outbox (`on_changed`, subscribed by the runtime):
+its checkpoints every CHECKPOINT_SECONDS while it streams, and its end. Stop pressed here for a reply another
+instance writes is sent there (`stop_anywhere`). Every instance renews what it works on (`heartbeat`) and marks
+interrupted what an instance that died left unfinished.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from services.auth.sessions import Principal
+from services.core.db.changes import Change
 from services.core.errors import UserFacingError
+from services.core.i18n import N_, _, task_context
 from services.platform.chat_models import ChatRequest
 from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError, PlatformError
@@ -37,8 +45,12 @@ MAX_TEXT = 2000  # characters in one message
 MAX_REPLIES_PER_PERSON = 3  # replies streaming at once for one person (over all their agents)
 CHECKPOINT_SECONDS = 2.0  # a reply in progress is saved this often, so a crash loses little of it
 ORPHAN_GRACE = 2.0  # seconds a reply outlives the last page showing it (a reload comes back within this)
-StopReason = Literal['stopped', 'page closed', 'shutdown']
-STOP_WORDS = {'stopped': 'Stopped.', 'page closed': 'Stopped when the page was closed.', 'shutdown': INTERRUPTED_REPLY}
+StopReason = Literal['stopped', 'page closed', 'signed out', 'shutdown']
+# Stored with the message in English and translated where shown (services/core/i18n.translate).
+STOP_WORDS = {'stopped': N_('Stopped.'), 'page closed': N_('Stopped when the page was closed.'),
+              'signed out': N_('Stopped when you signed out (your own key is forgotten then).'),
+              'shutdown': INTERRUPTED_REPLY}
+BUSY_ELSEWHERE = N_('The reply is still being written (in another tab): wait for it, or press Stop.')
 Topic = tuple[str, str]  # (owner id, agent id): what a page shows
 
 
@@ -75,16 +87,17 @@ def chat_words(error: PlatformError, action: str) -> str:
     said = error.user_message
     if isinstance(error, BusinessError):
         if said.startswith('Agent not found'):
-            return ('The platform does not know this agent ("Agent not found"): it may have been removed. Choose '
-                    'another one on the Agents page.')
+            return _('The platform does not know this agent ("Agent not found"): it may have been removed. Choose '
+                     'another one on the Agents page.')
         if said.startswith('Agent missing image generation config'):
-            return ('This agent cannot make pictures: its image workflow is broken on the platform ("Agent missing '
-                    'image generation config"). The remedy is to create the agent again.')
+            return _('This agent cannot make pictures: its image workflow is broken on the platform ("Agent missing '
+                     'image generation config"). The remedy is to create the agent again.')
         if said.lower().startswith('conversationid is invalid'):
-            return 'The platform no longer knows this conversation. Start a new conversation to go on.'
+            return _('The platform no longer knows this conversation. Start a new conversation to go on.')
     if isinstance(error, StreamInterrupted):
-        kept = ' What arrived is kept above.' if error.partial else ''
-        return f'{said}{kept} Try again for a whole reply.'
+        if error.partial:
+            return _('{reason} What arrived is kept above. Try again for a whole reply.').format(reason=said)
+        return _('{reason} Try again for a whole reply.').format(reason=said)
     return describe(error, action)
 
 
@@ -157,7 +170,7 @@ class ChatService:
         if card is None:
             with contextlib.suppress(PlatformError):  # the card is nice to have; the conversation is what counts
                 card = await self.directory.find(principal.credentials, agent_id)
-        conversation, _ = await self._platform.create_conversation(principal.credentials, agent_id)
+        conversation, _trace = await self._platform.create_conversation(principal.credentials, agent_id)
         started = await self.store.start(principal.owner_id, card or AgentCard(agent_id, 'Agent'),
                                          conversation.conversationId)
         self._emit((principal.owner_id, agent_id), ChatEvent('replaced'))
@@ -178,6 +191,8 @@ class ChatService:
         """Add the person's message and start the agent's reply; returns the reply's (streaming) message."""
         text = text.strip()
         self._check(principal, conversation, text)
+        if await self.store.unfinished_reply(conversation):  # written by another instance: one reply at a time
+            raise ChatRefused(BUSY_ELSEWHERE)
         asked = await self.store.add(conversation, 'user', 'done', text)
         reply = await self.store.add(conversation, 'agent', 'streaming', '', {'asked': text, 'for': asked.id})
         self._reply(principal, conversation, reply, text)
@@ -188,9 +203,11 @@ class ChatService:
         message = await self.store.message(principal.owner_id, message_id)
         if message is None or message.conversation != conversation.id or message.role != 'agent' \
                 or not message.finished or message.status == 'done':
-            raise ChatRefused('That reply can no longer be written again; send the message again instead.')
+            raise ChatRefused(_('That reply can no longer be written again; send the message again instead.'))
         asked = str(message.data.get('asked') or '')
         self._check(principal, conversation, asked)
+        if await self.store.unfinished_reply(conversation):
+            raise ChatRefused(BUSY_ELSEWHERE)
         message.status, message.text = 'streaming', ''
         message.data = {'asked': asked, 'for': message.data.get('for')}
         await self.store.save(principal.owner_id, message)
@@ -199,24 +216,26 @@ class ChatService:
 
     def _check(self, principal: Principal, conversation: Conversation, text: str) -> None:
         if conversation.owner_id != principal.owner_id:
-            raise ChatRefused('This conversation is not yours.')
+            raise ChatRefused(_('This conversation is not yours.'))
         if not text:
-            raise ChatRefused('Write a message first.')
+            raise ChatRefused(_('Write a message first.'))
         if len(text) > MAX_TEXT:
-            raise ChatRefused(f'A message can be at most {MAX_TEXT} characters (this one has {len(text)}).')
+            raise ChatRefused(_('A message can be at most {limit} characters (this one has {count}).')
+                              .format(limit=MAX_TEXT, count=len(text)))
         if conversation.id in self._live:
-            raise ChatRefused('The reply is still being written: wait for it, or press Stop.')
+            raise ChatRefused(_('The reply is still being written: wait for it, or press Stop.'))
         mine = sum(1 for live in self._live.values() if live.topic[0] == principal.owner_id)
         if mine >= MAX_REPLIES_PER_PERSON:
-            raise ChatRefused(f'{mine} replies are being written for you at once, the most there can be. Wait for '
-                              f'one to finish.')
+            raise ChatRefused(_('{count} replies are being written for you at once, the most there can be. Wait '
+                                'for one to finish.').format(count=mine))
 
     def _reply(self, principal: Principal, conversation: Conversation, message: Message, text: str) -> None:
         topic = (conversation.owner_id, conversation.agent_id)
         live = LiveReply(topic, conversation.id, message)
         self._live[conversation.id] = live
+        # In the language of the person who sent the message: its failures are worded inside the task.
         live.task = asyncio.get_running_loop().create_task(self._write(principal, conversation, live, text),
-                                                           name=f'chat-reply-{message.id}')
+                                                           name=f'chat-reply-{message.id}', context=task_context())
         live.task.add_done_callback(lambda _: self._reply_ended(live))
         self._emit(topic, ChatEvent('changed'))
 
@@ -243,7 +262,7 @@ class ChatService:
         saved_at = time.monotonic()
         try:
             async with self._platform.chat_stream(principal.credentials, request) as reply:
-                async for _ in reply:
+                async for _piece in reply:
                     message.text = reply.text
                     if live.first_piece_at is None:
                         live.first_piece_at = time.monotonic()
@@ -270,7 +289,8 @@ class ChatService:
         except Exception as error:
             log.exception('chat reply %s failed unexpectedly', message.id)
             message.status = 'failed'
-            message.data['error'] = f'Something went wrong in the studio while replying ({type(error).__name__}).'
+            message.data['error'] = _('Something went wrong in the studio while replying ({error}).') \
+                .format(error=type(error).__name__)
         finally:
             # Saved before it stops being live: a page redrawing in between reads the live text, never a stale row.
             await self._save_last(conversation.owner_id, message)
@@ -294,6 +314,21 @@ class ChatService:
         live.stop_reason = reason
         live.task.cancel()
         return True
+
+    async def stop_anywhere(self, conversation: Conversation) -> bool:
+        """Stop the conversation's reply, here or on the instance writing it (which hears of it within a second).
+        Returns whether one was being written."""
+        if self.stop(conversation.owner_id, conversation.id):
+            return True
+        if await self.store.unfinished_reply(conversation):
+            await self.store.request_stop(conversation)
+            return True
+        return False
+
+    def stop_all(self, owner_id: str, reason: StopReason) -> int:
+        """Stop every reply this instance writes for this person (their own key was forgotten at sign-out)."""
+        return sum(self.stop(owner_id, live.conversation, reason) for live in list(self._live.values())
+                   if live.topic[0] == owner_id)
 
     def live(self, owner_id: str, conversation_key: str) -> LiveReply | None:
         live = self._live.get(conversation_key)
@@ -366,6 +401,34 @@ class ChatService:
     def notify(self, owner_id: str, agent_id: str) -> None:
         """Tell this person's pages showing the agent that its messages changed (chat pictures use it)."""
         self._emit((owner_id, agent_id), ChatEvent('changed'))
+
+    def owner_changed(self, owner_id: str) -> None:
+        """Something of this person's conversations changed elsewhere (which one, the outbox does not say): every
+        page of theirs here reads its conversation again, the active one included ("New conversation")."""
+        for topic in [topic for topic in self._listeners if topic[0] == owner_id]:
+            self._emit(topic, ChatEvent('replaced'))
+
+    # --- other instances --------------------------------------------------------------------------------
+
+    def on_changed(self, change: Change) -> None:
+        """The change notifier's listener for chat_store.TOPIC: another instance wrote to this person's
+        conversations (a reply's checkpoint or end, a picture drawn, a new conversation)."""
+        self.owner_changed(change.key)
+
+    def on_stop_requested(self, change: Change) -> None:
+        """The change notifier's listener for chat_store.STOP_TOPIC: Stop was pressed on another instance for a
+        reply this one writes."""
+        live = self._live.get(change.key)
+        if live is not None:
+            self.stop(live.topic[0], live.conversation)
+
+    async def heartbeat(self, *, pictures_here: int = 0) -> None:
+        """One round (the runtime runs it every chat_store.HEARTBEAT_SECONDS): renew what this instance is
+        writing or drawing, and mark interrupted what instances that stopped renewing theirs left unfinished."""
+        if self._live or pictures_here:
+            await self.store.heartbeat()
+        for owner_id in await self.store.sweep():
+            self.owner_changed(owner_id)  # this instance's pages: the outbox rows it wrote are skipped here
 
     async def close(self) -> None:
         """Stop every reply (the studio is shutting down); each is saved as interrupted."""

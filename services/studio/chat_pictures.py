@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.auth.sessions import Principal
+from services.core.i18n import _, ngettext, task_context
 from services.platform.chat_models import ChatImageRequest
 from services.platform.client import PlatformClient
 from services.platform.errors import PlatformError
@@ -36,6 +37,7 @@ class PictureJob:
     message: Message
     task: asyncio.Task[None] | None = None
     cancel_requested: bool = False
+    cancel_words: str = 'Cancelled.'
 
 
 class ChatPictureJobs:
@@ -53,22 +55,25 @@ class ChatPictureJobs:
         """Ask for a picture of `text` in this conversation; the message is 'running' until it is drawn."""
         text = text.strip()
         if conversation.owner_id != principal.owner_id:
-            raise ChatRefused('This conversation is not yours.')
+            raise ChatRefused(_('This conversation is not yours.'))
         if not text:
-            raise ChatRefused('Say what the picture should show first.')
+            raise ChatRefused(_('Say what the picture should show first.'))
         if len(text) > MAX_TEXT:
-            raise ChatRefused(f'A picture request can be at most {MAX_TEXT} characters.')
+            raise ChatRefused(_('A picture request can be at most {limit} characters.').format(limit=MAX_TEXT))
         running = self.running(principal.owner_id)
         if running >= self.max_per_person:
-            raise ChatRefused(f'You already have {running} picture{"s" if running != 1 else ""} being drawn (the '
-                              f'limit is {self.max_per_person}). Try again when one is ready; each takes '
-                              f'{EXPECTED_SECONDS[0]}-{EXPECTED_SECONDS[1]} seconds.')
+            raise ChatRefused(ngettext('You already have {count} picture being drawn (the limit is {limit}). Try '
+                                       'again when one is ready; each takes {low}-{high} seconds.',
+                                       'You already have {count} pictures being drawn (the limit is {limit}). Try '
+                                       'again when one is ready; each takes {low}-{high} seconds.', running)
+                              .format(count=running, limit=self.max_per_person, low=EXPECTED_SECONDS[0],
+                                      high=EXPECTED_SECONDS[1]))
         message = await self.store.add(conversation, 'picture', 'running', text,
                                        {'language': language, 'startedAt': time.time()})
         job = PictureJob(principal.owner_id, conversation.agent_id, message)
         self._jobs[message.id] = job
         job.task = asyncio.get_running_loop().create_task(self._draw(principal, conversation, job, language),
-                                                          name=f'chat-picture-{message.id}')
+                                                          name=f'chat-picture-{message.id}', context=task_context())
         job.task.add_done_callback(lambda _: self._ended(job))
         self._notify(principal.owner_id, conversation.agent_id)
         return message
@@ -77,7 +82,7 @@ class ChatPictureJobs:
         self._jobs.pop(job.message.id, None)
         if job.message.status == 'running':  # cancelled before it ever ran: its own except/finally never did
             job.message.status = 'stopped' if job.cancel_requested else 'interrupted'
-            job.message.data['error'] = 'Cancelled.' if job.cancel_requested else INTERRUPTED_PICTURE
+            job.message.data['error'] = job.cancel_words if job.cancel_requested else INTERRUPTED_PICTURE
             saving = asyncio.get_running_loop().create_task(self._save(job, None, None))
             self._saving.add(saving)
 
@@ -94,13 +99,22 @@ class ChatPictureJobs:
         job = self._jobs.get(message_id)
         return job is not None and job.owner_id == owner_id
 
-    def cancel(self, owner_id: str, message_id: str) -> bool:
+    def running_here(self) -> int:
+        return len(self._jobs)
+
+    def cancel(self, owner_id: str, message_id: str, *, words: str = 'Cancelled.') -> bool:
         job = self._jobs.get(message_id)
         if job is None or job.owner_id != owner_id or job.task is None:
             return False
-        job.cancel_requested = True
+        job.cancel_requested, job.cancel_words = True, words
         job.task.cancel()
         return True
+
+    def cancel_all(self, owner_id: str, words: str) -> int:
+        """Cancel every picture this instance draws for this person (their own key was forgotten at sign-out);
+        each says why, with one click to ask again. Returns how many."""
+        return sum(self.cancel(owner_id, message_id, words=words) for message_id, job in list(self._jobs.items())
+                   if job.owner_id == owner_id)
 
     async def wait(self, message_id: str) -> None:
         """Until the job of `message_id` is over (for tests and benchmarks; pages subscribe instead)."""
@@ -127,18 +141,19 @@ class ChatPictureJobs:
             message.data['seconds'] = round(time.time() - message.created_at, 1)
         except asyncio.CancelledError:
             message.status = 'stopped' if job.cancel_requested else 'interrupted'
-            message.data['error'] = 'Cancelled.' if job.cancel_requested else INTERRUPTED_PICTURE
+            message.data['error'] = job.cancel_words if job.cancel_requested else INTERRUPTED_PICTURE
             raise
         except PlatformError as error:
             message.status = 'failed'
             message.data.update(error=chat_words(error, 'draw the picture'), traceId=error.trace_id, code=error.code)
         except ImageRejected as error:
             message.status = 'failed'
-            message.data['error'] = f'{error.user_message} Ask for the picture again.'
+            message.data['error'] = _('{reason} Ask for the picture again.').format(reason=error.user_message)
         except Exception as error:
             log.exception('chat picture %s failed unexpectedly', message.id)
             message.status = 'failed'
-            message.data['error'] = f'Something went wrong in the studio while drawing ({type(error).__name__}).'
+            message.data['error'] = _('Something went wrong in the studio while drawing ({error}).') \
+                .format(error=type(error).__name__)
         finally:
             await self._save(job, png, preview)
             self._notify(job.owner_id, job.agent_id)

@@ -54,6 +54,7 @@ class RefPhoto(BaseModel):
     has_face: bool | None = None
     face_count: int = 0
     acknowledged: bool = False  # "continue anyway" after a no-face warning
+    crop: str | None = None  # asked to crop around the face: 'cropped', 'no_face' or 'already_square' (face_crop.py)
 
 
 class Draft(BaseModel):
@@ -64,6 +65,7 @@ class Draft(BaseModel):
     ref: RefPhoto | None = None
     photo_skipped: bool = False  # "no reference photo" was a decision, so the step counts as done
     selected_cover_job: str | None = None
+    dismissed_covers: list[str] = []  # covers put aside in Compare: still shown (apart) and usable until they expire
     name: str = ''
     voice: str | None = None
     language: Language = 'en'
@@ -72,6 +74,10 @@ class Draft(BaseModel):
     relationship: str | None = None
     fetish: str | None = None
     create_job: str | None = None  # the create job this draft started (running, failed or done)
+    # The agentId this draft was started from ('Make a variant', or re-importing one of Agent Studio's own cards):
+    # recorded with the agent it creates. In the draft, not in memory, so it survives a restart and is the same
+    # on every instance; reset() empties it with the rest (a created agent, 'Start over').
+    derived_from: str | None = None
     version: int = 0
     updated_at: float = 0.0
 

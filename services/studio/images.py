@@ -20,8 +20,15 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from services.core.errors import UserFacingError
+from services.core.i18n import _
 from services.core.pixels import to_rgb
-from services.studio.upload_rules import ACCEPTED_LABEL, format_refusal, kind_of_bytes, too_large_message
+from services.studio.upload_rules import ACCEPTED_LABEL as ACCEPTED_LABEL  # pages import it from here still
+from services.studio.upload_rules import (
+    accepted_label,
+    format_refusal,
+    kind_of_bytes,
+    too_large_message,
+)
 
 ACCEPTED_FORMATS = {'JPEG': 'image/jpeg', 'PNG': 'image/png', 'WEBP': 'image/webp'}
 # 40 megapixels is more than any phone camera; a larger header is almost certainly a bomb.
@@ -49,15 +56,15 @@ class ProcessedImage:
 def process_upload(data: bytes, filename: str, *, max_bytes: int) -> ProcessedImage:
     """Validate, decode, orient and re-encode an uploaded photo as JPEG. Raises ImageRejected."""
     if not data:
-        raise ImageRejected('The file is empty. Choose a photo (JPEG, PNG or WebP).')
+        raise ImageRejected(_('The file is empty. Choose a photo (JPEG, PNG or WebP).'))
     if len(data) > max_bytes:
         raise ImageRejected(too_large_message(len(data), max_bytes))
     image = _open_checked(data)
     try:
         image.load()
     except (OSError, SyntaxError, ValueError) as error:
-        raise ImageRejected('The image is damaged or incomplete (it may have been cut off while copying). '
-                            'Try exporting it again.') from error
+        raise ImageRejected(_('The image is damaged or incomplete (it may have been cut off while copying). '
+                            'Try exporting it again.')) from error
     source_format = image.format or 'unknown'
     rotated = _orientation(image) not in (None, 1)
     # To RGB before shrinking: 16-bit and transparent images keep their look (services/core/pixels.py), and the
@@ -76,18 +83,18 @@ def decode_data_url_to_png(data_url: str, *, max_bytes: int = 40 * 1024 * 1024) 
     """The platform's `data:image/...;base64,...` preview as PNG bytes (re-encoded only when not PNG)."""
     header, sep, payload = data_url.partition(',')
     if not sep or not header.startswith('data:image/') or ';base64' not in header:
-        raise ImageRejected('The platform sent a cover that is not an image.')
+        raise ImageRejected(_('The platform sent a cover that is not an image.'))
     try:
         raw = base64.b64decode(payload, validate=False)
     except (binascii.Error, ValueError) as error:
-        raise ImageRejected('The platform sent a cover image that could not be decoded.') from error
+        raise ImageRejected(_('The platform sent a cover image that could not be decoded.')) from error
     if len(raw) > max_bytes:
-        raise ImageRejected('The platform sent a cover image that is unreasonably large.')
+        raise ImageRejected(_('The platform sent a cover image that is unreasonably large.'))
     image = _open_checked(raw, accepted=None)
     try:
         image.load()
     except (OSError, SyntaxError, ValueError) as error:
-        raise ImageRejected('The platform sent a damaged cover image.') from error
+        raise ImageRejected(_('The platform sent a damaged cover image.')) from error
     if image.format == 'PNG':
         return raw
     out = io.BytesIO()
@@ -102,19 +109,20 @@ def _open_checked(data: bytes, accepted: dict[str, str] | None = ACCEPTED_FORMAT
             warnings.simplefilter('error', Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected('The image has far too many pixels to be a photo. Choose a normal photo.') from None
+        raise ImageRejected(_('The image has far too many pixels to be a photo. Choose a normal photo.')) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         if (kind := kind_of_bytes(data)) is not None:
             raise ImageRejected(format_refusal(kind)) from None  # HEIC: Pillow cannot open it, but it is a photo
-        raise ImageRejected(f'This file is not an image we can read. Choose a photo in {ACCEPTED_LABEL} format.') \
+        raise ImageRejected(_('This file is not an image we can read. Choose a photo in {formats} format.')
+                            .format(formats=accepted_label())) \
             from None
     if accepted is not None and image.format not in accepted:
         kind = kind_of_bytes(data, image.format) or 'other'
-        raise ImageRejected(format_refusal(kind, f'{image.format} images' if image.format else ''))
+        raise ImageRejected(format_refusal(kind, image.format or ''))
     width, height = image.size
     if width < 1 or height < 1 or width * height > MAX_PIXELS:
-        raise ImageRejected(f'The image is {width}×{height} pixels, too many to be a photo '
-                            f'(the limit is {MAX_PIXELS // 1_000_000} megapixels).')
+        raise ImageRejected(_('The image is {width}×{height} pixels, too many to be a photo (the limit is {limit} '
+                              'megapixels).').format(width=width, height=height, limit=MAX_PIXELS // 1_000_000))
     if getattr(image, 'n_frames', 1) > 1 and image.format != 'PNG':
         image.seek(0)  # animated WebP: the first frame is the photo
     return image

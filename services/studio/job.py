@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, PrivateAttr
 
 from services.core.errors import UserFacingError
+from services.core.i18n import N_
 from services.platform.models import CoverRequest
 
 JobKind = Literal['cover', 'create']
@@ -19,8 +20,11 @@ COVER_TTL = 30 * 60.0  # the platform keeps a coverId valid for 30 minutes
 EXPIRY_WARNING = 5 * 60.0  # flag a cover this long before it expires
 EXPECTED_SECONDS = (30, 300)
 KEEP_FINISHED = 24 * 3600.0  # older finished jobs (and their files) are dropped at start-up
-INTERRUPTED_MESSAGE = ('This generation was interrupted because the studio restarted before it finished. '
-                       'Regenerate to try again with the same choices.')
+# Kept in English with the job (they are written where no person is being answered: at shutdown or start-up) and
+# translated where shown: pages pass a job's error_message through i18n.translate, which finds these two.
+INTERRUPTED_MESSAGE = N_('This generation was interrupted because the studio restarted before it finished. '
+                         'Regenerate to try again with the same choices.')
+CANCELLED_MESSAGE = N_('Cancelled.')
 
 
 class JobRefused(UserFacingError):

@@ -38,6 +38,7 @@ from services.core.db import Database, DatabaseUnavailable
 from services.core.db.changes import Change
 from services.core.db.writer import WriteBehind
 from services.core.drain import DRAINING_MESSAGE
+from services.core.i18n import N_, _, task_context
 from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError, PlatformError
 from services.platform.models import CoverRequest, CreateAgentRequest, wire
@@ -46,6 +47,7 @@ from services.studio.drafts import DraftStore
 from services.studio.image_store import ImageStore
 from services.studio.images import ImageRejected, decode_data_url_to_png
 from services.studio.job import (
+    CANCELLED_MESSAGE,
     COVER_TTL,
     EXPECTED_SECONDS,
     EXPIRY_WARNING,
@@ -59,7 +61,7 @@ from services.studio.job import (
 from services.studio.job_view import JobView
 from services.studio.limits import GenerationLimits
 from services.studio.media_store import preview_from_data_url
-from services.studio.messages import EXPIRED_COVER, describe
+from services.studio.messages import describe, expired_cover
 
 __all__ = ['COVER_TTL', 'EXPECTED_SECONDS', 'EXPIRY_WARNING', 'INTERRUPTED_MESSAGE', 'KEEP_FINISHED', 'Job',
            'JobKind', 'JobManager', 'JobRefused', 'JobStatus']
@@ -111,13 +113,13 @@ class JobManager(JobView):
         if cover_job_id is not None:
             cover_job = self.get(principal.owner_id, cover_job_id)
             if cover_job is not None and cover_job.used_for:
-                raise JobRefused(f'This cover was already used for {cover_job.used_for}; the platform takes each '
-                                 f'cover once. Generate a new one.')
+                raise JobRefused(_('This cover was already used for {agent}; the platform takes each cover once. '
+                                   'Generate a new one.').format(agent=cover_job.used_for))
             if cover_job is None or not cover_job.usable():
-                raise JobRefused(EXPIRED_COVER)
+                raise JobRefused(expired_cover())
         running = [j for j in self.jobs_for(principal.owner_id, 'create') if j.running]
         if running:
-            raise JobRefused('This agent is already being created; wait for it to finish.')
+            raise JobRefused(_('This agent is already being created; wait for it to finish.'))
         job = self._new_job(principal, 'create', wire(request))
         job.source_cover_job = cover_job_id
         self._add(job)
@@ -128,7 +130,7 @@ class JobManager(JobView):
         """Start a new cover with the same choices as an earlier (failed, interrupted or finished) one."""
         job = self.get(principal.owner_id, job_id)
         if job is None or job.kind != 'cover':
-            raise JobRefused('That cover is no longer known; choose your look and generate again.')
+            raise JobRefused(_('That cover is no longer known; choose your look and generate again.'))
         return await self.start_cover(principal, job.cover_request())
 
     def cancel_running(self, owner_id: str, kind: JobKind) -> int:
@@ -150,7 +152,7 @@ class JobManager(JobView):
 
     def _refuse_while_draining(self) -> None:
         if self.draining:
-            raise JobRefused(DRAINING_MESSAGE)
+            raise JobRefused(_(DRAINING_MESSAGE))
 
     # --- draining and stopping ----------------------------------------------------------------------------
 
@@ -218,7 +220,8 @@ class JobManager(JobView):
                 self._stopped(job)
             raise
         except Exception as error:
-            self._crashed(job, error, 'generating', 'cover.failed')
+            self._crashed(job, error, N_('Something went wrong in the studio while generating ({error}).'),
+                          'cover.failed')
         finally:
             release()
 
@@ -230,12 +233,12 @@ class JobManager(JobView):
                                                 asyncio.to_thread(preview_from_data_url, image_data))
             await self.images.save_cover(job.owner_id, job.id, png, preview)
         except ImageRejected as error:
-            job.error_message = error.user_message + ' Try generating again.'
+            job.error_message = error.user_message + ' ' + _('Try generating again.')
             self._finish(job, 'failed')
             self._record('cover.failed', job, f'job {job.id}: {error.user_message}')
             return
         except DatabaseUnavailable as error:
-            job.error_message = f'The cover arrived but could not be kept: {error.user_message}'
+            job.error_message = _('The cover arrived but could not be kept: {reason}').format(reason=error.user_message)
             self._finish(job, 'failed')
             self._record('cover.failed', job, f'job {job.id}: {error}')
             return
@@ -269,7 +272,8 @@ class JobManager(JobView):
             self._stopped(job)
             raise
         except Exception as error:
-            self._crashed(job, error, 'creating', 'agent.failed')
+            self._crashed(job, error, N_('Something went wrong in the studio while creating ({error}).'),
+                          'agent.failed')
 
     async def _load_draft(self, job: Job) -> None:
         """Have the owner's draft in memory before the job finishes, so that finishing and telling the draft are
@@ -305,7 +309,9 @@ class JobManager(JobView):
         self._persist(job)
 
     def _spawn(self, job: Job, coro: Coroutine[Any, Any, None], cleanup: Callable[[], None] | None = None) -> None:
-        task = asyncio.get_running_loop().create_task(coro, name=f'{job.kind}-job-{job.id}')
+        # Its messages (a failure, say) are worded in the language of the person who started it.
+        task = asyncio.get_running_loop().create_task(coro, name=f'{job.kind}-job-{job.id}',
+                                                         context=task_context())
         self._tasks[job.id] = task
 
         def done(_: asyncio.Task[None]) -> None:
@@ -325,10 +331,10 @@ class JobManager(JobView):
         job.error_expired_cover = isinstance(error, BusinessError) and error.expired_cover
         self._finish(job, 'failed')
 
-    def _crashed(self, job: Job, error: Exception, doing: str, event: str) -> None:
+    def _crashed(self, job: Job, error: Exception, words: str, event: str) -> None:
         """A bug of ours, not the platform's: the person is told so in words, the log gets the traceback."""
         log.exception('%s job %s failed unexpectedly', job.kind, job.id)
-        job.error_message = f'Something went wrong in the studio while {doing} ({type(error).__name__}).'
+        job.error_message = _(words).format(error=type(error).__name__)
         self._finish(job, 'failed')
         self._record(event, job, f'job {job.id}: {type(error).__name__}')
 
@@ -337,7 +343,7 @@ class JobManager(JobView):
             return  # finished just before the cancellation reached it: the result stands
         if job.id in self._cancel_requested:
             self._cancel_requested.discard(job.id)
-            job.error_message = 'Cancelled.'
+            job.error_message = CANCELLED_MESSAGE
             self._finish(job, 'cancelled')
         else:  # the process is shutting down
             job.error_message = INTERRUPTED_MESSAGE

@@ -27,6 +27,7 @@ from services.core.db import Database
 from services.core.db.schema import agent_records
 from services.platform.client import Credentials, PlatformClient
 from services.platform.models import AgentListRequest, AgentRecord
+from services.studio.drafts import DraftStore
 from services.studio.jobs import JobManager
 
 PAGE_SIZE = 100  # the largest page the list accepts
@@ -123,6 +124,7 @@ class Result:
     total: int
     makers: dict[str, str] = field(default_factory=dict)  # owner id -> display name, for the filter's choices
     voices: list[str] = field(default_factory=list)  # every voice on the key, for the filter's choices
+    agent_names: dict[str, str] = field(default_factory=dict)  # agentId -> name, for 'Variant of ...'
 
 
 class Library:
@@ -213,7 +215,8 @@ def search(shot: Snapshot, makers: dict[str, Maker], query: Query) -> Result:
     _sort(items, query.sort)
     names = {m.owner_id: m.display_name for m in makers.values()}
     voices = sorted({str(v) for a in shot.records if (v := attribute(a, 'voiceId', 'voice'))})
-    return Result(items, not shot.complete, len(shot.records), shot.total, names, voices)
+    return Result(items, not shot.complete, len(shot.records), shot.total, names, voices,
+                  {a.agentId: a.name for a in shot.records})
 
 
 def _sort(items: list[Found], order: Sort) -> None:
@@ -255,23 +258,26 @@ def default_maker(principal: Principal, makers: dict[str, Maker]) -> str | None:
 
 class CreationRecorder:
     """Records who made an agent when the studio's create job for it succeeds, whether or not a tab is still open:
-    `watch` subscribes to the person's jobs until that job ends. The variant a person started from is held here
-    until then (the draft does not carry it yet; it should, once drafts live in the database)."""
+    `watch` subscribes to the person's jobs until that job ends. Which agent the new one is a variant of is the
+    draft's `derived_from`, read when the creation starts: the finished job empties the draft for the next
+    character, and the draft may change meanwhile in another tab."""
 
-    def __init__(self, jobs: JobManager, library: Library) -> None:
+    def __init__(self, jobs: JobManager, library: Library, drafts: DraftStore) -> None:
         self._jobs = jobs
         self._library = library
-        self.derived_from: dict[str, str] = {}  # owner id -> the agentId their current draft is a variant of
+        self._drafts = drafts
         self._tasks: set[asyncio.Task[None]] = set()
 
     def watch(self, principal: Principal, job_id: str) -> None:
+        # The studio page loaded the draft before it could start a creation, so this is a read from memory.
+        source = self._drafts.get(principal.owner_id).derived_from
+
         def check() -> None:
             job = self._jobs.get(principal.owner_id, job_id)
             if job is None or job.running:
                 return
             stop()
             if job.status == 'done' and job.agent_id:
-                source = self.derived_from.pop(principal.owner_id, None)
                 task = asyncio.get_running_loop().create_task(self._record(principal, job.agent_id, source))
                 self._tasks.add(task)  # held, so it is not collected half-way
                 task.add_done_callback(self._tasks.discard)

@@ -3,10 +3,15 @@ and produce its card files (one PNG or JSON, or a ZIP of a selection).
 
 The draft is the person's one draft (DraftStore): starting from a card replaces what they were building, as
 'Start over' does; the page asks before it does so.
+
+Every image and card byte-crunching step (Pillow decoding and converting a cover, walking and writing PNG chunks,
+parsing card JSON, deflating a ZIP) runs on a worker thread: the event loop is shared by every person signed in,
+and a 20 MB card or a ZIP of hundreds of covers would stall all of their pages.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from collections.abc import Iterable
@@ -19,7 +24,7 @@ from services.core.storage import safe_filename
 from services.platform.models import AgentRecord, Gender
 from services.studio import catalogue, rules
 from services.studio.card_import import Imported, Options, apply, from_agent, from_card, gender_of
-from services.studio.cards import card_json, card_png, card_v3
+from services.studio.cards import card_json, card_png, card_v3, read_card
 from services.studio.drafts import DraftStore
 from services.studio.library import Maker
 from services.studio.options_cache import OptionsCache
@@ -60,9 +65,14 @@ async def fetch_cover_png(http: httpx.AsyncClient, url: str | None) -> bytes:
             body += piece
             if len(body) > MAX_COVER_BYTES:
                 raise ValueError('the cover is larger than 20 MB')
-    if bytes(body[:8]) == b'\x89PNG\r\n\x1a\n':
-        return bytes(body)
-    with Image.open(io.BytesIO(bytes(body))) as image:  # reads the header only, so the size is known first
+    return await asyncio.to_thread(as_png, bytes(body))
+
+
+def as_png(body: bytes) -> bytes:
+    """The image as PNG bytes (blocking: Pillow decodes it; run it on a worker thread)."""
+    if body[:8] == b'\x89PNG\r\n\x1a\n':
+        return body
+    with Image.open(io.BytesIO(body)) as image:  # reads the header only, so the size is known first
         if image.width * image.height > MAX_COVER_PIXELS:
             raise ValueError('the cover is unreasonably large')
         out = io.BytesIO()
@@ -82,7 +92,11 @@ async def card_files(http: httpx.AsyncClient, agent: AgentRecord, maker: Maker |
     try:
         cover = await fetch_cover_png(http, agent.coverUrl)
     except (httpx.HTTPError, ValueError, OSError, Image.DecompressionBombError):
-        cover = blank_cover()
+        cover = await asyncio.to_thread(blank_cover)
+    return await asyncio.to_thread(_card_pair, cover, agent, maker)
+
+
+def _card_pair(cover: bytes, agent: AgentRecord, maker: Maker | None) -> tuple[bytes, bytes]:
     return card_png(cover, agent, maker), card_json(agent, maker)
 
 
@@ -95,13 +109,28 @@ async def cards_zip(http: httpx.AsyncClient, agents: Iterable[tuple[AgentRecord,
                 break
             png, js = await card_files(http, agent, maker)
             stem = safe_filename(f'{agent.name}-{agent.agentId}', max_length=100)
-            archive.writestr(f'{stem}.png', png)
-            archive.writestr(f'{stem}.json', js)
+            # Deflating a cover is real work; one agent's pair at a time, so the loop is free in between.
+            await asyncio.to_thread(_write_pair, archive, stem, png, js)
     return out.getvalue()
+
+
+def _write_pair(archive: zipfile.ZipFile, stem: str, png: bytes, js: bytes) -> None:
+    archive.writestr(f'{stem}.png', png)
+    archive.writestr(f'{stem}.json', js)
+
+
+async def read_card_file(data: bytes, filename: str = '') -> dict[str, object]:
+    """read_card on a worker thread: a card may be 20 MB of PNG chunks and 2 MB of JSON."""
+    return await asyncio.to_thread(read_card, data, filename)
+
+
+async def json_card(agent: AgentRecord, maker: Maker | None) -> bytes:
+    return await asyncio.to_thread(card_json, agent, maker)
 
 
 def filename(agent: AgentRecord, suffix: str) -> str:
     return safe_filename(f'{agent.name or "agent"}', max_length=60) + suffix
 
 
-__all__ = ['card_files', 'card_v3', 'cards_zip', 'fetch_cover_png', 'filename', 'start_draft']
+__all__ = ['as_png', 'card_files', 'card_v3', 'cards_zip', 'fetch_cover_png', 'filename', 'json_card', 'read_card_file',
+           'start_draft']

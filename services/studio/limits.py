@@ -23,6 +23,7 @@ from services.core.db import Database, advisory_lock
 from services.core.db.schema import generation_leases as table
 from services.core.db.writer import WriteBehind
 from services.core.errors import UserFacingError
+from services.core.i18n import _, ngettext
 
 TYPICAL_SECONDS = (30, 300)
 LOCK = 'generation-limits'
@@ -62,8 +63,11 @@ class GenerationLimits:
 
     async def acquire(self, owner_id: str, lease_id: str) -> Lease:
         """Take a place for one generation, or raise LimitExceeded saying when to try again."""
-        started = await self.db.run(_take, owner_id, lease_id, self.instance, self.per_user, self.total,
-                                    self.lease_seconds)
+        try:
+            started = await self.db.run(_take, owner_id, lease_id, self.instance, self.per_user, self.total,
+                                        self.lease_seconds)
+        except _Full as full:
+            raise full.refusal() from None
         return Lease(id=lease_id, owner_id=owner_id, started=started, _limits=self)
 
     async def running(self, owner_id: str | None = None) -> int:
@@ -94,14 +98,10 @@ def _take(connection: Connection, owner_id: str, lease_id: str, instance: str, p
     mine = [started for owner, started in everyone if owner == owner_id]
     if len(mine) >= per_user:
         wait = _estimate_wait(mine, now)
-        raise LimitExceeded(
-            f'You already have {len(mine)} cover generation{"s" if len(mine) != 1 else ""} running '
-            f'(the limit is {per_user} per person). Try again when one finishes, {_when(wait)}.', wait)
+        raise _Full('mine', len(mine), per_user, wait)
     if len(everyone) >= total:
         wait = _estimate_wait([started for _, started in everyone], now)
-        raise LimitExceeded(
-            f'The studio is generating {len(everyone)} covers for everyone right now, its limit. '
-            f'Try again {_when(wait)}.', wait)
+        raise _Full('everyone', len(everyone), total, wait)
     connection.execute(insert(table).values(id=lease_id, owner_id=owner_id, kind='cover', instance=instance,
                                             started_at=now, expires_at=now + lease_seconds))
     return now
@@ -123,7 +123,29 @@ def _estimate_wait(started: list[float], now: float) -> float:
     return max(5.0, TYPICAL_SECONDS[1] - (now - min(started)))
 
 
+class _Full(Exception):
+    """The limit was reached. Raised in the database's thread, where nobody's language is known; `refusal()` words
+    it for the person asking, back in their page's task."""
+
+    def __init__(self, whose: str, count: int, limit: int, wait: float) -> None:
+        super().__init__(whose)
+        self.whose, self.count, self.limit, self.wait = whose, count, limit, wait
+
+    def refusal(self) -> LimitExceeded:
+        if self.whose == 'mine':
+            return LimitExceeded(ngettext(
+                'You already have {count} cover generation running (the limit is {limit} per person). Try again '
+                'when one finishes, {when}.',
+                'You already have {count} cover generations running (the limit is {limit} per person). Try again '
+                'when one finishes, {when}.', self.count).format(count=self.count, limit=self.limit,
+                                                                  when=_when(self.wait)), self.wait)
+        return LimitExceeded(_('The studio is generating {count} covers for everyone right now, its limit. Try '
+                               'again {when}.').format(count=self.count, when=_when(self.wait)), self.wait)
+
+
 def _when(seconds: float) -> str:
     if seconds < 90:
-        return f'in about {round(seconds)} seconds'
-    return f'in about {round(seconds / 60)} minutes at the latest'
+        return ngettext('in about {count} second', 'in about {count} seconds', round(seconds)) \
+            .format(count=round(seconds))
+    return ngettext('in about {count} minute at the latest', 'in about {count} minutes at the latest',
+                    round(seconds / 60)).format(count=round(seconds / 60))

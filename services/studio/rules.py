@@ -5,34 +5,76 @@ No state and no UI: services.studio.studio applies them for a page, tests can ca
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 
-from services.core.text import bidi_problem
-from services.platform.models import CoverRequest, CreateAgentRequest, Options
+from services.core import i18n
+from services.core.i18n import N_, _, format_list
+from services.core.text import bidi_problem, characters
+from services.platform.models import CoverRequest, CreateAgentRequest, Option, Options
 from services.studio import catalogue
 from services.studio.catalogue import OPTIONAL_DETAILS
 from services.studio.drafts import Draft
 from services.studio.jobs import Job
-from services.studio.messages import EXPIRED_COVER
+from services.studio.messages import expired_cover
 
 # The languages option labels can be shown in, which are also the languages an agent can speak.
-LANGUAGES = {'en': 'English', 'zh': '中文', 'ja': '日本語'}
+LANGUAGES = i18n.LANGUAGES
 NONE_CHOSEN = '—'
-LOOK_CHANGED_NOTE = ('You changed the look after this cover was generated. The agent gets the look shown on the '
-                     'cover; regenerate to use your new choices.')
+_SNAKE_CODE = re.compile(r'[a-z][a-z0-9]*(?:_[a-z0-9]+)*')
+# The longest name the platform takes. docs/platform-api.md documents no limit for `name` at all; the sandbox, the
+# stand-in for the platform, refuses a name longer than 40 after trimming and counts with Python's len(), that is in
+# Unicode code points (sandbox/validation.py NAME_MAX). So the limit checked before sending stays 40 code points,
+# while the counter a person sees counts characters as they see them (grapheme clusters: an emoji counts once). The
+# two differ only for names with emoji or combining marks, which may then be refused below 40 characters shown;
+# name_problem says why.
+NAME_MAX = 40
+LOOK_CHANGED_NOTE = N_('You changed the look after this cover was generated. The agent gets the look shown on the '
+                       'cover; regenerate to use your new choices.')
 
 
 def label(options: Options, category: str, code: str | None) -> str:
-    """The option's label in the loaded language; its code when the options do not know it."""
+    """The option's label in the loaded language; its code, in words, when the options do not know it."""
     if not code:
         return NONE_CHOSEN
     option = next((o for o in options.get(category, []) if o.code == code), None)
-    return option.display if option else code
+    return readable(option) if option else code_in_words(code)
+
+
+def readable(option: Option) -> str:
+    """What a person reads for an option: its label. A label that is only the code (the contract's last fallback,
+    e.g. 'vtuber') is shown in words; the code sent to the platform stays the code."""
+    text = option.display
+    return code_in_words(text) if text == option.code else text
+
+
+def code_in_words(code: str) -> str:
+    """'east_asian' -> 'East asian'. Anything that is not a lower-case snake_case code ('18-25', 'Mia') is kept."""
+    if not _SNAKE_CODE.fullmatch(code):
+        return code
+    return code.replace('_', ' ').capitalize()
 
 
 def choices(options: Options, category: str) -> dict[str, str]:
     """code -> label, for a select."""
-    return {o.code: o.display for o in options.get(category, [])}
+    return {o.code: readable(o) for o in options.get(category, [])}
+
+
+def name_length(name: str) -> int:
+    """The name's length as a person counts it: characters seen (grapheme clusters) after trimming."""
+    return characters(name.strip())
+
+
+def name_problem(name: str) -> str | None:
+    """Why the platform would refuse the name's length, as a sentence; None when it is short enough."""
+    trimmed = name.strip()
+    if len(trimmed) <= NAME_MAX:  # code points: what the platform counts (see NAME_MAX)
+        return None
+    if name_length(trimmed) > NAME_MAX:
+        return f'At most {NAME_MAX} characters.'
+    return (f'The platform counts some emoji and accented letters as several characters: {len(trimmed)} here, at '
+            f'most {NAME_MAX}. Remove an emoji or two.')
 
 
 def missing_titles(draft: Draft) -> list[str]:
@@ -42,7 +84,8 @@ def missing_titles(draft: Draft) -> list[str]:
 
 def look_summary(draft: Draft, options: Options) -> list[str]:
     """The chosen look, one short text per choice. Sizes share their labels ("Medium"), so they say what they are."""
-    return [(f'{catalogue.title(c)}: ' if c in ('BreastSize', 'ButtSize') else '') + label(options, c, draft.look[c])
+    return [_('{category}: {choice}').format(category=catalogue.title(c), choice=label(options, c, draft.look[c]))
+            if c in ('BreastSize', 'ButtSize') else label(options, c, draft.look[c])
             for c in draft.look_categories() if draft.look.get(c)]
 
 
@@ -60,12 +103,12 @@ def clear_unavailable(draft: Draft, options: Options) -> list[str]:
                 cleared.append(catalogue.title(category).lower())
     if draft.voice and draft.voice not in codes('Voice'):
         draft.voice = None
-        cleared.append('voice')
+        cleared.append(catalogue.title('Voice').lower())
     for name in OPTIONAL_DETAILS:
         value = getattr(draft, name)
         if value and value not in codes(catalogue.by_draft_field(name).code):
             setattr(draft, name, None)
-            cleared.append(name)
+            cleared.append(catalogue.title(catalogue.by_draft_field(name).code).lower())
     return cleared
 
 
@@ -98,45 +141,67 @@ def problems(draft: Draft, cover: Job | None, *, cover_running: bool) -> list[st
     """Why the agent cannot be created yet, one sentence each; empty when it can."""
     found = []
     if draft.missing_look():
-        found.append('Complete the look: ' + ', '.join(missing_titles(draft)) + '.')
+        found.append(_('Complete the look: {missing}.').format(missing=format_list(missing_titles(draft))))
     if cover is None:
-        found.append('Wait for the cover to finish.' if cover_running else 'Generate a cover.')
+        found.append(_('Wait for the cover to finish.') if cover_running else _('Generate a cover.'))
     elif cover.used_for:
-        found.append(f'The chosen cover was already used for {cover.used_for}. Generate a new one.')
+        found.append(_('The chosen cover was already used for {agent}. Generate a new one.').format(
+            agent=cover.used_for))
     elif not cover.usable():
-        found.append(EXPIRED_COVER)
+        found.append(expired_cover())
     if not draft.name.strip():
-        found.append('Give your character a name.')
-    elif problem := bidi_problem(draft.name, 'The character name'):
+        found.append(_('Give your character a name.'))
+    elif problem := bidi_problem(draft.name, N_('The character name')):
         found.append(problem)  # invisible, and it would reorder whatever is shown after the name
+    elif problem := name_problem(draft.name):
+        found.append(_('The name is too long. {problem}').format(problem=problem))
     if not draft.voice:
-        found.append('Choose a voice.')
+        found.append(_('Choose a voice.'))
     return found
+
+
+def review_groups(draft: Draft, options: Options) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """Every choice with its label, grouped by the step that asks for it: (step, step title, rows)."""
+    look = [(_('Gender'), gender_words(draft.gender))]
+    look += [(catalogue.title(c), label(options, c, draft.look.get(c))) for c in draft.look_categories()]
+    photo = [(_('Reference photo'), _('None') if draft.ref is None else
+              (_('Face found') if draft.ref.has_face else _('No face (used anyway)')))]
+    details = [(_('Name'), draft.name.strip() or NONE_CHOSEN),
+               (catalogue.title('Voice'), label(options, 'Voice', draft.voice)),
+               (_('Language'), LANGUAGES.get(draft.language, draft.language))]
+    for name in OPTIONAL_DETAILS:
+        detail = catalogue.by_draft_field(name)
+        details.append((catalogue.title(detail.code), label(options, detail.code, getattr(draft, name))))
+    return [('look', _('Look'), look), ('photo', _('Reference photo'), photo), ('details', _('Details'), details)]
 
 
 def review_rows(draft: Draft, options: Options) -> list[tuple[str, str]]:
     """Every choice with its label, in the order the steps ask for them."""
-    rows = [('Gender', (draft.gender or NONE_CHOSEN).capitalize())]
-    for category in draft.look_categories():
-        rows.append((catalogue.title(category), label(options, category, draft.look.get(category))))
-    rows.append(('Reference photo', 'None' if draft.ref is None else
-                 ('Face found' if draft.ref.has_face else 'No face (used anyway)')))
-    rows += [('Name', draft.name.strip() or NONE_CHOSEN), ('Voice', label(options, 'Voice', draft.voice)),
-             ('Language', LANGUAGES.get(draft.language, draft.language))]
-    for name in OPTIONAL_DETAILS:
-        detail = catalogue.by_draft_field(name)
-        rows.append((detail.title, label(options, detail.code, getattr(draft, name))))
-    return rows
+    return [row for _step, _title, rows in review_groups(draft, options) for row in rows]
 
 
-def steps_done(draft: Draft, cover: Job | None) -> dict[str, bool]:
-    """Which steps are complete by their content, not merely because a later one is open."""
+GENDERS = {'female': N_('Female'), 'male': N_('Male')}
+
+
+def gender_words(gender: str | None) -> str:
+    return _(GENDERS[gender]) if gender in GENDERS else (gender or NONE_CHOSEN).capitalize()
+
+
+def steps_done(draft: Draft, cover: Job | None, created: Job | None = None) -> dict[str, bool]:
+    """Which steps are complete by their content, not merely because a later one is open.
+
+    Creating empties the draft for the next character, so by their content every step would be undone the moment
+    the agent is made; while the success is shown (`created` is the draft's create job, done, and the Create step
+    is open) the whole journey is complete instead."""
+    if created is not None and created.kind == 'create' and created.status == 'done' and draft.step == 'create':
+        return {step: True for step in ('look', 'photo', 'cover', 'details', 'create')}
     ref = draft.ref
     return {
         'look': not draft.missing_look(),
         'photo': bool(ref.has_face or ref.acknowledged) if ref is not None else draft.photo_skipped,
         'cover': cover is not None and cover.usable(),
         'details': bool(draft.name.strip() and draft.voice),
+        'create': False,  # said explicitly: after "Create another" the check mark of the last success goes
     }
 
 
@@ -149,13 +214,9 @@ def default_cover(covers: list[Job]) -> str | None:
 
 def validation_text(error: ValidationError) -> str:
     messages = [str(item.get('msg', '')).removeprefix('Value error, ') for item in error.errors()]
-    return ' '.join(messages) or 'Some choices are missing.'
+    return ' '.join(messages) or _('Some choices are missing.')
 
 
 def preferred_language(header: str | None) -> str:
-    """The first of en/zh/ja in an Accept-Language header ("ja-JP,ja;q=0.9,en;q=0.8" -> "ja")."""
-    for part in (header or '').split(','):
-        code = part.split(';')[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return 'en'
+    """The most preferred of en/zh/ja in an Accept-Language header ("ja-JP,ja;q=0.9,en;q=0.8" -> "ja")."""
+    return i18n.negotiate(header) or 'en'

@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import cast
 
 from pydantic import ValidationError
 
 from services.auth.sessions import Principal
 from services.core.errors import UserFacingError
+from services.core.i18n import _
 from services.platform.client import PlatformClient
 from services.platform.errors import PlatformError
-from services.platform.models import CoverRequest, Gender, Options
-from services.studio import rules
+from services.platform.models import CoverRequest, Gender, Language, Options
+from services.studio import catalogue, rules
+from services.studio import covers as cover_rules
 from services.studio.catalogue import OPTIONAL_DETAILS
 from services.studio.drafts import STEPS, Draft, DraftStore
 from services.studio.images import ImageRejected
 from services.studio.jobs import Job, JobManager, JobRefused
+from services.studio.limits import LimitExceeded
 from services.studio.messages import describe
 from services.studio.options_cache import OptionsCache
 from services.studio.photos import check_photo, forget_photo
@@ -53,8 +57,17 @@ class CoverBoard:
 
     running: list[Job]
     problems: list[Job]  # failed or interrupted after the newest finished cover, at most two
-    covers: list[Job]  # finished, newest first; every one stays selectable while it is valid
+    covers: list[Job]  # finished, newest first, not dismissed; every one stays selectable while it is valid
     selected: Job | None
+    dismissed: list[Job] = field(default_factory=list)  # put aside in Compare, newest first, only while usable
+
+
+@dataclass(frozen=True)
+class Variations:
+    """What "Generate 2 like this" started, and why not all of them when a limit stopped some."""
+
+    started: list[Job]
+    message: str | None
 
 
 class Studio:
@@ -78,6 +91,11 @@ class Studio:
         self.options_error: PlatformError | None = None
         self.photo_busy = False
         self.photo_error: Refusal | None = None
+        self.crop_photo = False  # "crop to a square around the face" before the photo is sent (this page only)
+        # Compare (this page only): covers ticked while picking, then shown side by side.
+        self.compare_picking = False
+        self.comparing = False
+        self.compare_ids: list[str] = []
         self.create_error: Refusal | None = None
         self.version = 0  # moves on every change announced by this object
         self._settled_jobs: int | None = None
@@ -89,7 +107,12 @@ class Studio:
         shared draft, the person's jobs, or the chosen cover's validity (it expires by the clock alone)."""
         cover = self.selected_cover()
         validity = (cover.id, cover.usable(), cover.expiring_soon()) if cover else None
-        return self.version, self.draft.version, self.jobs_version(), validity
+        return self.version, self.draft.version, self.jobs_version(), validity, self.dismissed_usable()
+
+    def dismissed_usable(self) -> tuple[str, ...]:
+        """The dismissed covers still usable: one that expires leaves the Dismissed list by the clock alone."""
+        jobs = (self._jobs.get(self.owner, job_id) for job_id in self.draft.dismissed_covers)
+        return tuple(job.id for job in jobs if job is not None and job.usable())
 
     def settle(self) -> None:
         """After the person's jobs changed: keep a cover chosen whenever there is one (a finished cover chooses
@@ -99,7 +122,9 @@ class Studio:
             return
         self._settled_jobs = version
         if self.selected_cover() is None:
-            choice = rules.default_cover(self._jobs.jobs_for(self.owner, 'cover'))
+            jobs = self._jobs.jobs_for(self.owner, 'cover')
+            kept = [j for j in jobs if j.id not in self.draft.dismissed_covers]
+            choice = rules.default_cover(kept) or rules.default_cover(jobs)
             if choice != self.draft.selected_cover_job:
                 self.draft.selected_cover_job = choice
                 self._save()
@@ -135,13 +160,22 @@ class Studio:
             self._save()
             self._changed()
 
-    def prefer_language(self, accept_language: str | None) -> None:
-        """A first visit shows option labels in the browser's language (not saved until the person acts)."""
-        if self.draft.version == 0:
-            self.draft.options_language = rules.preferred_language(accept_language)
+    def prefer_language(self, language: str) -> None:
+        """A new draft starts in the interface language: its option labels and the agent's language (both still
+        changeable; not saved until the person acts)."""
+        if language not in rules.LANGUAGES:
+            return
+        draft = self.draft
+        if draft.version == 0:
+            draft.options_language = language
+        # The agent's language also when a created agent emptied the draft (which keeps the label language): a
+        # draft with nothing chosen yet has no language chosen either.
+        if draft.version == 0 or (draft.gender is None and not draft.look and not draft.name and draft.voice is None
+                                  and draft.ref is None):
+            draft.language = cast(Language, language)
 
     def steps_done(self) -> dict[str, bool]:
-        return rules.steps_done(self.draft, self.selected_cover())
+        return rules.steps_done(self.draft, self.selected_cover(), self.create_job())
 
     # --- options and the look -----------------------------------------------------------------------------
 
@@ -225,7 +259,7 @@ class Studio:
         self._changed()
         try:
             ref = await check_photo(self._platform, self._jobs.images, self.principal, data, filename,
-                                    max_bytes=self.max_upload_bytes)
+                                    max_bytes=self.max_upload_bytes, crop=self.crop_photo)
         except ImageRejected as error:
             self.photo_error = (error.user_message, None)
         except PlatformError as error:
@@ -238,6 +272,11 @@ class Studio:
                 forget_photo(self._jobs.images, self.owner, old.photo_id)
         finally:
             self.photo_busy = False
+            self._changed()
+
+    def set_crop_photo(self, crop: bool) -> None:
+        if crop != self.crop_photo:
+            self.crop_photo = crop
             self._changed()
 
     @property
@@ -280,15 +319,24 @@ class Studio:
     def look_summary(self) -> list[str]:
         return rules.look_summary(self.draft, self.options)
 
+    def look_chips(self) -> list[str]:
+        """The chosen look as the Cover step's chips: labels that could belong to two groups name theirs."""
+        return cover_rules.look_chips(self.draft.look, self.draft.look_categories(), self.options)
+
+    def cover_chips(self, job: Job) -> list[str]:
+        """The look a cover was made with, as chips (a cover keeps its look when the draft's changes)."""
+        gender, look = cover_rules.request_look(job.request)
+        return cover_rules.look_chips(look, catalogue.look_categories(gender), self.options)
+
     async def generate_cover(self) -> Job:
         """Start painting a cover of the look as chosen. Raises NotReady (the look is incomplete, or the photo
         without a face is undecided), InvalidChoices, LimitExceeded (fair use: too many running, counted over
         every instance), JobRefused (this instance is restarting) or DatabaseUnavailable."""
         if self.draft.missing_look():
-            raise NotReady('Complete the look first.')
+            raise NotReady(_('Complete the look first.'))
         ref = self.draft.ref
         if ref is not None and not ref.has_face and not ref.acknowledged:
-            raise NotReady('Decide about the reference photo first: continue anyway or remove it.', step='photo')
+            raise NotReady(_('Decide about the reference photo first: continue anyway or remove it.'), step='photo')
         try:
             request: CoverRequest = rules.cover_request(self.draft)
         except ValidationError as error:
@@ -306,11 +354,94 @@ class Studio:
         self._changed()
         return job
 
+    async def generate_variations(self, job_id: str, count: int = 2) -> Variations:
+        """`count` new covers with the look of an earlier one, started at once. The per-person limit still
+        applies: when it stops the first, LimitExceeded is raised; when it stops a later one, what did start is
+        returned with a message that says why the rest did not. JobRefused (this instance is restarting, or the
+        cover is no longer known) and DatabaseUnavailable are raised when nothing started."""
+        started: list[Job] = []
+        message: str | None = None
+        for _attempt in range(count):
+            try:
+                job = await self._jobs.regenerate(self.principal, job_id)
+            except (LimitExceeded, JobRefused) as error:
+                if not started:
+                    raise
+                message = cover_rules.variations_message(len(started), count, error.user_message)
+                break
+            started.append(job)
+        if started:
+            self._changed()
+        return Variations(started, message)
+
     def cancel_cover(self, job_id: str) -> bool:
         return self._jobs.cancel(self.owner, job_id)
 
     def select_cover(self, job_id: str) -> None:
+        """Choose a cover; a dismissed one comes back among the others."""
         self.draft.selected_cover_job = job_id
+        if job_id in self.draft.dismissed_covers:
+            self.draft.dismissed_covers = [j for j in self.draft.dismissed_covers if j != job_id]
+        self._save()
+        self._changed()
+
+    # --- compare ------------------------------------------------------------------------------------------
+
+    def start_picking(self) -> None:
+        self.compare_picking, self.comparing = True, False
+        self.compare_ids = []
+        self._changed()
+
+    def toggle_compare(self, job_id: str) -> str | None:
+        """Tick or untick a cover for comparing; returns why not when it cannot be ticked."""
+        if job_id in self.compare_ids:
+            self.compare_ids = [j for j in self.compare_ids if j != job_id]
+        else:
+            job = self._jobs.get(self.owner, job_id)
+            if job is None or not job.usable():
+                return 'This cover can no longer be used, so there is no point comparing it. Choose another.'
+            if len(self.compare_ids) >= cover_rules.COMPARE_MAX:
+                return cover_rules.compare_refusal(cover_rules.COMPARE_MAX + 1)
+            self.compare_ids = [*self.compare_ids, job_id]
+        self._changed()
+        return None
+
+    def show_comparison(self) -> str | None:
+        """Show the ticked covers side by side; returns why not (fewer than two, or more than four)."""
+        refusal = cover_rules.compare_refusal(len(self.compare_ids))
+        if refusal is None:
+            self.compare_picking, self.comparing = False, True
+            self._changed()
+        return refusal
+
+    def stop_comparing(self) -> None:
+        self.compare_picking = self.comparing = False
+        self.compare_ids = []
+        self._changed()
+
+    def compared(self) -> list[Job]:
+        """The covers being compared, in the order ticked; any that are gone are left out."""
+        jobs = (self._jobs.get(self.owner, j) for j in self.compare_ids)
+        return [j for j in jobs if j is not None and j.kind == 'cover' and j.status == 'done' and j.has_image]
+
+    def keep_cover(self, job_id: str) -> None:
+        """Compare's "Keep this one": choose it and put the others compared with it aside."""
+        others = [j for j in self.compare_ids if j != job_id]
+        self.draft.dismissed_covers = [j for j in dict.fromkeys([*self.draft.dismissed_covers, *others])
+                                       if j != job_id]
+        self.compare_picking = self.comparing = False
+        self.compare_ids = []
+        self.select_cover(job_id)  # saves and announces
+
+    def dismiss_cover(self, job_id: str) -> None:
+        """Put a cover aside: it leaves the comparison and the main gallery, and stays reachable under
+        Dismissed until it expires. A dismissed chosen cover gives the choice to the newest one left."""
+        if job_id not in self.draft.dismissed_covers:
+            self.draft.dismissed_covers = [*self.draft.dismissed_covers, job_id]
+        self.compare_ids = [j for j in self.compare_ids if j != job_id]
+        if self.draft.selected_cover_job == job_id:
+            kept = [j for j in self._jobs.jobs_for(self.owner, 'cover') if j.id not in self.draft.dismissed_covers]
+            self.draft.selected_cover_job = rules.default_cover(kept)
         self._save()
         self._changed()
 
@@ -324,7 +455,10 @@ class Studio:
         newest_cover_at = covers[0].created_at if covers else 0.0
         failed = [j for j in jobs if j.status in ('failed', 'interrupted') and j.created_at > newest_cover_at]
         selected = next((j for j in covers if j.id == self.draft.selected_cover_job), None)
-        return CoverBoard([j for j in jobs if j.running], failed[:2], covers, selected)
+        put_aside = set(self.draft.dismissed_covers)
+        dismissed = [j for j in covers if j.id in put_aside and j.usable()]
+        kept = [j for j in covers if j.id not in put_aside]
+        return CoverBoard([j for j in jobs if j.running], failed[:2], kept, selected, dismissed)
 
     def cover_file_known(self, job_id: str | None) -> bool:
         job = self._jobs.get(self.owner, job_id)
@@ -350,9 +484,12 @@ class Studio:
     def review_rows(self) -> list[tuple[str, str]]:
         return rules.review_rows(self.draft, self.options)
 
+    def review_groups(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        return rules.review_groups(self.draft, self.options)
+
     def review_note(self) -> str | None:
         cover = self.selected_cover()
-        return rules.LOOK_CHANGED_NOTE if cover is not None and rules.look_differs(self.draft, cover) else None
+        return _(rules.LOOK_CHANGED_NOTE) if cover is not None and rules.look_differs(self.draft, cover) else None
 
     # --- create -------------------------------------------------------------------------------------------
 

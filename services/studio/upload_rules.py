@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 
 from services.core.body_limit import Describe, Limit, LimitFor
+from services.core.i18n import N_, _
 
 # NiceGUI's per-element upload route (nicegui/elements/upload.py): /_nicegui/client/<client>/upload/<element>.
 UPLOAD_ROUTE = re.compile(r'^/_nicegui/client/[^/]+/upload/[^/]+$')
@@ -29,13 +30,18 @@ def megabytes(size: int) -> str:
 
 def too_large_message(size: int | None, limit: int) -> str:
     """The sentence for a photo over the limit; `size` None when only "more than the limit" is known."""
-    advice = 'Choose a smaller photo or export it at a lower resolution.'
+    advice = _('Choose a smaller photo or export it at a lower resolution.')
     if size is None:
-        return f'The file is larger than the limit of {megabytes(limit)}. {advice}'
-    return f'The file is {megabytes(size)}; the limit is {megabytes(limit)}. {advice}'
+        return _('The file is larger than the limit of {limit}.').format(limit=megabytes(limit)) + ' ' + advice
+    return _('The file is {size}; the limit is {limit}.').format(size=megabytes(size), limit=megabytes(limit)) + \
+        ' ' + advice
 
 
-ACCEPTED_LABEL = 'JPEG, PNG or WebP'
+ACCEPTED_LABEL = N_('JPEG, PNG or WebP')
+
+
+def accepted_label() -> str:
+    return _(ACCEPTED_LABEL)
 # The formats people actually try, by what the browser reports (file name extension, MIME type) or what the bytes
 # say (Pillow's format name, or the ISO media "ftyp" brand for HEIC/AVIF, which Pillow does not open).
 _KINDS = {
@@ -51,14 +57,17 @@ _AVIF_BRANDS = {b'avif', b'avis'}
 def format_refusal(kind: str, shown: str = '') -> str:
     """The sentence for a photo in a format the studio does not take; `kind` from `kind_of_*`."""
     if kind == 'gif':
-        return f'GIF is not supported: choose a photo in {ACCEPTED_LABEL} format.'
+        return _('GIF is not supported: choose a photo in {formats} format.').format(formats=accepted_label())
     if kind == 'heic':
-        return ('HEIC is not supported: export the photo as JPEG (on an iPhone, share it and choose "Save as '
-                'JPEG", or set Settings > Camera > Formats to "Most Compatible").')
+        return _('HEIC is not supported: export the photo as JPEG (on an iPhone, share it and choose "Save as '
+                 'JPEG", or set Settings > Camera > Formats to "Most Compatible").')
     if kind == 'avif':
-        return f'AVIF is not supported: export the photo as JPEG, or choose one in {ACCEPTED_LABEL} format.'
-    what = f'{shown} files are' if shown else 'This file is'
-    return f'{what} not supported: choose a photo in {ACCEPTED_LABEL} format.'
+        return _('AVIF is not supported: export the photo as JPEG, or choose one in {formats} format.') \
+            .format(formats=accepted_label())
+    if shown:
+        return _('{kind} files are not supported: choose a photo in {formats} format.') \
+            .format(kind=shown, formats=accepted_label())
+    return _('This file is not supported: choose a photo in {formats} format.').format(formats=accepted_label())
 
 
 def kind_of_file(name: str, mime: str) -> str | None:
@@ -115,6 +124,8 @@ def body_limits(max_upload_bytes: int, *, own_limits: Mapping[str, int] | None =
 
 def _generic(limit: int) -> Describe:
     def describe(size: int | None) -> str:
-        said = f' ({megabytes(size)})' if size is not None else ''
-        return f'The request is too large{said}: this address accepts at most {megabytes(limit)}.'
+        if size is not None:
+            return _('The request is too large ({size}): this address accepts at most {limit}.') \
+                .format(size=megabytes(size), limit=megabytes(limit))
+        return _('The request is too large: this address accepts at most {limit}.').format(limit=megabytes(limit))
     return describe

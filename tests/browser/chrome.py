@@ -94,8 +94,11 @@ class Browser:
     """One Chromium with a fresh profile; tabs, screenshots and traffic capture."""
 
     def __init__(self, chromium: str, chromedriver: str, profile_dir: Path, artifacts: Path, base_url: str,
-                 *, window: tuple[int, int] = (1280, 1000)) -> None:
+                 *, window: tuple[int, int] = (1280, 1000), language: str = 'en-US,en') -> None:
         options = webdriver.ChromeOptions()
+        # What the browser asks for in Accept-Language (the studio's language before anyone chooses one).
+        options.add_experimental_option('prefs', {'intl.accept_languages': language})
+        options.add_argument(f'--lang={language.split(",")[0]}')
         options.binary_location = chromium
         for argument in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
                          '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -110,6 +113,9 @@ class Browser:
         self.driver.execute_cdp_cmd('Network.enable', {'maxTotalBufferSize': 200_000_000,
                                                        'maxResourceBufferSize': 50_000_000})
         self.driver.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {'source': _DIALOG_TRAP})
+        # Chromium builds Accept-Language from its UI language, whatever the profile says: set the header itself.
+        self.driver.execute_cdp_cmd('Network.setUserAgentOverride', {
+            'userAgent': self.driver.execute_script('return navigator.userAgent'), 'acceptLanguage': language})
         self.base_url = base_url.rstrip('/')
         self.artifacts = artifacts
         self.artifacts.mkdir(parents=True, exist_ok=True)

@@ -44,11 +44,13 @@ def open_browser(chromium: tuple[str, str], artifacts: Path, tmp_path: Path,  # 
     """open_browser(base_url) -> a fresh Chromium (own profile); on failure its screen and page are kept."""
     browsers: list[Browser] = []
 
-    def open_one(base_url: str, *, name: str = '') -> Browser:
+    def open_one(base_url: str, *, name: str = '', window: tuple[int, int] = (1280, 1000),
+                 language: str = 'en-US,en') -> Browser:
         index = len(browsers)
         label = name or f'browser{index}'
         browser = Browser(*chromium, profile_dir=tmp_path / f'profile-{index}',
-                          artifacts=artifacts if index == 0 else artifacts / label, base_url=base_url)
+                          artifacts=artifacts if index == 0 else artifacts / label, base_url=base_url,
+                          window=window, language=language)
         browsers.append(browser)
         return browser
 

@@ -80,36 +80,65 @@ def choose_gender(browser: Browser, gender: str) -> None:
 
 
 def look_grids(browser: Browser) -> list[WebElement]:
-    """One grid of option tiles per look category, in the order shown."""
+    """The grids of option tiles on screen: the open look group's (one, once a group switch has faded)."""
     return [grid for grid in browser.visible(browser.driver.find_elements(By.CSS_SELECTOR, 'div.grid'))
             if grid.find_elements(By.CSS_SELECTOR, '.studio-tile')]
 
 
+def look_groups(browser: Browser) -> list[WebElement]:
+    """The look's group buttons (Age, Ethnicity, ...), each showing its chosen label or 'Choose'."""
+    return browser.visible(browser.driver.find_elements(By.CSS_SELECTOR, '.look-group'))
+
+
+LOOK_TO_CHOOSE = 'Choose'  # what a look group's button says under its title until something is chosen
+
+
+def group_chosen(group: WebElement) -> bool:
+    return not (group.text or '').rstrip().endswith(LOOK_TO_CHOOSE)
+
+
+def open_group(browser: Browser, index: int) -> WebElement:
+    """Open the index-th look group, as a person clicks its button; returns its one grid of tiles."""
+    group = look_groups(browser)[index]
+    browser.js('arguments[0].scrollIntoView({block: "center"})', group)
+    group.click()
+    browser.wait(lambda: 'look-group-open' in (look_groups(browser)[index].get_attribute('class') or ''), 10,
+                 'the look group did not open')
+    grids = browser.wait(lambda: (lambda g: g if len(g) == 1 else None)(look_grids(browser)), 10,
+                         'the open group shows no single grid of tiles')
+    return grids[0]
+
+
+def _group_chosen_at(browser: Browser, index: int) -> bool:
+    return group_chosen(look_groups(browser)[index])
+
+
 def pick_look(browser: Browser, *, choice: int = 0) -> int:
-    """Pick the `choice`-th tile of every category that has none picked; returns how many categories there are."""
-    grids = look_grids(browser)
-    for index in range(len(grids)):
-        grid = look_grids(browser)[index]
-        tiles = grid.find_elements(By.CSS_SELECTOR, '.studio-tile')
-        if any(is_selected(tile) for tile in tiles):
+    """Pick the `choice`-th tile of every look group that has none picked; returns how many groups there are."""
+    groups = look_groups(browser)
+    for index in range(len(groups)):
+        if group_chosen(look_groups(browser)[index]):
             continue
+        grid = open_group(browser, index)
+        tiles = grid.find_elements(By.CSS_SELECTOR, '.studio-tile')
         tile = tiles[min(choice, len(tiles) - 1)]
         browser.js('arguments[0].scrollIntoView({block: "center"})', tile)
         tile.click()
+        chosen = functools.partial(_group_chosen_at, browser, index)
         try:
-            browser.wait(functools.partial(is_selected, tile), 4, 'a tile did not get selected')
+            browser.wait(chosen, 4, 'a tile did not get selected')
         except AssertionError:
             # Under a busy CPU the first click sometimes lands while the page is still scrolling; a person
             # would simply click again. A second miss is a real failure.
-            tile.click()
-            browser.wait(functools.partial(is_selected, tile), 10,
-                         'a tile did not get selected, even on a second click')
-    return len(grids)
+            grid = open_group(browser, index)
+            grid.find_elements(By.CSS_SELECTOR, '.studio-tile')[min(choice, len(tiles) - 1)].click()
+            browser.wait(chosen, 10, 'a tile did not get selected, even on a second click')
+    return len(groups)
 
 
 def look_is_complete(browser: Browser) -> bool:
-    return all(any(is_selected(t) for t in g.find_elements(By.CSS_SELECTOR, '.studio-tile'))
-               for g in look_grids(browser))
+    groups = look_groups(browser)
+    return bool(groups) and all(group_chosen(g) for g in groups)
 
 
 def is_selected(tile: WebElement) -> bool:

@@ -120,7 +120,7 @@ def test_face_check_faults(faulty: tuple[AppProcess, Browser]) -> None:
         studio.upload_photo(browser, studio.ASTRONAUT)
         browser.wait_text(studio.FACE_FOUND, timeout=30)
         browser.click('Remove photo')
-        browser.wait_text('Skip: no reference photo', timeout=10)
+        browser.wait_text('Continue without a photo', timeout=10)
     studio.go_to_step(browser, 'Look')
     assert studio.look_is_complete(browser)
     assert_log_clean(app)
@@ -133,12 +133,12 @@ def test_cover_faults(faulty: tuple[AppProcess, Browser]) -> None:
     studio.go_to_step(browser, 'Cover')
     for kind in FAULTS:
         app.set_fault('cover', kind)
-        browser.click('Generate')  # "Generate cover", later "Generate another"
+        browser.click('Generate')  # "Generate cover", later "Generate again"
         if kind == 'stall':
             assert other_user_is_served(app) < 15
         expect_fault_message(browser, kind, 'cover')
         app.clear_faults()
-        browser.click_within('could not be generated', 'Regenerate')
+        browser.click_within('could not be generated', 'Try again')
         # The failure notice goes once a newer cover exists: the very next request worked.
         browser.wait_no_text('could not be generated', timeout=30)
         browser.wait(lambda: studio.cover_image(browser), 15, f'no cover shown after the {kind} fault')
@@ -199,7 +199,7 @@ def test_upstream_down_entirely(start_app: StartApp, open_browser: OpenBrowser, 
             browser.click('Create agent')
             expect_fault_message(browser, 'down', 'create')
             studio.go_to_step(browser, 'Cover')
-            browser.click('Generate another')
+            browser.click('Generate again')
             expect_fault_message(browser, 'down', 'cover')
             studio.go_to_step(browser, 'Reference photo')
             studio.upload_photo(browser, studio.ASTRONAUT)

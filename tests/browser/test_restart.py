@@ -30,7 +30,7 @@ def test_restart_keeps_the_finished_cover_and_offers_to_regenerate_the_interrupt
 
     app.set_latency('120')  # the second one will still be painting when the studio goes down
     studio.go_to_step(browser, 'Cover')
-    browser.click('Generate another')
+    browser.click('Generate again')
     browser.wait_text(studio.GENERATING, timeout=10)
     browser.shot('one-finished-one-generating')
 
@@ -63,7 +63,7 @@ def test_restart_keeps_the_finished_cover_and_offers_to_regenerate_the_interrupt
     # The interrupted one comes back with one click.
     browser.click('Create another')
     studio.go_to_step(browser, 'Cover')
-    browser.click_within('Generation interrupted', 'Regenerate')
+    browser.click_within('Generation interrupted', 'Try again')
     browser.wait_no_text('Generation interrupted', timeout=15)
     browser.wait_text(studio.GENERATING, timeout=10)
     browser.wait_no_text(studio.GENERATING, timeout=30)

@@ -26,7 +26,9 @@ from services.core.db import Database, DatabaseUnavailable, advisory_lock, datab
 from services.core.db import changes as outbox
 from tests.support.postgres import PostgresServer, postgres_server, postgres_url, private_postgres  # noqa: F401
 
-HEAD = '0401'  # the newest: 0001 → 0101 (chat) → 0201 (agent records) → 0301 (request log) → 0401 (session ends)
+# The newest revision: 0001 → 0101 (chat) → 0201 (agent records) → 0301 (request log) → 0401 (session ends)
+# → 0501 (preferences) → 0601 (chat messages name their instance).
+HEAD = '0601'
 TABLE_NAMES = {table.name for table in schema.TABLES}
 
 

@@ -37,7 +37,8 @@ def png_header_only(width: int, height: int) -> bytes:
     return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) + chunk(b'IDAT', zlib.compress(b'\0' * 64)) + chunk(b'IEND', b'')
 
 
-@pytest.mark.parametrize(('name', 'faces'), [('astronaut.png', 1), ('chelsea.png', 0), ('coffee.png', 0)])
+@pytest.mark.parametrize(('name', 'faces'), [('astronaut.png', 1), ('chelsea.png', 0), ('coffee.png', 0),
+                                             ('two-faces.jpg', 2)])  # the count, when there are several
 async def test_face_check_on_the_fixtures(sandbox: RunningSandbox, sandbox_client: PlatformClient, name: str,
                                           faces: int) -> None:
     check = await sandbox_client.face_detect(sandbox.credentials, fixture(name), name, 'image/png')

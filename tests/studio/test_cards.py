@@ -94,6 +94,13 @@ def test_round_trip_agent_card_draft_keeps_every_code(form: str) -> None:
     apply(draft, imported)
     codes = {**draft.look, **{c.code: getattr(draft, c.draft_field) for c in catalogue.CATEGORIES if c.draft_field}}
     assert codes == CODES and draft.name == 'Mia' and draft.gender == 'female' and draft.language == 'en'
+    assert draft.derived_from == 'agent-1'  # the new agent will say which one it came from
+
+
+def test_a_foreign_card_derives_from_nothing() -> None:
+    draft = Draft(derived_from='agent-earlier')  # a variant started before, replaced by the import
+    apply(draft, from_card(foreign_v2(), OPTIONS))
+    assert draft.name == 'Aiko' and draft.derived_from is None
 
 
 def test_variant_drops_options_that_no_longer_exist() -> None:

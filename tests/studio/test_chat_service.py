@@ -130,7 +130,7 @@ async def test_a_restart_marks_what_was_in_progress_as_interrupted(
     message = (await store.messages(conversation))[1]
     message.status = 'streaming'
     await store.save(alice.owner_id, message)
-    assert store.interrupt_unfinished() == 1
+    assert store.interrupt_unfinished() == [alice.owner_id]  # whose conversations changed
     assert (await store.message(alice.owner_id, message.id)).status == 'interrupted'  # type: ignore[union-attr]
 
 

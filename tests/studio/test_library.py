@@ -14,6 +14,7 @@ from services.core.db import Database
 from services.core.secret import Secret
 from services.platform.client import Credentials
 from services.platform.models import AgentListRequest, AgentPage, AgentRecord
+from services.studio.drafts import Draft
 from services.studio.library import UNKNOWN, AgentRecords, CreationRecorder, Library, Query, default_maker
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -119,15 +120,28 @@ class FakeJobs:
         return lambda: self.listeners.remove(callback)
 
 
+class FakeDrafts:
+    """The person's draft as the studio page loaded it (in memory)."""
+
+    def __init__(self) -> None:
+        self.draft = Draft()
+
+    def get(self, owner_id: str) -> Draft:
+        return self.draft
+
+
 def test_a_finished_create_job_records_its_maker_and_source(world: tuple[Library, FakePlatform, Database]) -> None:
     library, _, db = world
-    jobs = FakeJobs()
-    recorder = CreationRecorder(jobs, library)  # type: ignore[arg-type]
+    jobs, drafts = FakeJobs(), FakeDrafts()
+    recorder = CreationRecorder(jobs, library, drafts)  # type: ignore[arg-type]
 
     async def go() -> None:
-        recorder.derived_from[PEOPLE[2].owner_id] = 'agent-001'
+        drafts.draft.derived_from = 'agent-001'  # 'Make a variant' of agent-001
         recorder.watch(PEOPLE[2], 'job-1')
         assert len(jobs.listeners) == 1
+        # What the finished create job does to the draft (empties it for the next character) must not lose it.
+        drafts.draft.reset()
+        assert drafts.draft.derived_from is None
         jobs.job.running, jobs.job.status, jobs.job.agent_id = False, 'done', 'agent-329'
         jobs.listeners[0]()
         await asyncio.sleep(0.5)
@@ -135,4 +149,28 @@ def test_a_finished_create_job_records_its_maker_and_source(world: tuple[Library
         assert made.owner_id == PEOPLE[2].owner_id and made.derived_from == 'agent-001' and jobs.listeners == []
 
     asyncio.run(go())
+    db.close()
+
+
+def test_a_new_agent_from_a_fresh_draft_derives_from_nothing(world: tuple[Library, FakePlatform, Database]) -> None:
+    library, _, db = world
+    jobs = FakeJobs()
+    recorder = CreationRecorder(jobs, library, FakeDrafts())  # type: ignore[arg-type]
+
+    async def go() -> None:
+        recorder.watch(PEOPLE[0], 'job-1')
+        jobs.job.running, jobs.job.status, jobs.job.agent_id = False, 'done', 'agent-328'
+        jobs.listeners[0]()
+        await asyncio.sleep(0.5)
+        made = (await library.records.makers(['agent-328']))['agent-328']
+        assert made.owner_id == PEOPLE[0].owner_id and made.derived_from is None
+
+    asyncio.run(go())
+    db.close()
+
+
+def test_results_name_every_agent_for_variant_origins(world: tuple[Library, FakePlatform, Database]) -> None:
+    library, _, db = world
+    result = asyncio.run(library.find(PEOPLE[0], Query(text='luna 0')))
+    assert result.agent_names['agent-001'] == 'Mia 1'  # not among the items found, still named
     db.close()

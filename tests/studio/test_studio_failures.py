@@ -64,7 +64,7 @@ async def test_cover_upstream_10500_is_explained_then_regenerate_works(env: Stud
     assert failed.status == 'failed' and failed.trace_id
     assert failed.trace_id in texts(user, 'trace-id')
     kept(FEMALE_LOOK)
-    user.find('Regenerate').click()
+    user.find('Try again').click()  # the failed generation's own action (issue 18: one 'Generate again')
     await see(user, 'cover-preview')
     assert covers()[0].status == 'done'
 

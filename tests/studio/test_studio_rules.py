@@ -32,7 +32,7 @@ def ready_draft() -> Draft:
 def test_problems_name_everything_missing_then_nothing() -> None:
     draft = Draft(gender='female', look={'Age': '18-25'})
     assert rules.problems(draft, None, cover_running=False) == [
-        'Complete the look: ethnicity, body type, hair colour, hair style, breast size, butt size.',
+        'Complete the look: ethnicity, body type, hair colour, hair style, breast size, and butt size.',
         'Generate a cover.', 'Give your character a name.', 'Choose a voice.']
     assert 'Wait for the cover to finish.' in rules.problems(draft, None, cover_running=True)
     draft = ready_draft()
@@ -95,8 +95,9 @@ def test_review_rows_and_steps_done() -> None:
     options = {'Voice': [Option(code='voice_f_warm', label='Warm')]}
     rows = dict(rules.review_rows(draft, options))
     assert (rows['Gender'], rows['Body type'], rows['Voice'], rows['Name'], rows['Occupation']) == \
-        ('Female', 'curvy', 'Warm', 'Mia', '—')
-    assert rules.steps_done(draft, None) == {'look': True, 'photo': False, 'cover': False, 'details': True}
+        ('Female', 'Curvy', 'Warm', 'Mia', '—')  # a code the options do not know is shown in words
+    assert rules.steps_done(draft, None) == {'look': True, 'photo': False, 'cover': False, 'details': True,
+                                             'create': False}
     draft.photo_skipped = True
     assert rules.steps_done(draft, cover(draft))['photo'] and rules.steps_done(draft, cover(draft))['cover']
 
@@ -105,3 +106,62 @@ def test_preferred_language() -> None:
     assert rules.preferred_language('ja-JP,ja;q=0.9,en;q=0.8') == 'ja'
     assert rules.preferred_language('de-DE,zh;q=0.5') == 'zh'
     assert rules.preferred_language(None) == 'en'
+
+
+def test_name_length_counts_characters_as_seen() -> None:
+    astronaut, family, accent = '\U0001F469\u200D\U0001F680', '\U0001F468\u200D\U0001F469\u200D\U0001F467', 'e\u0301'
+    assert rules.name_length(' Mia ') == 3
+    assert rules.name_length(f'Mia {astronaut}') == 5  # the emoji once, not as its 3 code points or 5 UTF-16 units
+    assert rules.name_length(family + accent) == 2
+    assert rules.name_length('🇯🇵') == 1
+
+
+def test_name_limit_stays_what_the_platform_counts() -> None:
+    from sandbox import validation  # the stand-in platform: the only place the limit is written down
+
+    assert rules.NAME_MAX == validation.NAME_MAX
+    assert rules.name_problem('x' * 40) is None
+    assert rules.name_problem(' ' + 'é' * 40 + ' ') is None  # trimmed, as the platform trims
+    assert rules.name_problem('x' * 41) == 'At most 40 characters.'
+    # 14 characters a person sees, 42 code points the platform counts: refused, and told why.
+    family = '\U0001F468\u200D\U0001F469\u200D\U0001F467'  # 5 code points
+    name = 'Mia ' + family * 8 + 'xx'
+    assert (rules.name_length(name), len(name)) == (14, 46)
+    problem = rules.name_problem(name)
+    assert problem is not None and 'emoji' in problem and '46' in problem
+    draft = ready_draft()
+    draft.name = name
+    assert rules.problems(draft, cover(draft), cover_running=False) == [f'The name is too long. {problem}']
+
+
+def test_every_step_stays_complete_while_the_success_is_shown() -> None:
+    draft = Draft(step='create', create_job='made')  # creating emptied the draft for the next character
+    made = Job(id='made', owner_id='o', actor='a', kind='create', status='done', created_at=time.time(), request={})
+    assert set(rules.steps_done(draft, None, made).values()) == {True}
+    assert len(rules.steps_done(draft, None, made)) == 5
+    running = Job(id='made', owner_id='o', actor='a', kind='create', status='running', created_at=time.time(),
+                  request={})
+    assert not any(rules.steps_done(draft, None, running).values())
+    draft.step = 'look'  # the person went back to a step: it shows its own (empty) content, and so do the marks
+    assert not any(rules.steps_done(draft, None, made).values())
+
+
+def test_codes_without_a_label_are_shown_in_words_and_sent_as_codes() -> None:
+    options = {'Occupation': [Option(code='vtuber', label='vtuber'), Option(code='nurse', label='Nurse')],
+               'Age': [Option(code='56-70', label='56-70')], 'Ethnicity': [Option(code='east_asian')]}
+    assert rules.choices(options, 'Occupation') == {'vtuber': 'Vtuber', 'nurse': 'Nurse'}
+    assert rules.label(options, 'Age', '56-70') == '56-70'
+    assert rules.label(options, 'Ethnicity', 'east_asian') == 'East asian'
+    assert rules.label(options, 'Ethnicity', 'middle_eastern') == 'Middle eastern'  # not offered: still words
+    draft = ready_draft()
+    draft.occupation = 'vtuber'
+    assert rules.create_request(draft, cover(draft)).occupation == 'vtuber'
+
+
+def test_review_groups_follow_the_steps() -> None:
+    draft = ready_draft()
+    groups = rules.review_groups(draft, {})
+    assert [(step, title) for step, title, _ in groups] == [('look', 'Look'), ('photo', 'Reference photo'),
+                                                           ('details', 'Details')]
+    assert [row for _, _, rows in groups for row in rows] == rules.review_rows(draft, {})
+    assert ('Interaction style', '—') in groups[2][2]  # the platform's 'Fetish', in words a person reads

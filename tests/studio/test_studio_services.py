@@ -150,6 +150,18 @@ async def test_draft_store_persists_per_owner_and_survives_restart(any_kit: Stor
     assert (again.gender, again.look, again.name, again.version) == ('female', {'Age': '18-25'}, 'Mia', 1)
 
 
+async def test_draft_derived_from_survives_a_restart_and_is_reset(any_kit: StoreKit) -> None:
+    store = drafts_on(any_kit)
+    await store.load('demo-alice')
+    store.update('demo-alice', name='Mia 2', derived_from='agent-mia')
+    assert await any_kit.writer.drain(10)
+    other = drafts_on(any_kit, 'instance-b')  # another instance, or this one restarted
+    assert (await other.load('demo-alice')).derived_from == 'agent-mia'
+    other.clear('demo-alice')  # 'Start over', or the agent was created
+    assert await any_kit.writer.drain(10)
+    assert (await drafts_on(any_kit, 'instance-c').load('demo-alice')).derived_from is None
+
+
 async def test_draft_clear_resets_in_place(any_kit: StoreKit) -> None:
     store = drafts_on(any_kit)
     draft = await store.load('demo-alice')

@@ -10,14 +10,16 @@ from __future__ import annotations
 from typing import Literal
 
 from services.core.errors import UserFacingError
+from services.core.i18n import N_, _
 from services.core.secret import scrub
 
 Reason = Literal['unreachable', 'busy']
 
 _USER_MESSAGES: dict[Reason, str] = {
-    'unreachable': ('The studio cannot reach its database right now, so nothing could be loaded or saved. Try again '
-                    'in a minute; if this keeps happening, tell whoever runs the studio that its database is down.'),
-    'busy': 'The studio\'s database is busy right now and nothing was saved. Try again in a few seconds.',
+    'unreachable': N_('The studio cannot reach its database right now, so nothing could be loaded or saved. Try '
+                      'again in a minute; if this keeps happening, tell whoever runs the studio that its database is '
+                      'down.'),
+    'busy': N_("The studio's database is busy right now and nothing was saved. Try again in a few seconds."),
 }
 _RETRY_AFTER: dict[Reason, float] = {'unreachable': 30.0, 'busy': 5.0}
 
@@ -34,6 +36,15 @@ class DatabaseUnavailable(UserFacingError):
         self.detail = scrub(detail)  # a driver message could quote a registered secret; none reaches a log
         self.retry_after = _RETRY_AFTER[reason]
         super().__init__(_USER_MESSAGES[reason])
+
+    # Raised in a database thread, where nobody's language is known: worded when a page reads it.
+    @property
+    def user_message(self) -> str:
+        return _(self._message)
+
+    @user_message.setter
+    def user_message(self, message: str) -> None:
+        self._message = message
 
     def __str__(self) -> str:
         # The operator's version, for the log; `user_message` is what a person sees.

@@ -209,12 +209,16 @@ chat_messages = Table(
     Column('owner_id', String(OWNER), nullable=False),
     Column('seq', Integer, nullable=False),  # order within the conversation
     Column('role', String(16), nullable=False),  # 'user', 'agent' or 'picture'
-    Column('status', String(16), nullable=False, index=True),  # unfinished ones are interrupted at start-up
+    Column('status', String(16), nullable=False, index=True),
     Column('text', Text, nullable=False),
     Column('data', Json, nullable=False),  # error words, trace id, what a picture was asked to show
     Column('created_at', Double, nullable=False),
+    # The instance streaming or drawing an unfinished one renews `updated_at` (its heartbeat); one whose
+    # `updated_at` stopped moving belongs to an instance that died and any instance marks it interrupted.
     Column('updated_at', Double, nullable=False),
+    Column('instance', String(120), nullable=True),  # who works on it while it is unfinished (STUDIO_INSTANCE_ID)
     Index(None, 'conversation', 'seq', unique=True),
+    Index(None, 'status', 'updated_at'),  # unfinished messages whose instance stopped answering
 )
 
 chat_pictures = Table(
@@ -240,5 +244,15 @@ agent_records = Table(
     Column('created_at', Double, nullable=False),
 )
 
+preferences = Table(
+    'preferences', metadata,
+    # A person's own settings, kept with their owner id (services/auth/preferences.py): for a tool account this is
+    # the account, on every device; for an own key the key and user id; for a demo visitor that one visit. Today
+    # only the interface language ('en', 'zh', 'ja'); a new setting is a new column.
+    Column('owner_id', String(OWNER), primary_key=True),
+    Column('language', String(8), nullable=True),
+    Column('updated_at', Double, nullable=False),
+)
+
 TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, images, changes, conversations, chat_messages,
-          chat_pictures, agent_records, request_log)
+          chat_pictures, agent_records, request_log, preferences)
