@@ -31,8 +31,9 @@ from services.auth import accounts as accounts_module
 from services.auth import sessions as sessions_module
 from services.auth.access import AccessControl
 from services.auth.accounts import AccountStore
+from services.auth.demo_data import DemoData
 from services.auth.preferences import Preferences
-from services.auth.sessions import Session, SessionStore
+from services.auth.sessions import Principal, Session, SessionStore
 from services.auth.signin import DemoKeyIssuer, SignIn
 from services.core import metrics
 from services.core.audit import AuditLog
@@ -50,6 +51,8 @@ from services.platform.request_log import RequestLog
 from services.studio import chat_store as chat_store_module
 from services.studio import drafts as drafts_module
 from services.studio import job_store
+from services.studio import limits as limits_module
+from services.studio.budgets import Budgets
 from services.studio.chat import ChatService
 from services.studio.chat_agents import AgentDirectory
 from services.studio.chat_pictures import ChatPictureJobs
@@ -92,6 +95,7 @@ class Runtime:
     sandbox_keys: SandboxKeys | None  # a standalone demo sandbox's key issuing (STUDIO_DEMO_SANDBOX_URL)
     audit: AuditLog
     limits: GenerationLimits
+    budgets: Budgets  # covers per person per hour and per day (the admin page sets them per person)
     drafts: DraftStore
     images: ImageStore
     jobs: JobManager
@@ -103,6 +107,7 @@ class Runtime:
     sessions: SessionStore
     preferences: Preferences  # a person's own settings (the interface language)
     auth: SignIn
+    demo_data: DemoData  # deletes a demo visitor's work when their visit ends
     access: AccessControl
     chat: ChatService  # conversations with agents, replies streamed to the pages showing them
     chat_pictures: ChatPictureJobs
@@ -110,6 +115,7 @@ class Runtime:
     def __init__(self) -> None:
         self._configured = False
         self._background: list[asyncio.Task[None]] = []
+        self._forgetting: set[asyncio.Task[dict[str, int]]] = set()
 
     @property
     def uses_sandbox(self) -> bool:
@@ -160,7 +166,8 @@ class Runtime:
         self.audit = AuditLog(self.db, self.writer)
         self.audit.import_legacy(self.data_dir)
         self.limits = GenerationLimits(self.db, self.writer, settings.max_covers_per_user, settings.max_covers_total,
-                                       instance=settings.instance_id)
+                                       instance=settings.instance_id, budgets=settings.budgets, origin=self.origin)
+        self.budgets = Budgets(self.db, settings.budgets)
         self.drafts = DraftStore(self.db, self.writer, origin=self.origin)
         self.drafts.import_legacy(self.data_dir)
         self.images = ImageStore(self.db, self.writer)
@@ -178,12 +185,15 @@ class Runtime:
         operator_keys = {settings.api_key, *([self.operator_credentials.api_key] if self.operator_credentials else [])}
         self.sessions = SessionStore(self.db, self.writer, sealer=Sealer(storage_secret, 'sessions'),
                                      operator=self.operator_credentials, origin=self.origin,
+                                     demo_idle_timeout=settings.demo_idle_seconds,
                                      keep_sensitive=frozenset(key for key in operator_keys if key))
         self.auth = SignIn(settings, accounts=self.accounts, sessions=self.sessions, audit=self.audit,
                            platform=self.platform, operator=self.operator_credentials,
                            demo_keys=self._demo_keys(settings, sandbox))
+        self.demo_data = DemoData(self.db, keys=sandbox or self.sandbox_keys, lifetime=settings.demo_idle_seconds)
         self.access = AccessControl(self.auth, self.sessions, self.drain)  # a draining instance takes no new pages
         self.sessions.on_end(self._drop_own_key_work)
+        self.sessions.on_end(self._forget_demo_visit)
         chat_store = ChatStore(self.db, instance=settings.instance_id, origin=self.origin)
         chat_store.interrupt_unfinished()  # replies and pictures this instance left "in progress" when it stopped
         self.chat = ChatService(chat_store, self.platform, AgentDirectory(self.platform))
@@ -194,6 +204,7 @@ class Runtime:
                                 (drafts_module.TOPIC, self.drafts.on_change),
                                 (job_store.TOPIC, self.jobs.on_jobs_changed),
                                 (job_store.CANCEL_TOPIC, self.jobs.on_cancel_requested),
+                                (limits_module.LINE_TOPIC, self.jobs.line.on_line_changed),
                                 (chat_store_module.TOPIC, self.chat.on_changed),
                                 (chat_store_module.STOP_TOPIC, self.chat.on_stop_requested)):
             self.notifier.subscribe(topic, listener)
@@ -229,6 +240,8 @@ class Runtime:
         await self.sessions.purge()
         await self.drafts.purge()
         await self.images.purge_older_than(KEEP_IMAGES)
+        await self.budgets.purge()
+        await self.demo_data.sweep()
 
     async def _every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:
         while True:
@@ -270,6 +283,24 @@ class Runtime:
                          'Cancelled when you signed out (your own key is forgotten then). Ask again after signing in.')
         call_on_app_loop(self.chat.stop_all, principal.owner_id, 'signed out')
 
+    def _forget_demo_visit(self, session: Session, reason: str) -> None:
+        """A demo visit that ended (signed out, ended by an administrator, ...) is deleted at once: nobody can enter
+        that demo identity again. An expiry judged by this instance's clock alone waits for the sweep, which asks
+        the table (another instance may have seen the visitor since)."""
+        principal = session.principal
+        if principal.mode != 'demo' or reason == 'expired':
+            return
+        call_on_app_loop(self.jobs.cancel_running, principal.owner_id, 'cover')
+        call_on_app_loop(self.chat_pictures.cancel_all, principal.owner_id, 'Cancelled: the demo visit ended.')
+        call_on_app_loop(self.chat.stop_all, principal.owner_id, 'signed out')
+        call_on_app_loop(self._forget_demo_now, principal)
+
+    def _forget_demo_now(self, principal: Principal) -> None:
+        task = asyncio.create_task(self.demo_data.forget(principal), name='forget demo visit')
+        task.add_done_callback(_log_failure)
+        self._forgetting.add(task)
+        task.add_done_callback(self._forgetting.discard)
+
     async def shutdown(self) -> None:
         if not self._configured:
             return
@@ -295,6 +326,13 @@ class Runtime:
         self.writer.close()
         self.db.close()
         self._configured = False
+
+
+def _log_failure(task: asyncio.Task[dict[str, int]]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        # The sweep deletes it later; DatabaseUnavailable is logged where it happened.
+        if not isinstance(error, DatabaseUnavailable):
+            log.error('deleting a demo visit failed', exc_info=error)
 
 
 runtime = Runtime()

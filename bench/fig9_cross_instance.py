@@ -45,7 +45,7 @@ async def _measure(cluster: Cluster, rounds: int) -> dict[str, Any]:
     try:
         await choose_look(a)
         await a.click('Next: Reference photo', STEP)
-        await a.click('Skip: no reference photo', STEP)
+        await a.click('Continue without a photo', STEP)
         await a.should_see('Generate cover', STEP)
         await a.click('Next: Details', STEP)
         await a.wait_for(lambda: a.find_control('Name', 'update:value'), STEP, 'the Name field')

@@ -63,7 +63,9 @@ def user_menu() -> None:
                 ui.menu_item(_('Requests'), on_click=lambda: ui.navigate.to('/requests')).mark('requests-link')
                 if principal.is_admin:
                     ui.menu_item(_('Audit log'), on_click=lambda: ui.navigate.to('/admin')).mark('admin-link')
-                ui.menu_item(_('Sign out'), on_click=sign_out_here).mark('sign-out')
+                # A demo visit's work is deleted when it signs out: that is asked first, on the sign-out page.
+                ui.menu_item(_('Sign out'), on_click=sign_out_here if principal.mode != 'demo'
+                             else lambda: ui.navigate.to('/logout')).mark('sign-out')
                 if principal.mode == 'account':
                     ui.menu_item(_('Sign out on every device'), on_click=sign_out_everywhere) \
                         .mark('sign-out-everywhere')

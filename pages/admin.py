@@ -12,6 +12,7 @@ from nicegui import app, ui
 
 from components.bidi import isolated, name_label, visible_controls
 from components.theme import frame
+from pages.admin_budgets import budgets_view
 from runtime import runtime
 from services.auth.names import display_user_id
 from services.auth.sessions import Principal, Session
@@ -104,6 +105,7 @@ async def admin_page() -> None:
             ui.label(_('Only administrators can see the audit log.')).classes('text-negative').mark('admin-forbidden')
             return
         await _sessions_view(session)
+        await budgets_view(session)
         await _audit_view()
 
 

@@ -3,12 +3,17 @@
 - /healthz (liveness): the process is up and its event loop answers. It stays 200 while draining, so an
   orchestrator does not kill an instance that is letting its generations finish.
 - /readyz (readiness): this instance should get new visitors. 503 while draining (SIGTERM) or when the database
-  cannot be reached within READY_TIMEOUT seconds; the body says which.
+  cannot be reached within READY_TIMEOUT seconds; the body says which. It also tells how the platform last answered
+  this instance (`upstream`: outcome, endpoint, HTTP status, how long ago; null before the first request), without
+  failing on it: every instance shares the one platform, so failing them all would only swap the studio's own
+  words in the page ("the platform is not reachable right now") for a gateway error, and drafts, covers and the
+  library stay usable meanwhile. An operator alerts on it, or on studio_platform_requests_total, instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 
 from fastapi.responses import JSONResponse
 from nicegui import app
@@ -62,6 +67,7 @@ async def readyz() -> JSONResponse:
         problems.append('draining: finishing running generations before it stops')
     if not await _database_answers():
         problems.append('database unreachable')
+    last = runtime.requests.last_answer
     body = {'status': 'not ready' if problems else 'ready', 'instance': runtime.settings.instance_id,
-            'problems': problems}
+            'problems': problems, 'upstream': last.summary(time.time()) if last is not None else None}
     return JSONResponse(body, status_code=503 if problems else 200, headers=HEADERS)

@@ -10,6 +10,7 @@ from components.language import NO_CARRY, language_select
 from components.theme import PRODUCT, apply_theme, page_title
 from runtime import runtime
 from services.auth import access
+from services.auth.demo_data import demo_terms
 from services.auth.sessions import SESSION_KEY, Session
 from services.auth.signin import SignInError
 from services.core.i18n import N_, _
@@ -20,8 +21,11 @@ REASONS = {
     'ended-by-admin': N_('An administrator ended your session. Sign in again to continue.'),
     'account-changed': N_('Your account was changed (a new password, or it was removed), so your session ended. '
                           'Sign in again to continue.'),
+    # Tool accounts and own keys find their work again; a demo identity cannot be entered again, so its work is
+    # deleted (services/auth/demo_data.py) and this must not promise otherwise.
     'not-restored': N_('Your session could not be restored after the studio restarted (its configuration changed). '
-                       'Sign in again to continue; your drafts and covers are kept.'),
+                       'Sign in again to continue: with a tool account or your own key your drafts and covers are '
+                       'still there; a sandbox demo starts afresh.'),
 }
 MODE_TITLES = {'accounts': N_('Tool account'), 'byok': N_('Your own API key'), 'demo': N_('Sandbox demo')}
 
@@ -100,8 +104,8 @@ def _byok_form(target: str) -> None:
 def _demo_form(target: str) -> None:
     ui.label(_('Try the studio on its built-in sandbox: covers are drawn locally and nothing reaches the real '
                'platform. You get a sandbox key of your own: only you see the characters you make, and nobody else '
-               'sees yours. Your photo, covers, draft and characters stay on this server after you sign out.')) \
-        .classes('text-sm text-grey-8').mark('demo-terms')
+               'sees yours.')).classes('text-sm text-grey-8')
+    ui.label(demo_terms(runtime.settings.demo_idle_seconds)).classes('text-sm text-grey-8').mark('demo-terms')
     message = ui.label().classes('text-sm text-negative').mark('demo-message')
 
     async def enter() -> None:

@@ -74,6 +74,20 @@ class ChatStore:
                                     'LIMIT ?', (conversation_id, KEEP_TURNS)).fetchall()
         return [Turn(role, text) for role, text in reversed(rows)]
 
+    def delete_key(self, api_key: str) -> int:
+        """Delete every conversation (and what was said in it) held with `api_key`; returns how many."""
+        with self._lock:
+            self._db.execute('DELETE FROM chat_turns WHERE conversation_id IN (SELECT id FROM conversations WHERE '
+                             'api_key = ?)', (api_key,))
+            return int(self._db.execute('DELETE FROM conversations WHERE api_key = ?', (api_key,)).rowcount)
+
+    def keys_with_data(self, prefix: str = '') -> set[str]:
+        """Every API key (starting with `prefix`) that has a conversation stored."""
+        with self._lock:
+            rows = self._db.execute('SELECT DISTINCT api_key FROM conversations WHERE api_key LIKE ?',
+                                    (prefix.replace('%', '') + '%',)).fetchall()
+        return {row[0] for row in rows}
+
     def add_turn(self, conversation_id: str, role: str, text: str) -> None:
         with self._lock:
             self._db.execute('INSERT INTO chat_turns SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM chat_turns '

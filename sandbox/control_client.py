@@ -41,5 +41,12 @@ class SandboxKeys:
         deleted: dict[str, int] = response.json()['deleted']
         return deleted
 
+    async def issued_keys(self) -> list[tuple[str, str, float]]:
+        """(key, label, issued at) of every visitor key the sandbox accepts (its GET answers no secrets)."""
+        response = await self._http.get(self.url)
+        if response.status_code != 200:
+            raise SandboxKeysError(f'the sandbox did not list its keys: HTTP {response.status_code}')
+        return [(str(key['apiKey']), str(key['label']), float(key['createdAt'])) for key in response.json()['keys']]
+
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -60,7 +60,12 @@ class SandboxController:
         if not self.issued.revoke(api_key):
             return None
         self.config.keys.pop(api_key, None)
-        return self.store.delete_key_data(api_key)
+        return self._delete_key_data(api_key)
+
+    def _delete_key_data(self, api_key: str) -> dict[str, int]:
+        deleted = self.store.delete_key_data(api_key)
+        deleted['conversations'] = self.chat.store.delete_key(api_key)
+        return deleted
 
     def public_base(self, request: Request) -> str:
         if self.config.public_url is not None:
@@ -87,9 +92,9 @@ class SandboxController:
         """Delete what revoked visitor keys still have: a cover or agent that was being made while its key was
         revoked lands after the deletion. Only issued keys' data goes, never a configured key's."""
         live = {key.api_key for key in self.issued.all()}
-        orphans = self.store.keys_with_data(KEY_PREFIX) - live
+        orphans = (self.store.keys_with_data(KEY_PREFIX) | self.chat.store.keys_with_data(KEY_PREFIX)) - live
         for api_key in orphans:
-            self.store.delete_key_data(api_key)
+            self._delete_key_data(api_key)
         return len(orphans)
 
 

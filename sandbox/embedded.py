@@ -45,6 +45,10 @@ class EmbeddedSandbox:
         """Stop accepting a visitor's key and delete all that was made with it (None: not a visitor's key)."""
         return await asyncio.to_thread(self.controller.revoke_key, api_key)
 
+    async def issued_keys(self) -> list[tuple[str, str, float]]:
+        """(key, label, issued at) of every visitor key this sandbox accepts, never a secret."""
+        return [(key.api_key, key.label, key.created_at) for key in self.controller.issued.all()]
+
 
 def mount_embedded_sandbox(app: Any, settings: Settings) -> EmbeddedSandbox:
     """Mount a sandbox on NiceGUI's `app` at /sandbox and return how to reach it."""

@@ -61,7 +61,9 @@ def api(endpoint: str, *, multipart: bool = False) -> Callable[[Handler], View]:
                     query=parse_qsl(request.scope.get('query_string', b'').decode('latin-1'), keep_blank_values=True),
                     body=fields, replay=sandbox.replay, max_skew=config.max_clock_skew)
                 fault = sandbox.faults.take(endpoint)
-                if fault is not None:
+                if fault == 'lost':  # done, then the answer is lost on the way: below, after the handler ran
+                    log.info('sandbox: %s will be done and its answer dropped', endpoint)
+                elif fault is not None:
                     log.info('sandbox: injecting %s into %s', fault, endpoint)
                     return FaultResponse(fault, config.stall_seconds)
                 if over:
@@ -73,7 +75,10 @@ def api(endpoint: str, *, multipart: bool = False) -> Callable[[Handler], View]:
                     if fields is None or not content_type.lower().startswith('application/json'):
                         raise bad_request('This endpoint takes a JSON object (Content-Type: application/json)')
                     payload = fields
-                return await handler(request, caller, payload)
+                response = await handler(request, caller, payload)
+                if fault == 'lost':
+                    return FaultResponse('drop', config.stall_seconds)
+                return response
             except SandboxError as error:
                 return error_response(error)
             except ClientDisconnect:

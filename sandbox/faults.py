@@ -8,9 +8,10 @@ from dataclasses import dataclass
 ENDPOINTS = ('options', 'ref_image', 'face_detect', 'cover', 'create', 'list', 'conversation', 'chat_stream',
              'chat_image')
 # busy, quota and badkey are the documented messages any endpoint may answer with (HTTP 200); imageconfig is the
-# chat picture's broken-workflow error; cut starts an answer and breaks it off (a stream dies mid-reply).
+# chat picture's broken-workflow error; cut starts an answer and breaks it off (a stream dies mid-reply); lost does
+# the work (an agent is created) and then drops the connection, so the client never hears that it succeeded.
 KINDS = ('10500', 'http500', 'http502', 'garbage', 'stall', 'drop', '401', 'busy', 'quota', 'badkey', 'imageconfig',
-         'cut')
+         'cut', 'lost')
 
 
 class FaultSpecError(ValueError):

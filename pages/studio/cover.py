@@ -17,8 +17,11 @@ from functools import partial
 from nicegui import ui
 
 from components.bidi import isolated
+from components.budget_note import budget_note
 from components.compare import BADGE_COLOURS, ComparedCover, comparison
 from components.error_box import error_box
+from components.look_drift import look_drift_notice
+from components.queue_place import waiting_card
 from pages.studio.section import Section
 from runtime import runtime
 from services.core.db import DatabaseUnavailable
@@ -156,7 +159,7 @@ class CoverStep(Section):
         self._notice_box = ui.column().classes('w-full gap-0')
         self._draw_notice()
         for job in board.running:
-            self._running_card(job)
+            waiting_card(job, self.cancel, self._tickers) if job.waiting else self._running_card(job)
         for job in board.problems:
             title = 'Generation interrupted' if job.status == 'interrupted' else 'The cover could not be generated'
             error_box(job.error_message or 'Unknown error.', job.trace_id, title=title,
@@ -169,6 +172,7 @@ class CoverStep(Section):
                 validity=validity_text, on_keep=self.keep, on_dismiss=self.dismiss, on_close=studio.stop_comparing)
         elif board.covers or board.dismissed:
             if board.selected is not None and not studio.compare_picking:
+                look_drift_notice(self.studio, self.generate)
                 self._preview(board.selected)
             if board.covers:
                 self._gallery(board.covers, board.selected)
@@ -216,6 +220,7 @@ class CoverStep(Section):
             button = ui.button('Generate cover', icon='auto_awesome', on_click=self.generate) \
                 .props('unelevated no-caps size=lg').classes('px-6')
         button.mark('generate-cover').set_enabled(not missing)
+        budget_note(self.studio.principal)
 
     def _running_card(self, job: Job) -> None:
         low, high = EXPECTED_SECONDS

@@ -82,7 +82,8 @@ class StudioView:
         studio.settle()
         with ui.row().classes('w-full items-end justify-between gap-2'):
             with ui.column().classes('gap-0'):
-                ui.label(_('Create a character')).classes('text-2xl sm:text-3xl font-bold tracking-tight')
+                ui.label(_('Create a character')).classes('text-2xl sm:text-3xl font-bold tracking-tight') \
+                    .mark('studio-title')
                 ui.label(_('One decision at a time. Everything is saved as you go.')) \
                     .classes('text-sm text-slate-500')
             ui.button(_('Surprise me'), icon='casino', on_click=self.look.surprise) \

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, insert, not_, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from services.core.db import changes as outbox
@@ -45,6 +45,14 @@ def end_owner(connection: Connection, owner_id: str, reason: str, at: float, ori
         end(connection, key, reason, at, origin, None)
 
 
+def _active(active_since: float, demo_active_since: float | None) -> ColumnElement[bool]:
+    """Seen recently enough to be alive: demo sessions by their own, usually shorter, lifetime."""
+    if demo_active_since is None:
+        return table.c.last_seen >= active_since
+    return or_(and_(table.c.mode != 'demo', table.c.last_seen >= active_since),
+               and_(table.c.mode == 'demo', table.c.last_seen >= demo_active_since))
+
+
 def read(connection: Connection, key: str) -> Row[Any] | None:
     return connection.execute(select(table).where(table.c.sid_hash == key)).first()
 
@@ -54,15 +62,17 @@ def end_reason(connection: Connection, key: str) -> str | None:
     return None if row is None or row.ended_at is None else (row.end_reason or 'signed out')
 
 
-def live(connection: Connection, active_since: float) -> list[dict[str, Any]]:
+def live(connection: Connection, active_since: float, demo_active_since: float | None = None) -> list[dict[str, Any]]:
     rows = connection.execute(
         select(table.c.sid_hash, table.c.owner_id, table.c.user_id, table.c.display_name, table.c.mode,
                table.c.is_admin, table.c.created_at, table.c.last_seen)
-        .where(table.c.ended_at.is_(None), table.c.last_seen >= active_since).order_by(table.c.last_seen.desc()))
+        .where(table.c.ended_at.is_(None), _active(active_since, demo_active_since))
+        .order_by(table.c.last_seen.desc()))
     return [dict(row._mapping) for row in rows]
 
 
-def purge(connection: Connection, now: float, idle_timeout: float) -> None:
-    connection.execute(update(table).where(table.c.ended_at.is_(None), table.c.last_seen < now - idle_timeout)
+def purge(connection: Connection, now: float, idle_timeout: float, demo_idle_timeout: float | None = None) -> None:
+    demo_since = None if demo_idle_timeout is None else now - demo_idle_timeout
+    connection.execute(update(table).where(table.c.ended_at.is_(None), not_(_active(now - idle_timeout, demo_since)))
                        .values(ended_at=now, end_reason='expired', sealed_credentials=None))
     connection.execute(delete(table).where(table.c.ended_at < now - KEEP_ENDED))

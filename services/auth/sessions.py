@@ -2,9 +2,9 @@
 
 The browser holds only an opaque session id (in NiceGUI's `app.storage.user`, keyed by its signed browser-id
 cookie). The `sessions` table keeps every session under a SHA-256 of that id, never the id itself, so any instance
-serves any session and a restart keeps people signed in. A person's own key and secret are stored only sealed
-(services/core/sealing.py); tool accounts and demo visitors sign with the operator's credentials, which are never
-stored: they are filled in again when a session is loaded.
+serves any session and a restart keeps people signed in. A person's own key and secret, and a demo visitor's sandbox
+key of their own, are stored only sealed (services/core/sealing.py); tool accounts sign with the operator's
+credentials, which are never stored: they are filled in again when a session is loaded.
 
 Why an in-memory view in front of the table: page code asks `get(sid)` / `peek(sid)` synchronously on the event
 loop (who is asking, on every request and UI event), where no query may run. Each instance therefore keeps the
@@ -58,14 +58,17 @@ class SessionStore:
     every instance."""
 
     def __init__(self, db: Database, writer: WriteBehind, *, sealer: Sealer, operator: Credentials | None,
-                 idle_timeout: float = 12 * 3600, keep_sensitive: frozenset[str] = frozenset(),
-                 origin: str | None = None) -> None:
+                 idle_timeout: float = 12 * 3600, demo_idle_timeout: float | None = None,
+                 keep_sensitive: frozenset[str] = frozenset(), origin: str | None = None) -> None:
         self.db = db
         self._writer = writer
         self._sealer = sealer
         self._operator = operator  # tool accounts and the demo sign with these; never stored
         self.origin = origin
         self.idle_timeout = idle_timeout
+        # A demo session has a lifetime of its own (STUDIO_DEMO_IDLE_MINUTES): when it ends, its work is deleted
+        # (services/auth/demo_data.py), and the sign-in page promises when.
+        self.demo_idle_timeout = idle_timeout if demo_idle_timeout is None else demo_idle_timeout
         self._lock = threading.Lock()
         # Keys the log scrubber must keep hiding even when the last session using them ends (the operator's).
         self._keep_sensitive = keep_sensitive
@@ -129,8 +132,10 @@ class SessionStore:
         return True
 
     def _seal(self, principal: Principal) -> bytes | None:
-        if principal.mode != 'byok':
+        if principal.mode == 'account':
             return None  # the operator's credentials are filled in again on load
+        # A person's own key, or a demo visitor's sandbox key of their own: without it a restored demo session
+        # would sign with the operator's key and see the tool accounts' agents.
         credentials = principal.credentials
         plain = json.dumps({'api_key': credentials.api_key, 'api_secret': credentials.api_secret.get()})
         return self._sealer.seal(plain.encode())
@@ -154,7 +159,7 @@ class SessionStore:
             session = self._sessions.get(sid)
             if session is None:
                 return None
-            if now - session.last_seen <= self.idle_timeout:
+            if now - session.last_seen <= self.idle_for(session.principal.mode):
                 if activity:
                     session.last_seen = now
                     if now - session.stored_seen > TOUCH_EVERY:
@@ -173,7 +178,7 @@ class SessionStore:
             return None
         with self._lock:
             session = self._sessions.get(sid)
-        if session is not None and time.time() - session.last_seen <= self.idle_timeout:
+        if session is not None and time.time() - session.last_seen <= self.idle_for(session.principal.mode):
             return self._local(sid, activity=activity)
         with self._lock:
             if sid_hash(sid) in self._ended:
@@ -196,7 +201,7 @@ class SessionStore:
                 self._end_locally([cached], reason, write=False)
             return None
         last_seen = max(values['last_seen'], cached.last_seen if cached else 0.0)
-        if time.time() - last_seen > self.idle_timeout:
+        if time.time() - last_seen > self.idle_for(values['mode']):
             self._end_locally([cached] if cached else [], 'expired', write=False)
             self._writer.submit(session_table.end, values['sid_hash'], 'expired', time.time(), self.origin, None)
             self._remember_end(values['sid_hash'], 'expired')
@@ -224,10 +229,10 @@ class SessionStore:
     def _principal(self, values: Any) -> Principal | None:
         mode: Mode = values['mode']
         user_id = values['user_id']
-        if mode == 'byok':
+        if mode in ('byok', 'demo'):
             opened = self._sealer.open(values['sealed_credentials'] or b'')
             if opened is None:
-                return None
+                return None  # a demo row of before its key was sealed too cannot be restored: never the operator's
             stored = json.loads(opened)
             credentials = Credentials(stored['api_key'], Secret(stored['api_secret']), user_id)
         elif self._operator is not None:
@@ -253,7 +258,8 @@ class SessionStore:
 
     async def list_all(self) -> list[dict[str, Any]]:
         """Every live session in the table (all instances), newest activity first, without any credential."""
-        return await self.db.read(session_table.live, time.time() - self.idle_timeout)
+        now = time.time()
+        return await self.db.read(session_table.live, now - self.idle_timeout, now - self.demo_idle_timeout)
 
     def sessions_for(self, owner_id: str) -> list[Session]:
         with self._lock:
@@ -322,7 +328,14 @@ class SessionStore:
 
     async def purge(self) -> None:
         """Mark sessions idle past the timeout as expired and drop ended rows past KEEP_ENDED (any instance)."""
-        await self.db.run(session_table.purge, time.time(), self.idle_timeout)
+        # The table's last_seen may lag this or another instance's memory by up to TOUCH_EVERY (it is written no
+        # more often): an active session must never be ended here, so the sweep allows for that.
+        await self.db.run(session_table.purge, time.time(), self.idle_timeout + TOUCH_EVERY,
+                          self.demo_idle_timeout + TOUCH_EVERY)
+
+    def idle_for(self, mode: str) -> float:
+        """Seconds without activity after which a session of this mode ends."""
+        return self.demo_idle_timeout if mode == 'demo' else self.idle_timeout
 
     def _remember(self, session: Session) -> None:
         # Caller holds the lock.
@@ -348,7 +361,8 @@ class SessionStore:
             if write:
                 # Expired by this instance's clock: ended in the table only if it agrees (another instance may have
                 # kept the session alive), so not remembered as ended here either; `load` asks the table.
-                self._writer.submit(session_table.end, session.key, reason, time.time(), self.origin, self.idle_timeout)
+                self._writer.submit(session_table.end, session.key, reason, time.time(), self.origin,
+                                    self.idle_for(session.principal.mode))
             else:
                 self._remember_end(session.key, reason)
         self._ended_listeners(ended, reason)
@@ -358,8 +372,9 @@ class SessionStore:
             keys_in_use = {s.principal.credentials.api_key for s in self._sessions.values()} | self._keep_sensitive
         for session in sessions:
             credentials = session.principal.credentials
-            if session.principal.mode == 'byok' and credentials.api_key not in keys_in_use:
-                # A person's own key is forgotten with their session, even by the log scrubber.
+            if session.principal.mode in ('byok', 'demo') and credentials.api_key not in keys_in_use:
+                # A person's own key (or a visitor's sandbox key) is forgotten with their session, even by the log
+                # scrubber.
                 forget_sensitive(credentials.api_key)
                 forget_sensitive(credentials.api_secret.get())
             for listener in list(self._listeners):

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.core.budget_settings import BudgetSettings, load_budget_settings
 from services.core.chat_settings import ChatSettings, load_chat_settings
 from services.core.config_values import SettingsError, parse_latency
 from services.core.db.url import DatabaseUrlError, database_url
@@ -71,6 +72,9 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     options_cache_seconds: float = 300.0
     preview_url_seconds: int = 3600
+    # A demo visitor's work (draft, photo, covers, agents, conversations) is deleted when they sign out or after
+    # this many seconds without activity: a demo identity cannot be entered again, so nothing of it is of use.
+    demo_idle_seconds: float = 7200.0
     # Operators (issue 16): request-log retention (rows 0 = no log), who may read /metrics, the log line format.
     request_log_days: float = 7.0
     request_log_rows: int = 50_000
@@ -95,6 +99,8 @@ class Settings:
 
     # Conversations: endpoint paths, stream timeouts and the stream's assumed shape (services/core/chat_settings.py).
     chat: ChatSettings = field(default_factory=ChatSettings)
+    # Covers per person per hour and per day, and the demo's own (services/core/budget_settings.py).
+    budgets: BudgetSettings = field(default_factory=BudgetSettings)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -235,6 +241,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_upload_bytes=int(number('STUDIO_MAX_UPLOAD_MB', 10, minimum=0.001) * 1024 * 1024),
         options_cache_seconds=number('STUDIO_OPTIONS_CACHE_SECONDS', 300.0),
         preview_url_seconds=int(number('STUDIO_PREVIEW_URL_SECONDS', 3600, minimum=10, integer=True)),
+        demo_idle_seconds=number('STUDIO_DEMO_IDLE_MINUTES', 120, minimum=5) * 60,
         demo_sandbox_url=demo_sandbox_url,
         demo_sandbox_key=demo_sandbox_key,
         demo_sandbox_secret=demo_sandbox_secret,
@@ -247,6 +254,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sandbox_keys=sandbox_keys,
         sandbox_faults=text('SANDBOX_FAULTS', ''),
         chat=load_chat_settings(env),
+        budgets=load_budget_settings(env),
         sandbox_demo_key=demo_key,
     )
 

@@ -19,6 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -49,6 +50,20 @@ Listener = Callable[[frozenset[str]], None]  # told the owner ids that have new 
 _STOP = object()
 
 
+@dataclass(frozen=True)
+class LastAnswer:
+    """How the platform last answered this process (for /readyz): kept even with the log turned off."""
+
+    at: float  # epoch seconds, when the request was sent
+    endpoint: str
+    outcome: str  # 'ok', 'business' (it answered, and said no), 'auth', 'protocol', 'timeout', 'unreachable', ...
+    http_status: int | None  # None: no answer came
+
+    def summary(self, now: float) -> dict[str, Any]:
+        return {'outcome': self.outcome, 'endpoint': self.endpoint, 'httpStatus': self.http_status,
+                'secondsAgo': round(max(0.0, now - self.at), 1)}
+
+
 class RequestLog:
     def __init__(self, db: Database, *, days: float = 7.0, rows: int = 50_000) -> None:
         self.db = db
@@ -59,6 +74,7 @@ class RequestLog:
         self._pending = 0  # queued or being written; flush() waits for 0
         self._listeners: list[Listener] = []
         self._last_prune = 0.0
+        self.last_answer: LastAnswer | None = None  # None until the first request of this process
         self._thread: threading.Thread | None = None
         if rows > 0:
             self._thread = threading.Thread(target=self._write_forever, name='request-log-writer', daemon=True)
@@ -80,6 +96,10 @@ class RequestLog:
     # --- recording: on the event loop, so constant time --------------------------------------------------------
 
     def record(self, exchange: Exchange) -> None:
+        outcome = outcome_of(exchange.error)
+        if outcome != 'cancelled':  # the studio giving up says nothing about the platform
+            status = exchange.response.status_code if exchange.response is not None else None
+            self.last_answer = LastAnswer(exchange.started_at, exchange.path, outcome, status)
         if self._thread is None:
             return
         with self._idle:

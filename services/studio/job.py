@@ -25,6 +25,10 @@ KEEP_FINISHED = 24 * 3600.0  # older finished jobs (and their files) are dropped
 INTERRUPTED_MESSAGE = N_('This generation was interrupted because the studio restarted before it finished. '
                          'Regenerate to try again with the same choices.')
 CANCELLED_MESSAGE = N_('Cancelled.')
+# A waiting request lives in the instance that took it (it holds the person's credentials, which are never stored),
+# so when that instance stops the place in line goes with it; one click queues the same choices again.
+LINE_INTERRUPTED_MESSAGE = ('This cover was waiting in line when the studio restarted, so it lost its place. '
+                            'Regenerate to join the line again with the same choices.')
 
 
 class JobRefused(UserFacingError):
@@ -46,11 +50,21 @@ class Job(BaseModel):
     expires_at: float | None = None
     has_image: bool = False
     used_for: str | None = None  # the agent this cover became (the platform takes a cover only once)
+    # The waiting line (limits.py): a running job may still be waiting for a place; where it stands, and when it
+    # should start (epoch seconds, from the typical generation time of the last `line_samples` covers).
+    queued: bool = False
+    line_position: int | None = None
+    line_waiting: int | None = None
+    line_starts_at: float | None = None
+    line_typical: float | None = None
+    line_samples: int = 0
+    started_at: float | None = None  # when it got its place and the platform started painting
     # create jobs
     agent_id: str | None = None
     agent_name: str | None = None
     cover_url: str | None = None
     source_cover_job: str | None = None
+    recovered: bool = False  # the platform's answer was lost, and the agent was found in its list instead
     # failures
     error_message: str | None = None
     error_code: int | None = None
@@ -63,8 +77,14 @@ class Job(BaseModel):
         return self.status == 'running'
 
     def elapsed(self, now: float | None = None) -> float:
+        """Seconds since it started painting (since it was asked, when it never had to wait)."""
         end = self.finished_at if self.finished_at is not None else (now or time.time())
-        return max(0.0, end - self.created_at)
+        return max(0.0, end - (self.started_at or self.created_at))
+
+    @property
+    def waiting(self) -> bool:
+        """Running, but still in the waiting line for a place."""
+        return self.running and self.queued
 
     def seconds_left(self, now: float | None = None) -> float | None:
         """Validity left of a finished cover; None when there is no cover."""

@@ -4,8 +4,8 @@ A job's row carries the whole Job (its `data`, JSON) plus the columns queries ne
 running it and that instance's last heartbeat. The instance that runs a job is the only one that writes it while it
 runs, renewing `heartbeat_at` every HEARTBEAT_SECONDS; a running job whose heartbeat is older than STALE_SECONDS
 belongs to an instance that died, and any other instance marks it interrupted (its request kept, so one click
-regenerates it) and frees its generation lease. A restarted instance (same STUDIO_INSTANCE_ID) does the same for its
-own running jobs at once, since whatever ran them is gone.
+regenerates it) and frees its generation lease or its place in the waiting line. A restarted instance (same
+STUDIO_INSTANCE_ID) does the same for its own running jobs at once, since whatever ran them is gone.
 
 Every write publishes `TOPIC` with the owner id, so every instance showing that person reloads their jobs; a cancel
 asked on one instance for a job another runs is published as `CANCEL_TOPIC` with the job id.
@@ -25,6 +25,8 @@ from sqlalchemy.engine import Connection
 from services.core.db import changes as outbox
 from services.core.db.schema import images
 from services.core.db.schema import jobs as table
+from services.studio import budgets
+from services.studio.job import LINE_INTERRUPTED_MESSAGE
 from services.studio.limits import release_leases
 
 TOPIC = 'jobs'
@@ -73,7 +75,10 @@ def interrupt(connection: Connection, *, message: str, origin: str | None, insta
     now = time.time()
     interrupted = []
     for job_id, data in connection.execute(query).all():
-        data = {**dict(data), 'status': 'interrupted', 'finished_at': now, 'error_message': message}
+        data = dict(data)
+        # A cover still waiting in line lost its place, which is not the same as a half-painted one.
+        words = LINE_INTERRUPTED_MESSAGE if data.get('queued') else message
+        data = {**data, 'status': 'interrupted', 'finished_at': now, 'error_message': words}
         # Conditional: the owner of the job may have written it meanwhile (then it was not dead after all).
         condition = [table.c.id == job_id, table.c.status == 'running']
         if stale_before is not None:
@@ -81,7 +86,8 @@ def interrupt(connection: Connection, *, message: str, origin: str | None, insta
         if connection.execute(update(table).where(*condition).values(status='interrupted', data=data)).rowcount:
             interrupted.append(job_id)
             outbox.publish(connection, TOPIC, data['owner_id'], origin=origin)
-    release_leases(connection, interrupted)
+    release_leases(connection, interrupted, origin)
+    budgets.refund(connection, interrupted)  # no cover came of them: they do not count against a budget
     return interrupted
 
 

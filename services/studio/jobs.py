@@ -42,7 +42,7 @@ from services.core.i18n import N_, _, task_context
 from services.platform.client import PlatformClient
 from services.platform.errors import BusinessError, PlatformError
 from services.platform.models import CoverRequest, CreateAgentRequest, wire
-from services.studio import job_store
+from services.studio import budgets, job_store
 from services.studio.drafts import DraftStore
 from services.studio.image_store import ImageStore
 from services.studio.images import ImageRejected, decode_data_url_to_png
@@ -53,15 +53,18 @@ from services.studio.job import (
     EXPIRY_WARNING,
     INTERRUPTED_MESSAGE,
     KEEP_FINISHED,
+    LINE_INTERRUPTED_MESSAGE,
     Job,
     JobKind,
     JobRefused,
     JobStatus,
 )
 from services.studio.job_view import JobView
-from services.studio.limits import GenerationLimits
+from services.studio.limits import GenerationLimits, Lease, Place, Who
+from services.studio.lost_answers import answer_lost, find_created
 from services.studio.media_store import preview_from_data_url
 from services.studio.messages import describe, expired_cover
+from services.studio.queue import CoverLine, PlaceLost
 
 __all__ = ['COVER_TTL', 'EXPECTED_SECONDS', 'EXPIRY_WARNING', 'INTERRUPTED_MESSAGE', 'KEEP_FINISHED', 'Job',
            'JobKind', 'JobManager', 'JobRefused', 'JobStatus']
@@ -84,26 +87,71 @@ class JobManager(JobView):
         self._drafts = drafts  # finished jobs update their owner's draft (benchmarks run without drafts)
         self._cancel_requested: set[str] = set()
         self.draining = False
+        self.line = CoverLine(limits, self._line_moved)  # covers waiting here for a place
         self._recover()
 
     # --- starting jobs --------------------------------------------------------------------------------
 
     async def start_cover(self, principal: Principal, request: CoverRequest) -> Job:
-        """Start generating a cover. Raises LimitExceeded (with .user_message) when over the fair-use limit
-        (counted across every instance), JobRefused while this instance drains. When the cover is stored it
-        becomes the chosen one in the person's draft, whether or not a tab is open."""
+        """Start generating a cover, or put it in the waiting line when the deployment's cap is reached (the job
+        runs from the start either way; `job.waiting` while it waits, with its place). Raises LimitExceeded (with
+        .user_message) over the person's own cap or budget (counted across every instance), JobRefused while this
+        instance drains. When the cover is stored it becomes the chosen one in the person's draft, whether or not a
+        tab is open."""
         self._refuse_while_draining()
         await self.load(principal.owner_id)  # the person's other jobs, if this instance has not shown them yet
         job = self._new_job(principal, 'cover', wire(request))
-        lease = await self._limits.acquire(principal.owner_id, job.id)
+        lease = await self._limits.admit(Who(principal.owner_id, principal.user_id, principal.mode), job.id)
         try:
             self._refuse_while_draining()  # SIGTERM may have come while the lease was being taken
+            if lease.place is not None:
+                self._place(job, lease.place)
+            else:
+                job.started_at = lease.started
             self._add(job)
         except BaseException:
             lease.release()
             raise
-        self._spawn(job, self._run_cover(job, principal, request, lease.release), cleanup=lease.release)
+        self._spawn(job, self._wait_and_run(job, principal, request, lease), cleanup=lease.release)
         return job
+
+    async def _wait_and_run(self, job: Job, principal: Principal, request: CoverRequest, lease: Lease) -> None:
+        if lease.waiting:
+            try:
+                started = await self.line.wait_turn(job.id)
+            except PlaceLost as lost:
+                job.error_message = lost.user_message
+                self._finish(job, 'failed')
+                return
+            job.queued = False
+            job.started_at = started
+            self._persist(job)
+        await self._run_cover(job, principal, request, lease.release)
+
+    def _place(self, job: Job, place: Place) -> None:
+        job.queued = True
+        job.line_position = place.position
+        job.line_waiting = place.waiting
+        job.line_starts_at = place.starts_at
+        job.line_typical = place.typical
+        job.line_samples = place.samples
+
+    def _line_moved(self, places: dict[str, Place]) -> None:
+        """The pump's news for the jobs waiting here. Written (so every instance shows it) when the place or the
+        estimate moved; a longer line behind someone only tells this instance's pages, since with many waiting
+        every newcomer would otherwise rewrite every waiting job."""
+        for job_id, place in places.items():
+            job = self._jobs.get(job_id)
+            if job is None or not job.waiting:
+                continue
+            moved = job.line_position != place.position or abs((job.line_starts_at or 0) - place.starts_at) > 15
+            grew = job.line_waiting != place.waiting
+            if moved or grew:
+                self._place(job, place)
+                if moved:
+                    self._persist(job)
+                else:
+                    self._changed(job.owner_id)
 
     def start_create(self, principal: Principal, request: CreateAgentRequest, *,
                      cover_job_id: str | None = None) -> Job:
@@ -252,8 +300,23 @@ class JobManager(JobView):
         self._update_draft(job, selected_cover_job=job.id)
 
     async def _run_create(self, job: Job, principal: Principal, request: CreateAgentRequest) -> None:
+        sent_at = time.time()
         try:
-            created, trace_id = await self._platform.create_agent(principal.credentials, request)
+            try:
+                created, trace_id = await self._platform.create_agent(principal.credentials, request)
+            except PlatformError as error:
+                if not answer_lost(error):
+                    raise
+                # The answer is lost, but the agent may exist: look before saying "try again" (a duplicate).
+                lookup = await find_created(self._platform, self.db, principal.credentials, request, sent_at)
+                if lookup.agent is None:
+                    self._fail(job, error, describe(error, 'create the agent') + lookup.advice)
+                    self._record('agent.failed', job, f'job {job.id}: {error} (not found in the agent list)'
+                                 if lookup.checked else f'job {job.id}: {error} (the agent list could not be read)')
+                    return
+                log.info('agent creation answer lost (%s); found agent %s in the list', error, lookup.agent.agentId)
+                created, trace_id = lookup.agent, error.trace_id
+                job.recovered = True
             job.trace_id = trace_id
             job.agent_id = created.agentId
             job.agent_name = created.name
@@ -261,7 +324,8 @@ class JobManager(JobView):
             await self._load_draft(job)
             self._mark_used(job.owner_id, job.source_cover_job, created.name)
             self._finish(job, 'done')
-            self._record('agent.created', job, f'agent {created.agentId} "{created.name}"')
+            self._record('agent.created', job, f'agent {created.agentId} "{created.name}"'
+                         + (' (its answer was lost; found in the agent list)' if job.recovered else ''))
             self._update_draft(job, clear=True, create_job=job.id, step='create')
         except PlatformError as error:
             if isinstance(error, BusinessError) and error.expired_cover and job.source_cover_job:
@@ -346,13 +410,18 @@ class JobManager(JobView):
             job.error_message = CANCELLED_MESSAGE
             self._finish(job, 'cancelled')
         else:  # the process is shutting down
-            job.error_message = INTERRUPTED_MESSAGE
+            job.error_message = LINE_INTERRUPTED_MESSAGE if job.queued else INTERRUPTED_MESSAGE
             self._finish(job, 'interrupted')
 
     def _finish(self, job: Job, status: JobStatus, now: float | None = None) -> None:
         job.status = status
         job.finished_at = now or time.time()
         metrics.job_finished(job.kind, status)  # studio_jobs_finished_total{kind, outcome}
+        if job.kind == 'cover':
+            if status == 'done':  # its time feeds the waiting line's estimates
+                self._writer.submit(budgets.record_seconds, job.id, job.elapsed())
+            else:  # only covers count against a budget
+                self._writer.submit(budgets.refund, [job.id])
         self._persist(job)
         if job._finished is not None:
             job._finished.set()

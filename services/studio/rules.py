@@ -6,13 +6,14 @@ No state and no UI: services.studio.studio applies them for a page, tests can ca
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from services.core import i18n
 from services.core.i18n import N_, _, format_list
 from services.core.text import bidi_problem, characters
-from services.platform.models import CoverRequest, CreateAgentRequest, Option, Options
+from services.platform.models import CoverRequest, CreateAgentRequest, Gender, Option, Options
 from services.studio import catalogue
 from services.studio.catalogue import OPTIONAL_DETAILS
 from services.studio.drafts import Draft
@@ -32,6 +33,24 @@ _SNAKE_CODE = re.compile(r'[a-z][a-z0-9]*(?:_[a-z0-9]+)*')
 NAME_MAX = 40
 LOOK_CHANGED_NOTE = N_('You changed the look after this cover was generated. The agent gets the look shown on the '
                        'cover; regenerate to use your new choices.')
+
+
+@dataclass(frozen=True)
+class LookChange:
+    title: str  # 'Hair colour'
+    on_cover: str  # the label the cover was painted with ('—' when the cover has no such choice)
+    now: str  # the label chosen now
+
+
+@dataclass(frozen=True)
+class LookDrift:
+    """The chosen cover was painted for another look than the one chosen now; the agent would get the cover's."""
+
+    changes: tuple[LookChange, ...]
+
+    def sentence(self) -> str:
+        return '; '.join(_('{title}: {on_cover} on the cover, {now} now').format(
+            title=c.title, on_cover=c.on_cover, now=c.now) for c in self.changes) + '.'
 
 
 def label(options: Options, category: str, code: str | None) -> str:
@@ -137,6 +156,31 @@ def look_differs(draft: Draft, cover: Job) -> bool:
         return True
 
 
+def cover_look(cover: Job) -> tuple[Gender, dict[str, str]]:
+    """The gender and the look (category -> code) a cover was painted with: what an agent made with it gets."""
+    request = cover.cover_request()
+    look = {c: code for c in catalogue.look_categories(request.gender)
+            if (code := getattr(request, catalogue.wire_field(c), None))}
+    return request.gender, look
+
+
+def look_drift(draft: Draft, cover: Job | None, options: Options) -> LookDrift | None:
+    """How the look chosen now differs from the chosen cover's, choice by choice; None when it does not (or there
+    is no cover). A photo changed since does not count: it shows in the review's photo row."""
+    if cover is None or not cover.usable() or not look_differs(draft, cover):
+        return None  # a cover used or expired is no agent's any more: problems() says to generate a new one
+    gender, look = cover_look(cover)
+    changes = []
+    if draft.gender != gender:
+        changes.append(LookChange(_('Gender'), gender_words(gender), gender_words(draft.gender)))
+    for category in catalogue.LOOK_CATEGORIES:
+        if look.get(category) != draft.look.get(category) and (category in look or
+                                                               category in draft.look_categories()):
+            changes.append(LookChange(catalogue.title(category), label(options, category, look.get(category)),
+                                      label(options, category, draft.look.get(category))))
+    return LookDrift(tuple(changes))
+
+
 def problems(draft: Draft, cover: Job | None, *, cover_running: bool) -> list[str]:
     """Why the agent cannot be created yet, one sentence each; empty when it can."""
     found = []
@@ -160,12 +204,25 @@ def problems(draft: Draft, cover: Job | None, *, cover_running: bool) -> list[st
     return found
 
 
-def review_groups(draft: Draft, options: Options) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """Every choice with its label, grouped by the step that asks for it: (step, step title, rows)."""
-    look = [(_('Gender'), gender_words(draft.gender))]
-    look += [(catalogue.title(c), label(options, c, draft.look.get(c))) for c in draft.look_categories()]
-    photo = [(_('Reference photo'), _('None') if draft.ref is None else
-              (_('Face found') if draft.ref.has_face else _('No face (used anyway)')))]
+def review_groups(draft: Draft, options: Options,
+                  cover: Job | None = None) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """Every choice with its label, grouped by the step that asks for it: (step, step title, rows). Exactly what the
+    agent will get: with a chosen cover the look and the photo are the cover's (create_request sends those),
+    whatever the draft says now (`look_drift` tells what differs). A cover that can no longer be used shows no look
+    of its own."""
+    if cover is not None and not cover.usable():
+        cover = None  # used or expired: no agent gets it, so the review shows the look chosen now
+    gender, chosen = cover_look(cover) if cover is not None else (draft.gender, draft.look)
+    look = [(_('Gender'), gender_words(gender))]
+    look += [(catalogue.title(c), label(options, c, chosen.get(c))) for c in catalogue.look_categories(gender)]
+    ref_id = cover.request.get('refImageId') if cover is not None else None
+    if cover is not None and ref_id != (draft.ref.ref_image_id if draft.ref is not None else None):
+        shown = _('The one the cover was made with (since changed)') if ref_id else \
+            _('None (the cover was made without)')
+    else:
+        shown = _('None') if draft.ref is None else \
+            (_('Face found') if draft.ref.has_face else _('No face (used anyway)'))
+    photo = [(_('Reference photo'), shown)]
     details = [(_('Name'), draft.name.strip() or NONE_CHOSEN),
                (catalogue.title('Voice'), label(options, 'Voice', draft.voice)),
                (_('Language'), LANGUAGES.get(draft.language, draft.language))]
@@ -175,9 +232,9 @@ def review_groups(draft: Draft, options: Options) -> list[tuple[str, str, list[t
     return [('look', _('Look'), look), ('photo', _('Reference photo'), photo), ('details', _('Details'), details)]
 
 
-def review_rows(draft: Draft, options: Options) -> list[tuple[str, str]]:
-    """Every choice with its label, in the order the steps ask for them."""
-    return [row for _step, _title, rows in review_groups(draft, options) for row in rows]
+def review_rows(draft: Draft, options: Options, cover: Job | None = None) -> list[tuple[str, str]]:
+    """Every choice with its label, in the order the steps ask for them (see review_groups)."""
+    return [row for _step, _title, rows in review_groups(draft, options, cover) for row in rows]
 
 
 GENDERS = {'female': N_('Female'), 'male': N_('Male')}

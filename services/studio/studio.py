@@ -192,18 +192,25 @@ class Studio:
     async def load_options(self) -> list[str]:
         """Load the options for the draft's gender and language; returns the choices they no longer offer, which
         are cleared from the draft."""
-        gender, language = self.draft.gender, self.draft.options_language
-        self.options_loading_for = self.options_tried = (gender, language)
+        wanted = (self.draft.gender, self.draft.options_language)
+        gender, language = wanted
+        self.options_loading_for = self.options_tried = wanted
         self.options_error = None
         self._changed()
         try:
-            self.options = await self._options.get(self.principal.credentials, gender=gender, language=language)
-            self.options_for = (gender, language)
+            options = await self._options.get(self.principal.credentials, gender=gender, language=language)
         except PlatformError as error:
-            self.options_error = error
-        finally:
-            self.options_loading_for = None
-        cleared = rules.clear_unavailable(self.draft, self.options) if self.options_error is None else []
+            if self.options_loading_for == wanted:
+                self.options_error = error
+                self.options_loading_for = None
+                self._changed()
+            return []
+        if self.options_loading_for != wanted:
+            # A newer load started meanwhile (another gender chosen, the cover's look restored): its options are
+            # the draft's, and clearing by these would drop choices the draft's gender does offer.
+            return []
+        self.options, self.options_for, self.options_loading_for = options, wanted, None
+        cleared = rules.clear_unavailable(self.draft, self.options)
         if cleared:
             self._save()
         self._changed()
@@ -482,14 +489,37 @@ class Studio:
         self._changed()
 
     def review_rows(self) -> list[tuple[str, str]]:
-        return rules.review_rows(self.draft, self.options)
+        """What the agent will get: the chosen cover's look, the draft's details."""
+        return rules.review_rows(self.draft, self.options, self.selected_cover())
 
     def review_groups(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
-        return rules.review_groups(self.draft, self.options)
+        """What the agent will get, by step: the chosen cover's look and photo, the draft's details."""
+        return rules.review_groups(self.draft, self.options, self.selected_cover())
 
     def review_note(self) -> str | None:
+        return _(rules.LOOK_CHANGED_NOTE) if self.look_drift() is not None else None
+
+    # --- the look and the chosen cover drifting apart -----------------------------------------------------
+
+    def look_drift(self) -> rules.LookDrift | None:
+        """How the look chosen now differs from the chosen cover's (None: they match, or no cover is chosen)."""
+        return rules.look_drift(self.draft, self.selected_cover(), self.options)
+
+    async def restore_cover_look(self) -> list[str]:
+        """Go back to the chosen cover's look (its gender and every look choice), so the agent, the review and
+        the Look step agree with the cover again. Returns what the options of a restored gender no longer offer."""
         cover = self.selected_cover()
-        return _(rules.LOOK_CHANGED_NOTE) if cover is not None and rules.look_differs(self.draft, cover) else None
+        if cover is None:
+            return []
+        gender, look = rules.cover_look(cover)
+        gender_changed = gender != self.draft.gender
+        self.draft.gender = gender
+        self.draft.look = dict(look)
+        self._save()
+        if gender_changed:
+            return await self.load_options()  # which tells of the change
+        self._changed()
+        return []
 
     # --- create -------------------------------------------------------------------------------------------
 

@@ -38,8 +38,8 @@ def create_prefilled(browser: Browser, name: str, *, choose_voice: bool = False)
     """From a studio a variant or a card filled in: a new cover, the name, create. 'Create agent' is enabled only
     once the new cover is in and chosen (the first agent's spent cover on the board does not count)."""
     browser.click('Next: Reference photo')
-    browser.click('Skip: no reference photo')
-    generate = browser.wait_any_text('Generate another', 'Generate cover', timeout=15)
+    browser.click('Continue without a photo')
+    generate = browser.wait_any_text('Generate again', 'Generate cover', timeout=15)
     browser.click(str(generate), timeout=15)
     studio.go_to_step(browser, 'Details')
     browser.fill('Name', name)

@@ -35,7 +35,7 @@ async def start_cover(user: SocketUser, gender: str = 'Female') -> None:
     """Look, no reference photo, Generate: returns once the page says the cover is being painted."""
     await choose_look(user, gender)
     await user.click('Next: Reference photo', STEP)
-    await user.click('Skip: no reference photo', STEP)
+    await user.click('Continue without a photo', STEP)
     # Pressed again if the press was lost (a redraw under it on a busy machine), as a person would; a refusal
     # (a limit, a restarting instance) is reported with its words.
     for _ in range(3):

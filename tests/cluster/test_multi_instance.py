@@ -85,7 +85,7 @@ async def test_the_server_wide_cap_counts_every_instance(slow_covers: Cluster) -
         last = people[-1]
         await choose_look(last)
         await last.click('Next: Reference photo', STEP)
-        await last.click('Skip: no reference photo', STEP)
+        await last.click('Continue without a photo', STEP)
         await last.click('Generate cover', STEP)
         await last.should_see(f'generating {MAX_COVERS_TOTAL} covers for everyone right now', STEP)
         assert not last.sees('Generating your cover')
@@ -110,7 +110,7 @@ async def test_kill_9_of_the_instance_running_a_generation(slow_covers: Cluster)
         await user.should_see('Generation interrupted', INTERRUPTED_WITHIN + 5)
         assert time.monotonic() - killed_at <= INTERRUPTED_WITHIN + 5
         cluster.sandbox.set_latency('1')
-        await user.click('Regenerate', STEP)
+        await user.click('Try again', STEP)
         await user.should_see('Chosen cover', STEP)
     finally:
         await user.close()
@@ -209,7 +209,7 @@ async def test_the_database_goes_away_and_comes_back(healthy: Cluster) -> None:
         home = await served_by(cluster, user)
         await choose_look(user)
         await user.click('Next: Reference photo', STEP)
-        await user.click('Skip: no reference photo', STEP)
+        await user.click('Continue without a photo', STEP)
         await user.click('Next: Details', STEP)
         starts = [instance.starts for instance in cluster.instances]
         cluster.postgres.stop()

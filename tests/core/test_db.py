@@ -27,8 +27,8 @@ from services.core.db import changes as outbox
 from tests.support.postgres import PostgresServer, postgres_server, postgres_url, private_postgres  # noqa: F401
 
 # The newest revision: 0001 → 0101 (chat) → 0201 (agent records) → 0301 (request log) → 0401 (session ends)
-# → 0501 (preferences) → 0601 (chat messages name their instance).
-HEAD = '0601'
+# → 0501 (preferences) → 0601 (chat messages name their instance) → 0701 (cover line and budgets).
+HEAD = '0701'
 TABLE_NAMES = {table.name for table in schema.TABLES}
 
 

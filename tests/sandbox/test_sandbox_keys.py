@@ -65,13 +65,20 @@ async def test_a_cover_is_never_kept_in_a_shared_cache(sandbox: RunningSandbox, 
 
 async def test_revoking_a_key_deletes_all_it_made(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
     ana, ben = visitor(sandbox, 'demo-ana'), visitor(sandbox, 'demo-ben')
-    await make_agent(sandbox_client, ana, 'Ana')
-    await make_agent(sandbox_client, ben, 'Ben')
+    ana_agent, _ = await make_agent(sandbox_client, ana, 'Ana')
+    ben_agent, _ = await make_agent(sandbox_client, ben, 'Ben')
+    ana_talk, _ = await sandbox_client.create_conversation(ana, ana_agent)
+    ben_talk, _ = await sandbox_client.create_conversation(ben, ben_agent)
+    chats = sandbox.controller.chat.store
+    chats.add_turn(ana_talk.conversationId, 'user', 'my secret')
     data = sandbox.controller.config.data_dir
     files_before = {p for p in data.rglob('*.png')} | {p for p in data.rglob('*.jpg')}
 
     deleted = sandbox.controller.revoke_key(ana.api_key)
-    assert deleted == {'agents': 1, 'covers': 1, 'refImages': 1}
+    assert deleted == {'agents': 1, 'covers': 1, 'refImages': 1, 'conversations': 1}
+    assert chats.find(ana.api_key, 'demo-ana', ana_talk.conversationId) is None
+    assert chats.turns(ana_talk.conversationId) == []  # what was said goes with it
+    assert chats.find(ben.api_key, 'demo-ben', ben_talk.conversationId) is not None
     files_after = {p for p in data.rglob('*.png')} | {p for p in data.rglob('*.jpg')}
     assert len(files_before - files_after) == 3  # the photo, its face crop, the cover
     with pytest.raises(AuthenticationError, match='Unknown API key'):
@@ -84,10 +91,12 @@ async def test_revoking_a_key_deletes_all_it_made(sandbox: RunningSandbox, sandb
 
 async def test_what_lands_after_revocation_is_purged(sandbox: RunningSandbox, sandbox_client: PlatformClient) -> None:
     ana = visitor(sandbox, 'demo-ana')
-    await make_agent(sandbox_client, ana, 'Ana')
+    agent_id, _ = await make_agent(sandbox_client, ana, 'Ana')
+    await sandbox_client.create_conversation(ana, agent_id)
     sandbox.controller.issued.revoke(ana.api_key)  # as if an agent creation finished after the deletion
     assert sandbox.controller.purge_revoked() == 1
     assert sandbox.controller.store.keys_with_data(KEY_PREFIX) == set()
+    assert sandbox.controller.chat.store.keys_with_data(KEY_PREFIX) == set()
 
 
 def test_issued_keys_survive_a_restart(sandbox_config: SandboxConfig) -> None:
@@ -116,7 +125,8 @@ async def test_the_keys_route_issues_lists_and_revokes(sandbox: RunningSandbox,
         listed = (await http.get(url)).json()['keys']
         assert [k['apiKey'] for k in listed] == [creds.api_key] and 'apiSecret' not in listed[0]
         revoked = await http.delete(url, params={'apiKey': creds.api_key})
-        assert revoked.json() == {'revoked': creds.api_key, 'deleted': {'agents': 0, 'covers': 0, 'refImages': 0}}
+        assert revoked.json() == {'revoked': creds.api_key,
+                                  'deleted': {'agents': 0, 'covers': 0, 'refImages': 0, 'conversations': 0}}
         assert (await http.delete(url, params={'apiKey': sandbox.credentials.api_key})).status_code == 404
     # Guarded like the fault routes: a page cannot mint keys, nor revoke a visitor's.
     async with httpx.AsyncClient(timeout=10) as http:
@@ -131,7 +141,9 @@ async def test_the_http_client_issues_and_revokes(sandbox: RunningSandbox, sandb
         api_key, secret = await keys.issue_key('demo-ana')
         creds = Credentials(api_key, secret, 'demo-ana')
         await make_agent(sandbox_client, creds, 'Ana')
-        assert await keys.revoke_key(api_key) == {'agents': 1, 'covers': 1, 'refImages': 1}
+        (listed,) = await keys.issued_keys()
+        assert listed[:2] == (api_key, 'demo-ana') and secret.get() not in repr(listed)
+        assert await keys.revoke_key(api_key) == {'agents': 1, 'covers': 1, 'refImages': 1, 'conversations': 0}
         assert await keys.revoke_key(api_key) is None
         sandbox.controller.config.allow_fault_control = False  # control off: no keys to be had
         with pytest.raises(SandboxKeysError, match='HTTP 404'):

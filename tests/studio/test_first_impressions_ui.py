@@ -177,7 +177,7 @@ async def test_create_has_back_its_own_review_and_the_stepper_stays_complete(stu
     click(user, 'review-edit-look')
     assert draft_step() == 'look'
     click(user, 'next-photo')
-    click(user, 'next-cover')
+    click(user, 'photo-skip')
     click(user, 'next-details')
     click(user, 'next-create')
     click(user, 'create-back')

@@ -14,6 +14,7 @@ from PIL import Image
 
 from services.auth.sessions import Principal
 from services.core.audit import AuditLog
+from services.core.budget_settings import BudgetSettings
 from services.platform.client import PlatformClient
 from services.platform.models import CoverRequest, CreateAgentRequest
 from services.studio.drafts import DraftStore
@@ -33,11 +34,12 @@ def principal(sandbox: RunningSandbox, name: str = 'alice') -> Principal:
 
 
 def jobs_on(kit: StoreKit, client: PlatformClient, *, per_user: int = 2, instance: str = 'instance-a',
-            drafts: DraftStore | None = None) -> JobManager:
+            drafts: DraftStore | None = None, total: int = 10, budgets: BudgetSettings | None = None) -> JobManager:
     """A job manager as an instance builds it; another call on the same kit is another process (or a restart, with
     the same instance id) on the same database."""
     return JobManager(kit.db, kit.writer, images=ImageStore(kit.db, kit.writer), platform=client,
-                      limits=GenerationLimits(kit.db, kit.writer, per_user, 10, instance=instance),
+                      limits=GenerationLimits(kit.db, kit.writer, per_user, total, instance=instance, budgets=budgets,
+                                              origin=f'{instance}/test'),
                       audit=AuditLog(kit.db, kit.writer), instance=instance, origin=f'{instance}/test',
                       drafts=drafts or DraftStore(kit.db, kit.writer, origin=f'{instance}/test'))
 

@@ -70,6 +70,36 @@ def test_create_request_takes_the_look_of_the_cover_not_the_changed_draft() -> N
         rules.create_request(draft, chosen)
 
 
+def test_the_review_lists_the_covers_look_and_the_drift_says_what_differs() -> None:
+    draft = ready_draft()
+    draft.ref = RefPhoto(photo_id='p', ref_image_id='ref-1', has_face=True)
+    chosen = cover(draft)
+    options = {'HairColor': [Option(code='black', label='Black'), Option(code='red', label='Red')]}
+    assert rules.look_drift(draft, chosen, options) is None and rules.look_drift(draft, None, options) is None
+    assert dict(rules.review_rows(draft, options, chosen))['Reference photo'] == 'Face found'
+
+    draft.look['HairColor'] = 'red'
+    draft.ref = None  # the photo removed after the cover: the agent still gets the cover made with it
+    rows = dict(rules.review_rows(draft, options, chosen))
+    assert rows['Hair colour'] == 'Black'  # what the agent gets, not what the Look step shows now
+    assert rows['Reference photo'] == 'The one the cover was made with (since changed)'
+    assert dict(rules.review_rows(draft, options))['Hair colour'] == 'Red'  # no cover yet: the draft's
+    drift = rules.look_drift(draft, chosen, options)
+    assert drift is not None and drift.sentence() == 'Hair colour: Black on the cover, Red now.'
+
+    draft.gender, draft.look = 'male', {'Age': '18-25'}
+    drift = rules.look_drift(draft, chosen, options)
+    assert drift is not None and drift.changes[0] == rules.LookChange('Gender', 'Female', 'Male')
+    assert {c.title for c in drift.changes} >= {'Breast size', 'Ethnicity'}
+    assert rules.cover_look(chosen) == ('female', FEMALE_LOOK)
+    assert dict(rules.review_rows(draft, options, chosen))['Gender'] == 'Female'
+
+    # A cover already used (or expired) is nobody's look any more: nothing to drift from, the review shows now's.
+    for gone in (cover(ready_draft(), used_for='Mia'), cover(ready_draft(), left=-1)):
+        assert rules.look_drift(draft, gone, options) is None
+        assert dict(rules.review_rows(draft, options, gone))['Gender'] == 'Male'
+
+
 def test_clear_unavailable_drops_what_the_options_do_not_offer() -> None:
     draft = ready_draft()
     draft.gender = 'male'

@@ -43,7 +43,7 @@ def studio_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: Running
 async def open_studio(user: User, name: str = 'alice') -> None:
     await sign_in(user, name)
     # Signing in ends on '/', which redirects to the studio.
-    await user.should_see('Create a character', retries=300)  # scrypt runs in a thread: slow on a busy box
+    await user.should_see(marker='studio-title', retries=300)  # any language; scrypt is slow on a busy box
 
 
 def click(user: User, marker: str) -> None:

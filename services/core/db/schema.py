@@ -73,8 +73,9 @@ sessions = Table(
     Column('account_stamp', String(64), nullable=False, default=''),
     Column('created_at', Double, nullable=False),
     Column('last_seen', Double, nullable=False, index=True),  # the idle-expiry sweep
-    # A person's own key and secret, only ever stored sealed (encrypted with a key derived from the storage
-    # secret) by the sessions store; NULL for tool accounts and the demo, which sign with the operator's key.
+    # A person's own key and secret (or a demo visitor's sandbox key of their own), only ever stored sealed
+    # (encrypted with a key derived from the storage secret) by the sessions store; NULL for tool accounts, which
+    # sign with the operator's key.
     Column('sealed_credentials', LargeBinary, nullable=True),
     # An ended session keeps its row (without credentials) for a while, so a browser that comes back with its id
     # is told why it has to sign in again ('expired', 'signed out', 'ended by an administrator', ...).
@@ -130,6 +131,48 @@ generation_leases = Table(
     Column('instance', String(100), nullable=False),
     Column('started_at', Double, nullable=False),
     Column('expires_at', Double, nullable=False, index=True),
+)
+
+cover_line = Table(
+    'cover_line', metadata,
+    # The waiting line for cover generations when every place (generation_leases) is taken: first come, first
+    # served across instances. `seq` is the order; rows are taken and admitted only with
+    # advisory_lock(conn, 'generation-limits') held, so the head of the line becomes a lease in the same transaction
+    # that frees a place. `instance` holds the person's request (and credentials, in memory) and renews
+    # `expires_at`; the waiter of an instance that died expires and the line moves up past it.
+    Column('seq', Serial, primary_key=True, autoincrement=True),
+    Column('job_id', String(64), nullable=False, unique=True),
+    Column('owner_id', String(OWNER), nullable=False, index=True),
+    Column('instance', String(100), nullable=False),
+    Column('enqueued_at', Double, nullable=False),
+    Column('expires_at', Double, nullable=False, index=True),
+)
+
+cover_uses = Table(
+    'cover_uses', metadata,
+    # One row per cover generation a person started, for the budgets per hour and per day (services/studio/
+    # budgets.py) and the admin page's use per person. Written under the limits' lock with the lease or the place in
+    # line; deleted again when the generation ends without a cover (failed, cancelled, interrupted): only covers
+    # count. Kept 8 days (the admin page shows the last 7).
+    Column('job_id', String(64), primary_key=True),
+    Column('owner_id', String(OWNER), nullable=False),
+    Column('user_id', String(200), nullable=False),
+    Column('mode', String(16), nullable=False),  # 'account', 'byok' or 'demo'
+    Column('at', Double, nullable=False, index=True),
+    # Seconds the platform took to paint it, once it is done: the waiting line's estimates come from these.
+    Column('seconds', Double, nullable=True),
+    Index(None, 'owner_id', 'at'),
+)
+
+cover_budgets = Table(
+    'cover_budgets', metadata,
+    # An administrator's budget for one person (the admin page), instead of the deployment's default
+    # (STUDIO_COVERS_PER_HOUR / _PER_DAY). NULL in a column: that column's default applies; 0: no limit.
+    Column('owner_id', String(OWNER), primary_key=True),
+    Column('per_hour', Integer, nullable=True),
+    Column('per_day', Integer, nullable=True),
+    Column('updated_at', Double, nullable=False),
+    Column('updated_by', String(200), nullable=False),
 )
 
 images = Table(
@@ -254,5 +297,5 @@ preferences = Table(
     Column('updated_at', Double, nullable=False),
 )
 
-TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, images, changes, conversations, chat_messages,
-          chat_pictures, agent_records, request_log, preferences)
+TABLES = (accounts, sessions, drafts, jobs, audit, generation_leases, cover_line, cover_uses, cover_budgets, images,
+          changes, conversations, chat_messages, chat_pictures, agent_records, request_log, preferences)
