@@ -28,6 +28,7 @@ from bench.common import ROOT, Figure, LoopLag, median, percentile
 from deploy.cluster import Cluster, ClusterConfig, Ports
 from tests.reliability.socket_user import SocketUser
 
+LOOK_READY = re.compile(r'\d+ of \d+ chosen')  # the look step's progress, once a gender is chosen
 KEY = 'capacity'
 TITLE = 'Capacity: whole flows through nginx on two instances'
 FLOWS = 200
@@ -68,7 +69,7 @@ async def _flow(url: str, index: int, photos: dict[str, bytes]) -> dict[str, Any
         await _sign_in(user)
         served = (await user.http.get('/favicon.ico')).headers.get('x-studio-upstream', '')
         await user.click_card('Female' if index % 2 else 'Male', STEP)
-        await user.should_see('choose one', STEP)
+        await user.should_see(LOOK_READY, STEP)  # the look's option groups for that gender arrived
         await _until(user, lambda: user.click('Surprise me', STEP), lambda: not user.sees('The look is not complete'),
                      'a complete look')
         await user.click('Next: Reference photo', STEP)
