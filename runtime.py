@@ -191,7 +191,7 @@ class Runtime:
                            platform=self.platform, operator=self.operator_credentials,
                            demo_keys=self._demo_keys(settings, sandbox))
         self.demo_data = DemoData(self.db, keys=sandbox or self.sandbox_keys, lifetime=settings.demo_idle_seconds)
-        self.access = AccessControl(self.auth, self.sessions)
+        self.access = AccessControl(self.auth, self.sessions, self.drain)  # a draining instance takes no new pages
         self.sessions.on_end(self._drop_own_key_work)
         self.sessions.on_end(self._forget_demo_visit)
         chat_store = ChatStore(self.db, instance=settings.instance_id, origin=self.origin)

@@ -11,6 +11,7 @@ agent. A probe person opens pages throughout. Then the same again with more peop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -23,10 +24,11 @@ from typing import Any
 import httpx
 import psutil
 
-from bench.common import ROOT, Figure, median, percentile
+from bench.common import ROOT, Figure, LoopLag, median, percentile
 from deploy.cluster import Cluster, ClusterConfig, Ports
 from tests.reliability.socket_user import SocketUser
 
+LOOK_READY = re.compile(r'\d+ of \d+ chosen')  # the look step's progress, once a gender is chosen
 KEY = 'capacity'
 TITLE = 'Capacity: whole flows through nginx on two instances'
 FLOWS = 200
@@ -67,7 +69,7 @@ async def _flow(url: str, index: int, photos: dict[str, bytes]) -> dict[str, Any
         await _sign_in(user)
         served = (await user.http.get('/favicon.ico')).headers.get('x-studio-upstream', '')
         await user.click_card('Female' if index % 2 else 'Male', STEP)
-        await user.should_see('choose one', STEP)
+        await user.should_see(LOOK_READY, STEP)  # the look's option groups for that gender arrived
         await _until(user, lambda: user.click('Surprise me', STEP), lambda: not user.sees('The look is not complete'),
                      'a complete look')
         await user.click('Next: Reference photo', STEP)
@@ -124,6 +126,72 @@ async def _probe(url: str, stop: asyncio.Event) -> tuple[list[float], list[str]]
     return timings, failures
 
 
+def _schedstat(pid: int) -> tuple[float, float]:
+    """Seconds the thread `pid` (a process's main thread: its event loop) has run, and has waited runnable for a
+    CPU (Linux /proc/<pid>/task/<pid>/schedstat; zeros where there is none)."""
+    try:
+        run_ns, wait_ns, _ = Path(f'/proc/{pid}/task/{pid}/schedstat').read_text().split()
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return int(run_ns) / 1e9, int(wait_ns) / 1e9
+
+
+def _ours(cluster: Cluster) -> list[psutil.Process]:
+    """This process, everything it started (instances, sandbox, Redis, nginx) and PostgreSQL (pg_ctl detaches it)."""
+    me = psutil.Process()
+    found = [me, *me.children(recursive=True)]
+    with contextlib.suppress(OSError, ValueError, psutil.Error):
+        postmaster = psutil.Process(int((cluster.postgres.data_dir / 'postmaster.pid').read_text().split()[0]))
+        found += [postmaster, *postmaster.children(recursive=True)]
+    return found
+
+
+class _Machine:
+    """Who used the two cores during a run: the whole machine, the deployment and its load generator, the rest
+    (other work on a shared machine), and the 1-minute load average every 5 s."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.loads: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def _cpu(self, process: psutil.Process) -> float:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            return float(times.user + times.system)
+        return 0.0
+
+    def start(self) -> None:
+        self._processes = {p.pid: p for p in _ours(self.cluster)}
+        self._before = {pid: self._cpu(p) for pid, p in self._processes.items()}
+        self._machine_before = psutil.cpu_times()
+        self._started = time.monotonic()
+        self._task = asyncio.get_running_loop().create_task(self._sample())
+
+    async def _sample(self) -> None:
+        while True:
+            self.loads.append(os.getloadavg()[0])
+            await asyncio.sleep(5)
+
+    async def stop(self) -> dict[str, Any]:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        elapsed = time.monotonic() - self._started
+        for process in _ours(self.cluster):  # processes started during the run count from zero
+            if process.pid not in self._processes:
+                self._processes[process.pid], self._before[process.pid] = process, 0.0
+        ours = sum(max(0.0, self._cpu(p) - self._before[pid]) for pid, p in self._processes.items())
+        after, before = psutil.cpu_times(), self._machine_before
+        busy = sum(after) - sum(before) - (after.idle - before.idle) - (after.iowait - before.iowait)
+        return {'machine_busy_cores': round(busy / elapsed, 2), 'ours_cores': round(ours / elapsed, 2),
+                'other_work_cores': round(max(0.0, busy - ours) / elapsed, 2),
+                'load_average_1min': {'min': round(min(self.loads, default=0), 2),
+                                      'mean': round(sum(self.loads) / max(1, len(self.loads)), 2),
+                                      'max': round(max(self.loads, default=0), 2)}}
+
+
 def _lag(path: Path, start: float, end: float) -> dict[str, float]:
     samples: list[float] = []
     for line in path.read_text().splitlines() if path.exists() else []:
@@ -144,12 +212,22 @@ async def _drive(cluster: Cluster, count: int) -> dict[str, Any]:
     await asyncio.sleep(2)
     processes = {instance.name: psutil.Process(instance.pid) for instance in cluster.instances if instance.pid}
     cpu_before = {name: sum(p.cpu_times()[:2]) for name, p in processes.items()}
+    sched_before = {name: _schedstat(p.pid) for name, p in processes.items()}
     me = psutil.Process()
     own_before = sum(me.cpu_times()[:2])
+    own_sched_before = _schedstat(me.pid)
+    machine = _Machine(cluster)
+    machine.start()
+    # The simulated browsers' own loop: if it lags, every page load they time includes that lag.
+    own_lag = LoopLag().start()
     wall_start, started = time.time(), time.monotonic()
     results = await asyncio.gather(*(_flow(cluster.url, i, photos) for i in range(count)), return_exceptions=True)
     elapsed = time.monotonic() - started
     wall_end = time.time()
+    await own_lag.stop()
+    used = await machine.stop()
+    sched = {name: _schedstat(p.pid) for name, p in processes.items()}
+    own_sched = _schedstat(me.pid)
     stop.set()
     probe, probe_failures = await probing
     done = [r for r in results if isinstance(r, dict)]
@@ -172,6 +250,15 @@ async def _drive(cluster: Cluster, count: int) -> dict[str, Any]:
         'instance_cpu_share': {name: round((sum(p.cpu_times()[:2]) - cpu_before[name]) / elapsed, 2)
                                for name, p in processes.items()},
         'load_generator_cpu_share': round((sum(me.cpu_times()[:2]) - own_before) / elapsed, 2),
+        # Share of the run each event loop spent runnable but waiting for a core (the machine was full), beside
+        # the share it ran: a loop that is slow but neither runs nor waits for a CPU is waiting on something else.
+        'loop_thread_ran_share': {name: round((sched[name][0] - sched_before[name][0]) / elapsed, 2)
+                                  for name in processes},
+        'loop_thread_waited_for_cpu_share': {name: round((sched[name][1] - sched_before[name][1]) / elapsed, 2)
+                                             for name in processes},
+        'load_generator_waited_for_cpu_share': round((own_sched[1] - own_sched_before[1]) / elapsed, 2),
+        'load_generator_lag': own_lag.summary_ms(),
+        'cores_used': used,
         'errors_logged': {instance.name: len(re.findall(r' ERROR |Traceback', instance.log_text()))
                           for instance in cluster.instances},
     }
@@ -205,6 +292,20 @@ def _met(level: dict[str, Any]) -> bool:
             and level['lag_p99_ms_worst'] < LAG_TARGET_MS and level['page_load_p95_s'] < PAGE_P95_TARGET_S)
 
 
+def _cores(level: dict[str, Any]) -> str:
+    """Who had the cores: what says whether the loops waited on the app or on the machine."""
+    used = level.get('cores_used')
+    if not used:
+        return ''
+    waited = level['loop_thread_waited_for_cpu_share']
+    ran = level['loop_thread_ran_share']
+    return (f' (the machine busy {used["machine_busy_cores"]:g} of 2 cores: this deployment and its simulated '
+            f'browsers {used["ours_cores"]:g}, other work {used["other_work_cores"]:g}; load average '
+            f'{used["load_average_1min"]["min"]:g}-{used["load_average_1min"]["max"]:g}; each instance\'s loop ran '
+            f'{"/".join(f"{v:g}" for v in ran.values())} of the time and waited for a core '
+            f'{"/".join(f"{v:g}" for v in waited.values())})')
+
+
 def run(quick: bool = False) -> Figure:
     configured = os.environ.get('BENCH_CAPACITY_LEVELS', '')
     levels = [int(n) for n in configured.split(',') if n.strip()] if configured else ([40] if quick else list(LEVELS))
@@ -216,7 +317,7 @@ def run(quick: bool = False) -> Figure:
     summary = '; '.join(
         f'{r["people"]} people: {r["completed"]} completed, {r["lost"]} lost, lag p99 {r["lag_p99_ms_worst"]:g} ms '
         f'(worst instance), page loads p95 {r["page_load_p95_s"]:g} s (max {r["page_load_max_s"]:g} s), '
-        f'{r["sockets_dropped"]} sockets dropped, {r["wall_seconds"]:g} s' for r in results)
+        f'{r["sockets_dropped"]} sockets dropped, {r["wall_seconds"]:g} s' + _cores(r) for r in results)
     knee = (f'Targets held at {", ".join(map(str, holding)) or "no level"}; missed at '
             f'{", ".join(map(str, bending)) or "no level measured"}.')
     return Figure(

@@ -19,8 +19,9 @@ from services.studio.limits import GenerationLimits
 
 @contextlib.asynccontextmanager
 async def standalone_jobs(data_dir: Path, client: PlatformClient, *, per_user: int = 2, total: int = 50,
-                          audit: bool = False) -> AsyncIterator[JobManager]:
-    db = Database(database_url(None, data_dir))
+                          audit: bool = False, url: str | None = None) -> AsyncIterator[JobManager]:
+    """`url`: a database URL as STUDIO_DATABASE_URL takes it (PostgreSQL); None is SQLite in `data_dir`."""
+    db = Database(database_url(url, data_dir))
     db.upgrade()
     writer = WriteBehind(db)
     instance = f'bench-{socket.gethostname()}'

@@ -16,6 +16,7 @@ from nicegui import background_tasks, events, ui
 from components.bidi import name_label
 from components.error_box import error_box
 from components.signed_out import signed_out_notice
+from components.speedups import PAGE_BUILD_TIMEOUT
 from components.theme import frame
 from pages.agents_details import details_dialog
 from pages.chat import chat_url
@@ -86,7 +87,7 @@ def day_range(start: str | None, end: str | None) -> tuple[datetime | None, date
 
 
 def setup() -> None:
-    @ui.page('/agents')
+    @ui.page('/agents', response_timeout=PAGE_BUILD_TIMEOUT)  # late rather than a 500 when busy
     async def agents_page() -> None:
         principal = runtime.auth.current_principal()
         with frame(_('Agents'), active='/agents'):

@@ -11,6 +11,7 @@ from nicegui import background_tasks, ui
 
 from components.error_box import error_box
 from components.signed_out import signed_out_notice
+from components.speedups import PAGE_BUILD_TIMEOUT
 from components.theme import frame
 from pages.studio.cover import CoverStep
 from pages.studio.create import CreateStep
@@ -33,7 +34,7 @@ STEP_ICONS = {'look': 'face_retouching_natural', 'photo': 'add_a_photo', 'cover'
 
 
 def setup() -> None:
-    @ui.page('/studio')
+    @ui.page('/studio', response_timeout=PAGE_BUILD_TIMEOUT)  # late rather than a 500 when busy
     async def studio_page() -> None:
         principal = runtime.auth.current_principal()
         with frame(_('Studio'), active='/studio'):

@@ -29,6 +29,7 @@ from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from services.auth.sessions import SESSION_KEY, UNREADABLE, Session, SessionStore
 from services.auth.signin import SignIn
 from services.core.db import DatabaseUnavailable
+from services.core.drain import NEW_PAGE_MESSAGE, NEW_PAGE_RETRY_AFTER, Drain
 from services.core.loop import call_on_app_loop
 
 log = logging.getLogger(__name__)
@@ -122,9 +123,10 @@ def _is_page_route(request: Request) -> bool:
 class AccessControl:
     """The middleware and the watch over open tabs, for one sign-in service and its session table."""
 
-    def __init__(self, signin: SignIn, sessions: SessionStore) -> None:
+    def __init__(self, signin: SignIn, sessions: SessionStore, drain: Drain | None = None) -> None:
         self.signin = signin
         self.sessions = sessions
+        self.drain = drain
 
     def setup(self, fastapi_app: FastAPI) -> None:
         """Register the middleware and the tab watch; main() calls this once per app."""
@@ -134,8 +136,20 @@ class AccessControl:
         app.on_startup(lambda: background_tasks.create(self._sweep_forever(), name='session sweep'))
         self.sessions.on_end(self._on_session_end)
 
+    def refuses_new_page(self, request: Request) -> bool:
+        """A draining instance takes no new page loads: a page built now would lose its websocket when the
+        instance exits. Only page loads (GET/HEAD of a page route, the sign-in page included): the websockets,
+        media, uploads and events of pages already open here keep working until the drain ends."""
+        return self.drain is not None and self.drain.draining and request.method in ('GET', 'HEAD') \
+            and (request.url.path == LOGIN_PATH or _is_page_route(request))
+
     async def _dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         path = request.url.path
+        if self.refuses_new_page(request):
+            # 503 + Retry-After: nginx retries an idempotent request on the next instance (proxy_next_upstream
+            # http_503), so the visitor lands there; a browser with nowhere else to go is told to reload.
+            return PlainTextResponse(NEW_PAGE_MESSAGE, status_code=503, headers={
+                'Retry-After': str(NEW_PAGE_RETRY_AFTER), 'Cache-Control': 'no-store'})
         if path == LOGIN_PATH:
             # The sign-in page sends a browser that is signed in already on to where it was going; after a restart
             # or on another instance its session is only in the table.

@@ -2,8 +2,10 @@
 
 A rolling restart stops one instance at a time with SIGTERM (systemd, Docker, Kubernetes). Exiting at once would
 turn every cover being painted there (30-300 s) into "interrupted". Instead the instance drains:
-- `draining` turns true: /readyz fails, so the load balancer sends new visitors elsewhere, and the job manager
-  refuses new generations with a message saying why (pages already open keep working meanwhile);
+- `draining` turns true: /readyz fails, so a load balancer that reads it sends new visitors elsewhere; new page
+  loads are answered 503 with Retry-After (services/auth/access.py), which open-source nginx, deaf to /readyz,
+  takes as "try the next instance"; the job manager refuses new generations with a message saying why; pages
+  already open keep working meanwhile (their websockets, media and events);
 - it waits until the running work is done, at most `seconds` (STUDIO_DRAIN_SECONDS, the slow timeout by default);
 - then it asks the server to stop, which runs the usual shutdown (queued writes reach the database first).
 A second SIGTERM, or SIGINT, stops at once.
@@ -27,6 +29,11 @@ log = logging.getLogger(__name__)
 
 DRAINING_MESSAGE = N_('This studio server is restarting for an update, so it starts no new generation. Reload the '
                       'page in a few seconds and try again; your draft and covers are kept.')
+# What a new page load on a draining instance is told (with 503 and Retry-After): behind nginx nobody sees it, since
+# nginx tries the next instance (deploy/nginx.conf.in); only a deployment with no other instance left shows it.
+NEW_PAGE_MESSAGE = ('This studio server is restarting for an update. Reload the page in a few seconds; your work '
+                    'is kept.')
+NEW_PAGE_RETRY_AFTER = 5  # seconds: another instance takes over at once, or this one is back after its restart
 
 
 class Drain:

@@ -4,6 +4,7 @@ few things about routing a test needs to know or change (which instance served t
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from deploy.cluster import Cluster
@@ -11,6 +12,7 @@ from deploy.nginx import ROUTE_COOKIE
 from deploy.servers import Instance
 from tests.reliability.socket_user import SocketUser
 
+LOOK_READY = re.compile(r'\d+ of \d+ chosen')  # the look step's progress, once a gender is chosen
 STEP = 60.0  # seconds any one step may take on two busy cores
 
 
@@ -26,7 +28,7 @@ async def demo_person(cluster: Cluster, name: str) -> SocketUser:
 
 async def choose_look(user: SocketUser, gender: str = 'Female') -> None:
     await user.click_card(gender, STEP)
-    await user.should_see('choose one', STEP)
+    await user.should_see(LOOK_READY, STEP)  # the look's option groups for that gender arrived
     await user.click('Surprise me', STEP)
     await user.wait_for(lambda: not user.sees('The look is not complete'), STEP, 'a complete look')
 

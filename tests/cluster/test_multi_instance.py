@@ -11,6 +11,7 @@ import asyncio
 import importlib.util
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,8 @@ from deploy.cluster import Cluster
 from tests.cluster.conftest import LATENCY, MAX_COVERS_TOTAL
 from tests.cluster.people import STEP, choose_look, demo_person, move_to, served_by, start_cover
 from tests.reliability.socket_user import SocketUser
+
+FIXTURES = Path(__file__).resolve().parent.parent / 'fixtures'
 
 SHARED_STORES = importlib.util.find_spec('services.core.db.notifier') is not None
 pytestmark = pytest.mark.skipif(not SHARED_STORES, reason='needs the shared stores (branch stores-db): sessions, '
@@ -138,6 +141,65 @@ async def test_sigterm_mid_generation_drains_and_nothing_is_lost(slow_covers: Cl
         await user.should_see('Drained Dana is ready', STEP)  # the drained cover was usable
     finally:
         await user.close()
+
+
+async def _until_not_ready(user: SocketUser, url: str) -> None:
+    deadline = time.monotonic() + 10
+    while (await user.http.get(url)).status_code != 503:
+        assert time.monotonic() < deadline, f'{url} still says ready 10 s after SIGTERM'
+        await asyncio.sleep(0.1)
+
+
+async def test_a_draining_instance_sends_new_page_loads_to_the_other(slow_covers: Cluster) -> None:
+    """nginx does not read /readyz: the draining instance answers new page loads 503 and nginx tries the other one,
+    while the pages already open there keep their websocket and their media until the drain ends."""
+    cluster = slow_covers
+    cluster.sandbox.set_latency('15')
+    user = await demo_person(cluster, 'open-page')
+    newcomer = SocketUser(cluster.url, 'newcomer', timeout=STEP)
+    try:
+        draining = await served_by(cluster, user)
+        other = cluster.other_than(draining)
+        await move_to(cluster, newcomer, draining)  # a new browser nginx hashes to the instance that will drain
+        await choose_look(user)
+        await user.click('Next: Reference photo', STEP)
+        assert (await user.upload(FIXTURES / 'astronaut.png', 'me.png')).status_code == 200
+        await user.should_see('Face found', STEP)
+        photo = await user.wait_for(lambda: next((el['props']['src'] for _, el in user.visible_elements()
+                                                  if str(el.get('props', {}).get('src', '')).startswith('/media/')),
+                                                 None), STEP, 'the reference photo on the page')
+        await user.click('Generate cover', STEP)
+        await user.should_see('Generating your cover', STEP)
+
+        draining.terminate()
+        await _until_not_ready(user, draining.url('/readyz'))
+        for path in ('/login', '/studio', '/agents'):  # asked of the draining instance itself: refused, with a when
+            refused = await user.http.get(draining.url(path), follow_redirects=False)
+            assert refused.status_code == 503, (path, refused.status_code, refused.text[:200])
+            assert refused.headers['retry-after'] == '5'
+            assert 'restarting' in refused.text
+        media = await user.http.get(draining.url(photo))  # what the open page shows is still served
+        assert media.status_code == 200 and media.headers['content-type'].startswith('image/'), media.status_code
+
+        # Through nginx the new browser's page comes from the other instance, and the demo works there.
+        answer = await newcomer.http.get('/login')
+        assert answer.status_code == 200
+        assert cluster.instance_at(answer.headers['x-studio-upstream']) is other
+        await newcomer.open('/login')
+        await newcomer.click('Enter the sandbox demo', STEP)
+        await newcomer.wait_for(lambda: newcomer.path.startswith('/studio'), STEP, 'arriving in the studio')
+        await newcomer.should_see('Who are you creating?', STEP)
+        studio = await newcomer.http.get('/studio')  # (/favicon.ico is no page: the draining one still serves it)
+        assert cluster.instance_at(studio.headers['x-studio-upstream']) is other
+
+        # The open page on the draining instance still hears its generation, over its own websocket.
+        reloads = user.reloads
+        await user.should_see('Chosen cover', 40)
+        assert user.reloads == reloads, 'the open page was reloaded instead of kept'
+        assert draining.wait(60) == 0, f'{draining.name} did not exit cleanly after draining:\n{draining.log_tail()}'
+    finally:
+        await user.close()
+        await newcomer.close()
 
 
 async def test_the_database_goes_away_and_comes_back(healthy: Cluster) -> None:

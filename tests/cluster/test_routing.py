@@ -12,7 +12,7 @@ import redis
 
 from deploy.cluster import Cluster
 from deploy.nginx import ROUTE_COOKIE
-from tests.cluster.people import STEP, demo_person, served_by, start_cover
+from tests.cluster.people import LOOK_READY, STEP, demo_person, served_by, start_cover
 
 
 def test_each_browser_is_given_a_route_and_keeps_it(cluster: Cluster) -> None:
@@ -39,7 +39,7 @@ async def test_the_demo_runs_through_nginx_on_the_standalone_sandbox(cluster: Cl
         home = await served_by(cluster, user)
         # The option tiles' images come from the standalone sandbox, through nginx, at a root-relative address.
         await user.click_card('Female', STEP)
-        await user.should_see('choose one', STEP)
+        await user.should_see(LOOK_READY, STEP)
         previews = {str(el['props']['src']) for _, el in user.visible_elements()
                     if str(el.get('props', {}).get('src', '')).startswith('/sandbox/')}
         assert previews, 'no option tile shows a sandbox image'
@@ -90,7 +90,7 @@ async def test_uploads_are_bounded_by_the_app_first_then_by_nginx(cluster: Clust
     user = await demo_person(cluster, 'uploads')
     try:
         await user.click_card('Male', STEP)
-        await user.should_see('choose one', STEP)
+        await user.should_see(LOOK_READY, STEP)
         await user.click('Surprise me', STEP)
         await user.click('Next: Reference photo', STEP)
         # Just over the app's limit (10 MB): nginx lets it through to the instance, whose own words come back.
