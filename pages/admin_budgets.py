@@ -19,15 +19,16 @@ from services.auth.principal import owner_id_for
 from services.auth.sessions import Session
 from services.core.budget_settings import Budget
 from services.core.db import DatabaseUnavailable
+from services.core.i18n import N_, _, ngettext
 from services.studio.budgets import DAY, Override, Use
 
-MODE_NAMES = {'account': 'tool account', 'byok': 'own key', 'demo': 'sandbox demo'}
+MODE_NAMES = {'account': N_('tool account'), 'byok': N_('own key'), 'demo': N_('sandbox demo')}
 
 
 def describe_budget(budget: Budget) -> str:
-    hour = f'{budget.per_hour} per hour' if budget.per_hour else 'no hourly limit'
-    day = f'{budget.per_day} per day' if budget.per_day else 'no daily limit'
-    return f'{hour}, {day}'
+    hour = _('{count} per hour').format(count=budget.per_hour) if budget.per_hour else _('no hourly limit')
+    day = _('{count} per day').format(count=budget.per_day) if budget.per_day else _('no daily limit')
+    return _('{hour}, {day}').format(hour=hour, day=day)
 
 
 def parse_count(text: str | float | None) -> int | None:
@@ -38,9 +39,9 @@ def parse_count(text: str | float | None) -> int | None:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f'{raw!r} is not a number of covers') from None
+        raise ValueError(_('{value} is not a number of covers').format(value=repr(raw))) from None
     if value < 0 or value != int(value):
-        raise ValueError(f'{raw!r} is not a whole number of covers of at least 0')
+        raise ValueError(_('{value} is not a whole number of covers of at least 0').format(value=repr(raw)))
     return int(value)
 
 
@@ -61,12 +62,14 @@ async def budgets_view(mine: Session) -> None:
         accounts = {owner_id_for('account', platform_user_id(account.name)): account.name
                     for account in runtime.accounts.list()}
         owners = list(dict.fromkeys([*by_owner, *sorted(accounts, key=lambda owner: accounts[owner].lower())]))
-        with ui.expansion(f'Cover budgets: {len(uses)} people generated covers in the last 7 days',
+        with ui.expansion(ngettext('Cover budgets: {count} person generated covers in the last 7 days',
+                                   'Cover budgets: {count} people generated covers in the last 7 days',
+                                   len(uses)).format(count=len(uses)),
                           icon='data_usage').classes('w-full').props('dense header-class="text-base"') \
                 .mark('budgets'):
-            ui.label(f'Default: {describe_budget(settings.people)}; sandbox demo visitors: '
-                     f'{describe_budget(settings.demo)}. Only covers count (failed generations do not); the '
-                     f'windows roll (the last hour, the last 24 hours). Today is the UTC day.') \
+            ui.label(_('Default: {people}; sandbox demo visitors: {demo}. Only covers count (failed generations do '
+                       'not); the windows roll (the last hour, the last 24 hours). Today is the UTC day.').format(
+                people=describe_budget(settings.people), demo=describe_budget(settings.demo))) \
                 .classes('text-xs text-slate-500')
             for owner in owners:
                 _person_row(owner, by_owner.get(owner), accounts.get(owner), overrides.get(owner))
@@ -76,29 +79,32 @@ async def budgets_view(mine: Session) -> None:
         mode = 'account' if account else (use.mode if use else 'account')
         with ui.row().classes('items-center gap-3 w-full text-sm no-wrap').mark('budget-row'):
             name_label(who).classes('font-medium min-w-[8rem]')
-            ui.label(MODE_NAMES.get(mode, mode)).classes('text-slate-600 min-w-[7rem]')
-            ui.label(f'today {use.today if use else 0} · last 7 days {use.week if use else 0}') \
+            ui.label(_(MODE_NAMES[mode]) if mode in MODE_NAMES else mode).classes('text-slate-600 min-w-[7rem]')
+            ui.label(_('today {today} · last 7 days {week}').format(today=use.today if use else 0,
+                                                                   week=use.week if use else 0)) \
                 .classes('text-slate-700 min-w-[12rem]').mark('budget-use')
             if account is None:  # demo visitors and own keys come and go: the defaults apply to them
                 default = settings.demo if mode == 'demo' else settings.people
                 ui.label(describe_budget(default)).classes('text-slate-500 grow')
                 return
-            hour = ui.input('per hour', value='' if override is None or override.per_hour is None
-                            else str(override.per_hour), placeholder=str(settings.people.per_hour or 'none')) \
+            hour = ui.input(_('per hour'), value='' if override is None or override.per_hour is None
+                            else str(override.per_hour), placeholder=str(settings.people.per_hour or _('none'))) \
                 .props('dense').classes('w-24').mark(f'budget-hour-{account}')
-            day = ui.input('per day', value='' if override is None or override.per_day is None
-                           else str(override.per_day), placeholder=str(settings.people.per_day or 'none')) \
+            day = ui.input(_('per day'), value='' if override is None or override.per_day is None
+                           else str(override.per_day), placeholder=str(settings.people.per_day or _('none'))) \
                 .props('dense').classes('w-24').mark(f'budget-day-{account}')
-            ui.button('Save', on_click=lambda: save(owner, account, hour.value, day.value)) \
+            ui.button(_('Save'), on_click=lambda: save(owner, account, hour.value, day.value)) \
                 .props('flat dense no-caps').mark(f'budget-save-{account}')
             if override is not None:
-                ui.label(f'set by {override.updated_by}').classes('text-xs text-slate-500').mark('budget-set-by')
+                ui.label(_('set by {name}').format(name=override.updated_by)).classes('text-xs text-slate-500') \
+                    .mark('budget-set-by')
 
     async def save(owner: str, account: str, hour: str, day: str) -> None:
         try:
             per_hour, per_day = parse_count(hour), parse_count(day)
         except ValueError as error:
-            ui.notify(f'{error}. Leave a field empty for the default, or 0 for no limit.', type='warning')
+            ui.notify(_('{problem}. Leave a field empty for the default, or 0 for no limit.').format(problem=error),
+                      type='warning')
             return
         try:
             await runtime.budgets.set_override(owner, per_hour, per_day, by=mine.principal.user_id)
@@ -108,7 +114,7 @@ async def budgets_view(mine: Session) -> None:
         runtime.audit.record('budget.changed', actor=mine.principal.user_id,
                              detail=f'cover budget of {account}: per hour {_or_default(per_hour)}, per day '
                                     f'{_or_default(per_day)}')
-        ui.notify(f'Saved the cover budget of {account}.', type='positive')
+        ui.notify(_('Saved the cover budget of {name}.').format(name=account), type='positive')
         listing.refresh()
 
     await listing()
