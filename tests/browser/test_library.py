@@ -7,8 +7,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from selenium.webdriver.common.by import By
-
 from tests.browser import studio
 from tests.browser.chrome import Browser
 from tests.browser.conftest import OpenBrowser
@@ -105,8 +103,8 @@ def test_import_a_png_and_a_json_card_then_create(start_app: StartApp, open_brow
     browser.wait(lambda: browser.path.startswith('/studio'), 20, 'the card did not open the studio')
     browser.wait_text('Create a character', timeout=20)
     assert studio.look_grids(browser)  # the gender came from the card's text: its options are shown
-    picked = sum(any(studio.is_selected(t) for t in g.find_elements(By.CSS_SELECTOR, '.studio-tile'))
-                 for g in studio.look_grids(browser))
+    # The look shows one group's tiles at a time; each group's button says what is chosen in it.
+    picked = sum(studio.group_chosen(group) for group in studio.look_groups(browser))
     assert picked >= 3  # slim, black hair, bob: named by the card's description
     studio.pick_look(browser)  # the person completes what the card did not say
     studio.go_to_step(browser, 'Details')
