@@ -27,6 +27,8 @@ Element = dict[str, Any]
 _ELEMENTS = re.compile(r'parseElements\(String\.raw`(.*?)`\)', re.DOTALL)
 _CLIENT_ID = re.compile(r"['\"]client_id['\"]\s*:\s*['\"]([0-9a-f-]{36})['\"]")
 _NEXT_MESSAGE_ID = re.compile(r"['\"]next_message_id['\"]\s*:\s*(\d+)")
+# The look step's progress line once a gender is chosen and its groups are shown ('0 of 7 chosen').
+LOOK_READY = re.compile(r'\d+ of \d+ chosen')
 _UNESCAPE = (('&#36;', '$'), ('&#96;', '`'), ('&gt;', '>'), ('&lt;', '<'), ('&amp;', '&'))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.fixtures import bad
-from tests.reliability.socket_user import SocketUser
+from tests.reliability.socket_user import LOOK_READY, SocketUser
 from tests.support.app_fixtures import StartApp
 
 ASTRONAUT = Path(__file__).resolve().parent.parent / 'fixtures' / 'astronaut.png'
@@ -19,7 +19,7 @@ async def test_path_and_markup_in_an_upload_name_go_nowhere(start_app: StartApp)
         await user.click('Enter the sandbox demo')
         await user.wait_for(lambda: user.path.startswith('/studio'), 20, 'the studio')
         await user.click_card('Female')
-        await user.should_see('choose one')
+        await user.should_see(LOOK_READY)
         response = await user.upload(ASTRONAUT, bad.HOSTILE_UPLOAD_NAME)
         assert response.status_code == 200, response.text
         await user.should_see('Face found', 30)

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.reliability.socket_user import SocketUser
+from tests.reliability.socket_user import LOOK_READY, SocketUser
 from tests.support.app_fixtures import StartApp
 from tests.support.app_process import AppProcess
 
@@ -54,7 +54,7 @@ async def whole_flow(app: AppProcess, index: int, photos: dict[str, bytes]) -> d
         await sign_in_demo(user)
         await user.should_see('Who are you creating?', STEP)
         await user.click_card('Female' if index % 2 else 'Male', STEP)
-        await user.should_see('choose one', STEP)  # the look's option tiles for that gender arrived
+        await user.should_see(LOOK_READY, STEP)  # the look's option tiles for that gender arrived
         # A full random look, as a person in a hurry would pick; clicked again if the page was reloaded under it.
         for _ in range(3):
             await user.click('Surprise me', STEP)

@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.reliability.socket_user import SocketUser
+from tests.reliability.socket_user import LOOK_READY, SocketUser
 from tests.support.app_fixtures import StartApp
 from tests.support.app_process import AppProcess
 from tests.support.raw_post import RawAnswer, post_file
@@ -65,7 +65,7 @@ async def _signed_in_on_the_photo_step(app: AppProcess) -> tuple[SocketUser, str
     await user.click('Enter the sandbox demo')
     await user.wait_for(lambda: user.path.startswith('/studio'), 20, 'the studio')
     await user.click_card('Female')
-    await user.should_see('choose one')
+    await user.should_see(LOOK_READY)
     uploads = await user.wait_for(lambda: [el['props']['url'] for _, el in user.visible_elements()
                                            if '/upload/' in str(el.get('props', {}).get('url', ''))], 10, 'upload')
     return user, uploads[0]
