@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 from selenium import webdriver
 from selenium.common.exceptions import (
+    ElementClickInterceptedException,
     JavascriptException,
     NoSuchElementException,
     StaleElementReferenceException,
@@ -252,7 +253,14 @@ class Browser:
 
         button = self.wait(find, timeout, f'no {text!r} button near {context!r}')
         self.js('arguments[0].scrollIntoView({block: "center"})', button)
-        button.click()
+        try:
+            button.click()
+        except ElementClickInterceptedException:
+            # A notice sliding in over it (or the page still settling after the scroll): a person would wait a
+            # moment and press again.
+            time.sleep(1.0)
+            self.js('arguments[0].scrollIntoView({block: "center"})', button)
+            button.click()
 
     def field(self, label: str) -> WebElement:
         """The input or textarea of the Quasar field labelled `label` (or with that placeholder/aria-label)."""

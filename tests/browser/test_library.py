@@ -5,6 +5,7 @@ into a prefilled studio and create from them."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from tests.browser import studio
@@ -45,6 +46,11 @@ def create_prefilled(browser: Browser, name: str, *, choose_voice: bool = False)
         browser.choose_first('Voice')
     studio.go_to_step(browser, 'Create')
     browser.click('Create agent', timeout=60)
+    # The step redraws when the cover's news lands; a click in that moment is lost, so it is pressed again once.
+    if not browser.has_text(f'Creating {name}') and not browser.has_text(f'{name} is ready'):
+        time.sleep(3)
+        if not browser.has_text(f'Creating {name}') and not browser.has_text(f'{name} is ready'):
+            browser.click('Create agent', timeout=30)
     browser.wait_text(f'{name} is ready', timeout=40)
 
 
