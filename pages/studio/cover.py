@@ -78,8 +78,7 @@ class CoverStep(Section):
         studio = self.studio
         return (studio.jobs_version(), studio.draft.selected_cover_job, tuple(studio.missing_look()),
                 tuple(studio.look_chips()), tuple(studio.draft.dismissed_covers), studio.dismissed_usable(),
-                studio.compare_picking,
-                studio.comparing, tuple(studio.compare_ids))
+                studio.compare.state())
 
     def tick(self, now: float) -> None:
         for ticker in self._tickers:
@@ -134,20 +133,20 @@ class CoverStep(Section):
             self.say(_('Generation cancelled.'))
 
     def toggle_compare(self, job_id: str) -> None:
-        refusal = self.studio.toggle_compare(job_id)
+        refusal = self.studio.compare.toggle(job_id)
         self.say(refusal, 'warning')
 
     def show_comparison(self) -> None:
-        self.say(self.studio.show_comparison(), 'warning')
+        self.say(self.studio.compare.show(), 'warning')
 
     def keep(self, job_id: str) -> None:
-        self.studio.keep_cover(job_id)
+        self.studio.compare.keep(job_id)
         self.say(_('Kept. The others are under "Dismissed" until they expire.'))
 
     def dismiss(self, job_id: str) -> None:
-        self.studio.dismiss_cover(job_id)
-        if len(self.studio.compare_ids) < 1:
-            self.studio.stop_comparing()
+        self.studio.compare.dismiss(job_id)
+        if len(self.studio.compare.ids) < 1:
+            self.studio.compare.stop()
         self.say(_('Put aside: it stays under "Dismissed" until it expires.'))
 
     # --- drawing ------------------------------------------------------------------------------------------
@@ -168,14 +167,14 @@ class CoverStep(Section):
             # Stored in the language it was worded in; one of the job's own marked messages reads in this page's.
             error_box(translate(job.error_message) or _('Unknown error.'), job.trace_id, title=title,
                       action=(_('Try again'), partial(self.regenerate, job.id)))
-        if studio.comparing and (compared := studio.compared()):
+        if studio.compare.showing and (compared := studio.compare.covers()):
             chosen = studio.draft.selected_cover_job
             self._tickers += comparison(
                 [ComparedCover(job, runtime.previews.url(studio.owner, 'cover-preview', job.id),
                                studio.cover_chips(job), job.id == chosen) for job in compared],
-                validity=validity_text, on_keep=self.keep, on_dismiss=self.dismiss, on_close=studio.stop_comparing)
+                validity=validity_text, on_keep=self.keep, on_dismiss=self.dismiss, on_close=studio.compare.stop)
         elif board.covers or board.dismissed:
-            if board.selected is not None and not studio.compare_picking:
+            if board.selected is not None and not studio.compare.picking:
                 look_drift_notice(self.studio, self.generate)
                 self._preview(board.selected)
             if board.covers:
@@ -299,24 +298,24 @@ class CoverStep(Section):
 
     def _gallery(self, covers: list[Job], selected: Job | None) -> None:
         studio = self.studio
-        picking = studio.compare_picking
+        picking = studio.compare.picking
         usable = sum(1 for job in covers if job.usable())
         with ui.row().classes('w-full items-center gap-2 mt-2'):
             ui.label(_('Covers from this session ({count})').format(count=len(covers))) \
                 .classes('text-sm font-semibold text-slate-600')
             ui.space()
             if picking:
-                count = len(studio.compare_ids)
+                count = len(studio.compare.ids)
                 ui.label(_('{count} of {min} to {max} chosen').format(count=count, min=COMPARE_MIN, max=COMPARE_MAX)) \
                     .classes('text-xs text-slate-600') \
                     .mark('compare-count')
                 ui.button(_(SHOW_SIDE_BY_SIDE), icon='view_column', on_click=self.show_comparison) \
                     .props('unelevated no-caps dense').mark('compare-show') \
                     .set_enabled(COMPARE_MIN <= count <= COMPARE_MAX)
-                ui.button(_('Cancel'), on_click=studio.stop_comparing).props('flat no-caps dense') \
+                ui.button(_('Cancel'), on_click=studio.compare.stop).props('flat no-caps dense') \
                     .mark('compare-cancel')
             elif usable >= COMPARE_MIN:
-                ui.button(_('Compare covers'), icon='compare', on_click=studio.start_picking) \
+                ui.button(_('Compare covers'), icon='compare', on_click=studio.compare.start) \
                     .props('outline no-caps dense').mark('compare-start')
         if picking:
             ui.label(_('Tap the covers to compare ({min} to {max}), then {show}.').format(
@@ -337,7 +336,7 @@ class CoverStep(Section):
         owner = studio.owner
         with ui.element('div').classes('grid grid-cols-3 sm:grid-cols-5 md:grid-cols-6 gap-3 w-full'):
             for job in covers:
-                ticked = job.id in studio.compare_ids
+                ticked = job.id in studio.compare.ids
                 chosen = (ticked if picking else selected is not None and job.id == selected.id)
                 click = (partial(self.toggle_compare, job.id) if picking else partial(studio.select_cover, job.id))
                 with ui.card().classes('studio-tile p-0 gap-0 overflow-hidden cursor-pointer relative '

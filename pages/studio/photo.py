@@ -52,7 +52,7 @@ def faces_warning(count: int) -> str:
 class PhotoStep(Section):
     def key(self) -> object:
         studio, ref = self.studio, self.studio.draft.ref
-        return ref.model_dump() if ref else None, studio.photo_busy, studio.photo_error
+        return ref.model_dump() if ref else None, studio.photo.busy, studio.photo.error
 
     @ui.refreshable_method
     def render(self) -> None:
@@ -61,9 +61,9 @@ class PhotoStep(Section):
         ui.label(_('Add a reference photo (optional)')).classes('text-lg font-semibold')
         ui.label(_('The platform draws a new face inspired by the one in your photo; it does not copy the photo. '
                    'You can also continue without one.')).classes('text-sm text-slate-600')
-        if studio.photo_error is not None:
-            error_box(studio.photo_error[0], studio.photo_error[1], title=_('This photo could not be used'))
-        if studio.photo_busy:
+        if studio.photo.error is not None:
+            error_box(studio.photo.error[0], studio.photo.error[1], title=_('This photo could not be used'))
+        if studio.photo.busy:
             with ui.row().classes('items-center gap-3 py-4').mark('photo-checking'):
                 ui.spinner(size='lg')
                 ui.label(_('Checking your photo and looking for a face…'))
@@ -86,11 +86,11 @@ class PhotoStep(Section):
                         ui.label(_(text).format(side=GOOD_SIDE)).classes('text-sm')
             with ui.column().classes('w-full gap-2'):
                 drop_zone(hint=_('{formats}, up to {size} MB').format(formats=accepted_label(),
-                                                                    size=format_number(studio.upload_limit_mb)),
-                          max_bytes=studio.max_upload_bytes, on_upload=self._uploaded,
-                          on_refused=studio.photo_refused).mark('photo-upload')
-                ui.switch(_(CROP_SWITCH), value=studio.crop_photo,
-                          on_change=lambda e: studio.set_crop_photo(bool(e.value))) \
+                                                                    size=format_number(studio.photo.limit_mb)),
+                          max_bytes=studio.photo.max_upload_bytes, on_upload=self._uploaded,
+                          on_refused=studio.photo.refused).mark('photo-upload')
+                ui.switch(_(CROP_SWITCH), value=studio.photo.crop,
+                          on_change=lambda e: studio.photo.set_crop(bool(e.value))) \
                     .props('dense').classes('text-sm').mark('photo-crop')
                 ui.label(_('The crop is made here, before the photo is sent; the largest face is kept.')) \
                     .classes('text-xs text-slate-500 -mt-1')
@@ -122,11 +122,11 @@ class PhotoStep(Section):
                     error_box(_('We could not find a face in this photo. You can still use it, but the cover may '
                                 'look less like the person. Use it anyway or choose another photo.'),
                               title=_('No face found'), kind='warning').mark('no-face')
-                    ui.button(_('Continue anyway'), icon='check', on_click=studio.keep_photo_without_face) \
+                    ui.button(_('Continue anyway'), icon='check', on_click=studio.photo.keep_without_face) \
                         .props('unelevated no-caps color=warning').mark('photo-continue')
                 if (warning := resolution_warning(ref)) is not None:
                     error_box(warning, title=_('A small photo'), kind='warning').mark('photo-small')
-                ui.button(_('Remove photo'), icon='delete', on_click=studio.remove_photo) \
+                ui.button(_('Remove photo'), icon='delete', on_click=studio.photo.remove) \
                     .props('flat no-caps color=negative').mark('photo-remove')
 
     def _navigation(self, *, has_photo: bool) -> None:
@@ -136,9 +136,9 @@ class PhotoStep(Section):
                 ui.button(_('Next: {step}').format(step=_('Cover')), on_click=lambda: studio.go_to('cover')) \
                     .props('unelevated no-caps icon-right=arrow_forward').mark('next-cover')
             else:
-                ui.button(_('Continue without a photo'), on_click=studio.skip_photo) \
+                ui.button(_('Continue without a photo'), on_click=studio.photo.skip) \
                     .props('unelevated no-caps icon-right=arrow_forward').mark('photo-skip')
             ui.button(_('Back'), on_click=lambda: studio.go_to('look')).props('flat no-caps')
 
     async def _uploaded(self, event: events.UploadEventArguments) -> None:
-        await self.studio.add_photo(await event.file.read(), event.file.name)
+        await self.studio.photo.add(await event.file.read(), event.file.name)

@@ -6,16 +6,50 @@ No state and no UI: services.studio.studio applies them for a page.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.core.i18n import _, ngettext
 from services.platform.models import Options
 from services.studio import catalogue, rules
+from services.studio.job import Job
 
 COMPARE_MIN, COMPARE_MAX = 2, 4
 # Sizes share their labels ("Medium") in every language, so they always say what they are.
 ALWAYS_NAMED = ('BreastSize', 'ButtSize')
+
+
+@dataclass(frozen=True)
+class CoverBoard:
+    """What the Cover step shows: covers being painted, recent failures, the finished covers and the chosen one."""
+
+    running: list[Job]
+    problems: list[Job]  # failed or interrupted after the newest finished cover, at most two
+    covers: list[Job]  # finished, newest first, not dismissed; every one stays selectable while it is valid
+    selected: Job | None
+    dismissed: list[Job] = field(default_factory=list)  # put aside in Compare, newest first, only while usable
+
+
+@dataclass(frozen=True)
+class Variations:
+    """What "Generate 2 like this" started, and why not all of them when a limit stopped some."""
+
+    started: list[Job]
+    message: str | None
+
+
+def board(jobs: Sequence[Job], selected_id: str | None, dismissed_ids: Iterable[str]) -> CoverBoard:
+    """The Cover step's board from the person's cover jobs (newest first) and the draft's choices."""
+    covers = [j for j in jobs if j.status == 'done' and j.has_image]
+    newest_cover_at = covers[0].created_at if covers else 0.0
+    failed = [j for j in jobs if j.status in ('failed', 'interrupted') and j.created_at > newest_cover_at]
+    selected = next((j for j in covers if j.id == selected_id), None)
+    put_aside = set(dismissed_ids)
+    dismissed = [j for j in covers if j.id in put_aside and j.usable()]
+    kept = [j for j in covers if j.id not in put_aside]
+    return CoverBoard([j for j in jobs if j.running], failed[:2], kept, selected, dismissed)
+
 
 
 def look_chips(look: Mapping[str, str], categories: Iterable[str], options: Options) -> list[str]:

@@ -3,7 +3,9 @@ with the rules (services.studio.rules) applied and no UI.
 
 What the person chooses is their draft (services.studio.drafts), shared by all their tabs and saved on every
 change; covers and the agent are jobs (services.studio.jobs) that outlive the page. What belongs to this page
-alone is kept here: the options loaded for the draft, a photo being checked, the last refusal of a create.
+alone is kept here: the options loaded for the draft and the last refusal of a create. Two steps keep their own
+page state in parts of their own: `studio.photo` (services.studio.photo_step: a photo being checked) and
+`studio.compare` (services.studio.compare: the covers ticked and shown side by side).
 
 Every change this object makes is announced through `on_change`, as NiceGUI's examples/todo_list model does;
 the page then redraws what changed. Changes made elsewhere (another tab, a finished job) show in `stamp()`,
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import cast
 
 from pydantic import ValidationError
@@ -28,15 +29,13 @@ from services.platform.models import CoverRequest, Gender, Language, Options
 from services.studio import catalogue, rules
 from services.studio import covers as cover_rules
 from services.studio.catalogue import OPTIONAL_DETAILS
+from services.studio.compare import Comparison
+from services.studio.covers import CoverBoard, Variations
 from services.studio.drafts import STEPS, Draft, DraftStore
-from services.studio.images import ImageRejected
 from services.studio.jobs import Job, JobManager, JobRefused
 from services.studio.limits import LimitExceeded
-from services.studio.messages import describe
 from services.studio.options_cache import OptionsCache
-from services.studio.photos import check_photo, forget_photo
-
-Refusal = tuple[str, str | None]  # (what to tell the person, the platform's traceId if it said no)
+from services.studio.photo_step import PhotoStep, Refusal
 
 
 class NotReady(UserFacingError):
@@ -51,25 +50,6 @@ class InvalidChoices(UserFacingError):
     """The choices would be refused by the platform (checked before asking it); `user_message` says why."""
 
 
-@dataclass(frozen=True)
-class CoverBoard:
-    """What the Cover step shows: covers being painted, recent failures, the finished covers and the chosen one."""
-
-    running: list[Job]
-    problems: list[Job]  # failed or interrupted after the newest finished cover, at most two
-    covers: list[Job]  # finished, newest first, not dismissed; every one stays selectable while it is valid
-    selected: Job | None
-    dismissed: list[Job] = field(default_factory=list)  # put aside in Compare, newest first, only while usable
-
-
-@dataclass(frozen=True)
-class Variations:
-    """What "Generate 2 like this" started, and why not all of them when a limit stopped some."""
-
-    started: list[Job]
-    message: str | None
-
-
 class Studio:
     def __init__(self, principal: Principal, *, drafts: DraftStore, jobs: JobManager, options: OptionsCache,
                  platform: PlatformClient, max_upload_bytes: int, on_change: Callable[[], None] | None = None,
@@ -79,8 +59,6 @@ class Studio:
         self._drafts = drafts
         self._jobs = jobs
         self._options = options
-        self._platform = platform
-        self.max_upload_bytes = max_upload_bytes
         self.on_change = on_change
         self.on_create = on_create  # the library records who made the agent (services/studio/library.py)
         self.draft: Draft = drafts.get(self.owner)  # the same object in every tab of this person
@@ -89,13 +67,10 @@ class Studio:
         self.options_tried: tuple[str | None, str] | None = None  # the last asked for, loaded or failed
         self.options_loading_for: tuple[str | None, str] | None = None
         self.options_error: PlatformError | None = None
-        self.photo_busy = False
-        self.photo_error: Refusal | None = None
-        self.crop_photo = False  # "crop to a square around the face" before the photo is sent (this page only)
-        # Compare (this page only): covers ticked while picking, then shown side by side.
-        self.compare_picking = False
-        self.comparing = False
-        self.compare_ids: list[str] = []
+        self.photo = PhotoStep(principal, self.draft, platform=platform, images=jobs.images,
+                               max_upload_bytes=max_upload_bytes, save=self._save, changed=self._changed)
+        self.compare = Comparison(self.owner, self.draft, jobs, save=self._save, changed=self._changed,
+                                  select=self.select_cover)
         self.create_error: Refusal | None = None
         self.version = 0  # moves on every change announced by this object
         self._settled_jobs: int | None = None
@@ -257,67 +232,6 @@ class Studio:
     def choices(self, category: str) -> dict[str, str]:
         return rules.choices(self.options, category)
 
-    # --- the reference photo ------------------------------------------------------------------------------
-
-    async def add_photo(self, data: bytes, filename: str) -> None:
-        """Check an uploaded photo and, if it can be used, make it the draft's (replacing an earlier one)."""
-        self.photo_busy = True
-        self.photo_error = None
-        self._changed()
-        try:
-            ref = await check_photo(self._platform, self._jobs.images, self.principal, data, filename,
-                                    max_bytes=self.max_upload_bytes, crop=self.crop_photo)
-        except ImageRejected as error:
-            self.photo_error = (error.user_message, None)
-        except PlatformError as error:
-            self.photo_error = (describe(error, 'check the photo'), error.trace_id)
-        else:
-            old = self.draft.ref
-            self.draft.ref = ref
-            self._save()
-            if old is not None:
-                forget_photo(self._jobs.images, self.owner, old.photo_id)
-        finally:
-            self.photo_busy = False
-            self._changed()
-
-    def set_crop_photo(self, crop: bool) -> None:
-        if crop != self.crop_photo:
-            self.crop_photo = crop
-            self._changed()
-
-    @property
-    def upload_limit_mb(self) -> float:
-        return self.max_upload_bytes / (1024 * 1024)
-
-    def photo_refused(self, message: str) -> None:
-        """The file was refused before it reached the photo checks: by the browser's picker (too large, GIF, HEIC,
-        ...) or by the server's body limit; `message` says which (components/photo_picker.py)."""
-        self.photo_error = (message, None)
-        self._changed()
-
-    def skip_photo(self) -> None:
-        self.draft.photo_skipped = True
-        self.draft.step = 'cover'
-        self._save()
-        self._changed()
-
-    def keep_photo_without_face(self) -> None:
-        if self.draft.ref is not None:
-            self.draft.ref.acknowledged = True
-            self.draft.step = 'cover'
-            self._save()
-            self._changed()
-
-    def remove_photo(self) -> None:
-        ref = self.draft.ref
-        self.draft.ref = None
-        self.photo_error = None
-        self._save()
-        if ref is not None:
-            forget_photo(self._jobs.images, self.owner, ref.photo_id)
-        self._changed()
-
     # --- the cover ----------------------------------------------------------------------------------------
 
     def missing_look(self) -> list[str]:
@@ -392,80 +306,13 @@ class Studio:
         self._save()
         self._changed()
 
-    # --- compare ------------------------------------------------------------------------------------------
-
-    def start_picking(self) -> None:
-        self.compare_picking, self.comparing = True, False
-        self.compare_ids = []
-        self._changed()
-
-    def toggle_compare(self, job_id: str) -> str | None:
-        """Tick or untick a cover for comparing; returns why not when it cannot be ticked."""
-        if job_id in self.compare_ids:
-            self.compare_ids = [j for j in self.compare_ids if j != job_id]
-        else:
-            job = self._jobs.get(self.owner, job_id)
-            if job is None or not job.usable():
-                return _('This cover can no longer be used, so there is no point comparing it. Choose another.')
-            if len(self.compare_ids) >= cover_rules.COMPARE_MAX:
-                return cover_rules.compare_refusal(cover_rules.COMPARE_MAX + 1)
-            self.compare_ids = [*self.compare_ids, job_id]
-        self._changed()
-        return None
-
-    def show_comparison(self) -> str | None:
-        """Show the ticked covers side by side; returns why not (fewer than two, or more than four)."""
-        refusal = cover_rules.compare_refusal(len(self.compare_ids))
-        if refusal is None:
-            self.compare_picking, self.comparing = False, True
-            self._changed()
-        return refusal
-
-    def stop_comparing(self) -> None:
-        self.compare_picking = self.comparing = False
-        self.compare_ids = []
-        self._changed()
-
-    def compared(self) -> list[Job]:
-        """The covers being compared, in the order ticked; any that are gone are left out."""
-        jobs = (self._jobs.get(self.owner, j) for j in self.compare_ids)
-        return [j for j in jobs if j is not None and j.kind == 'cover' and j.status == 'done' and j.has_image]
-
-    def keep_cover(self, job_id: str) -> None:
-        """Compare's "Keep this one": choose it and put the others compared with it aside."""
-        others = [j for j in self.compare_ids if j != job_id]
-        self.draft.dismissed_covers = [j for j in dict.fromkeys([*self.draft.dismissed_covers, *others])
-                                       if j != job_id]
-        self.compare_picking = self.comparing = False
-        self.compare_ids = []
-        self.select_cover(job_id)  # saves and announces
-
-    def dismiss_cover(self, job_id: str) -> None:
-        """Put a cover aside: it leaves the comparison and the main gallery, and stays reachable under
-        Dismissed until it expires. A dismissed chosen cover gives the choice to the newest one left."""
-        if job_id not in self.draft.dismissed_covers:
-            self.draft.dismissed_covers = [*self.draft.dismissed_covers, job_id]
-        self.compare_ids = [j for j in self.compare_ids if j != job_id]
-        if self.draft.selected_cover_job == job_id:
-            kept = [j for j in self._jobs.jobs_for(self.owner, 'cover') if j.id not in self.draft.dismissed_covers]
-            self.draft.selected_cover_job = rules.default_cover(kept)
-        self._save()
-        self._changed()
-
     def selected_cover(self) -> Job | None:
         job = self._jobs.get(self.owner, self.draft.selected_cover_job)
         return job if job is not None and job.kind == 'cover' and job.status == 'done' else None
 
     def cover_board(self) -> CoverBoard:
-        jobs = self._jobs.jobs_for(self.owner, 'cover')
-        covers = [j for j in jobs if j.status == 'done' and j.has_image]
-        newest_cover_at = covers[0].created_at if covers else 0.0
-        failed = [j for j in jobs if j.status in ('failed', 'interrupted') and j.created_at > newest_cover_at]
-        selected = next((j for j in covers if j.id == self.draft.selected_cover_job), None)
-        put_aside = set(self.draft.dismissed_covers)
-        dismissed = [j for j in covers if j.id in put_aside and j.usable()]
-        kept = [j for j in covers if j.id not in put_aside]
-        return CoverBoard([j for j in jobs if j.running], failed[:2], kept, selected, dismissed)
+        return cover_rules.board(self._jobs.jobs_for(self.owner, 'cover'), self.draft.selected_cover_job,
+                                 self.draft.dismissed_covers)
 
     def cover_file_known(self, job_id: str | None) -> bool:
         job = self._jobs.get(self.owner, job_id)
