@@ -26,9 +26,9 @@ import psutil
 
 from bench.common import ROOT, Figure, LoopLag, median, percentile
 from deploy.cluster import Cluster, ClusterConfig, Ports
+from tests.reliability import flows
 from tests.reliability.socket_user import SocketUser
 
-LOOK_READY = re.compile(r'\d+ of \d+ chosen')  # the look step's progress, once a gender is chosen
 KEY = 'capacity'
 TITLE = 'Capacity: whole flows through nginx on two instances'
 FLOWS = 200
@@ -43,64 +43,9 @@ TARGET_TEXT = (f'{FLOWS} simultaneous whole flows all complete, none lost; every
                f'{LAG_TARGET_MS:g} ms; page loads p95 < {PAGE_P95_TARGET_S:g} s')
 
 
-async def _sign_in(user: SocketUser) -> None:
-    await user.open('/login')
-    await user.click('Enter the sandbox demo', STEP)
-    await user.wait_for(lambda: user.path.startswith('/studio'), STEP, 'arriving in the studio')
-
-
-async def _until(user: SocketUser, act: Any, done: Any, what: str) -> None:
-    """Do it, and again if a dropped socket swallowed it, as a person would (up to three times)."""
-    for _ in range(3):
-        await act()
-        try:
-            await user.wait_for(done, 30, what)
-            return
-        except AssertionError:
-            continue
-    raise AssertionError(f'{user.name}: {what} did not happen after 3 tries')
-
-
 async def _flow(url: str, index: int, photos: dict[str, bytes]) -> dict[str, Any]:
-    name = f'Capacity {index:03d}'
-    user = SocketUser(url, f'p{index:03d}', timeout=STEP)
-    started = time.monotonic()
-    try:
-        await _sign_in(user)
-        served = (await user.http.get('/favicon.ico')).headers.get('x-studio-upstream', '')
-        await user.click_card('Female' if index % 2 else 'Male', STEP)
-        await user.should_see(LOOK_READY, STEP)  # the look's option groups for that gender arrived
-        await _until(user, lambda: user.click('Surprise me', STEP), lambda: not user.sees('The look is not complete'),
-                     'a complete look')
-        await user.click('Next: Reference photo', STEP)
-        face = index % 2 == 0
-        response = await user.upload(photos['astronaut' if face else 'coffee'], 'me.png')
-        assert response.status_code == 200, response.status_code
-        if face:
-            await user.should_see('Face found', STEP)
-        else:
-            await user.should_see('No face found', STEP)
-            await user.click('Continue anyway', STEP)
-        await user.click('Generate cover', STEP)
-        await user.should_see('Generating your cover', STEP)
-        await _until(user, lambda: user.type('Name', name, STEP), lambda: user.sees(name), 'the name to stick')
-        voices = await user.wait_for(lambda: [o['label'] for o in user.find_control('Voice', 'update:modelValue')[1]
-                                              .get('props', {}).get('options', [])], STEP, 'voices')
-        await user.choose('Voice', voices[0], STEP)
-        await user.should_see('Chosen cover', STEP)
-        await user.wait_for(lambda: not user.find_control('Create agent')[1].get('props', {}).get('disable'),
-                            STEP, 'Create agent to be enabled')
-        await _until(user, lambda: user.click('Create agent', STEP),
-                     lambda: user.sees(f'Creating {name}') or user.sees(f'{name} is ready'), 'creation to start')
-        await user.should_see(f'{name} is ready', STEP)
-        agent = await user.wait_for(lambda: next((w for _, el in user.visible_elements() for w in user.words(el)
-                                                  if re.fullmatch(r'[0-9a-f-]{32,36}', w)), None), 10, 'agent id')
-        return {'agent_id': agent, 'seconds': time.monotonic() - started, 'instance': served.split(',')[-1].strip(),
-                'opens': [v for k, v in user.timings.items() if k.startswith('open')],
-                'dropped': len(user.disconnects) - 1 - user.reloads, 'reconnects': user.reconnects,
-                'reloads': user.reloads}
-    finally:
-        await user.close()
+    return await flows.whole_flow(url, index, photos, name=f'Capacity {index:03d}', user_name=f'p{index:03d}',
+                                  within=STEP)
 
 
 async def _probe(url: str, stop: asyncio.Event) -> tuple[list[float], list[str]]:
@@ -110,7 +55,7 @@ async def _probe(url: str, stop: asyncio.Event) -> tuple[list[float], list[str]]
     failures: list[str] = []
     user = SocketUser(url, 'probe', timeout=STEP)
     try:
-        await _sign_in(user)
+        await flows.sign_in_demo(user, STEP)
         while not stop.is_set():
             for path, text in (('/agents', 'Your agents'), ('/studio', 'Create a character')):
                 started = time.monotonic()

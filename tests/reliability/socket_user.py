@@ -60,6 +60,10 @@ class SocketUser:
         self._next_message_id = 0
         self._reload_requested = False
         self._document_id = ''
+        # What the page reads, worked out once per change: two hundred people in one process each poll their
+        # page twice a second, and walking every element per poll made the load generator a core's user.
+        self._version = 0
+        self._read: tuple[int, list[tuple[str, Element]], str, str] | None = None
 
     # ----- the page and its socket -----
 
@@ -78,6 +82,7 @@ class SocketUser:
         for escaped, plain in _UNESCAPE:
             raw = raw.replace(escaped, plain)
         self.elements = {str(k): v for k, v in json.loads(raw).items()}
+        self._version += 1
         self.client_id = client.group(1)
         next_id = _NEXT_MESSAGE_ID.search(html)
         self._next_message_id = int(next_id.group(1)) if next_id else 0
@@ -127,6 +132,7 @@ class SocketUser:
                 self.elements.pop(element_id, None)
             else:
                 self.elements[element_id] = element
+        self._version += 1
         self._changed.set()
 
     async def _on_open(self, message: dict[str, Any]) -> None:
@@ -137,6 +143,7 @@ class SocketUser:
     async def _on_notify(self, message: dict[str, Any]) -> None:
         self._track(message)
         self.notifications.append(str(message.get('message', '')))
+        self._version += 1
         self._changed.set()
 
     async def _on_javascript(self, message: dict[str, Any]) -> None:
@@ -179,6 +186,11 @@ class SocketUser:
 
     def visible_elements(self) -> list[tuple[str, Element]]:
         """Elements reachable from the root whose `visible` is not off (NiceGUI hides with a class)."""
+        return self._reading()[1]
+
+    def _reading(self) -> tuple[int, list[tuple[str, Element]], str, str]:
+        if self._read is not None and self._read[0] == self._version:
+            return self._read
         shown: list[tuple[str, Element]] = []
         children_of = {eid: [str(c) for c in element.get('children', [])] +
                        [str(c) for slot in element.get('slots', {}).values() for c in slot.get('ids', [])]
@@ -194,7 +206,9 @@ class SocketUser:
                 continue
             shown.append((eid, element))
             stack.extend(reversed(children_of.get(eid, [])))
-        return shown
+        text = '\n'.join(word for _, el in shown for word in self.words(el)) + '\n' + '\n'.join(self.notifications)
+        self._read = (self._version, shown, text, text.casefold())
+        return self._read
 
     @staticmethod
     def words(element: Element) -> list[str]:
@@ -210,12 +224,11 @@ class SocketUser:
         return [word for word in found if word]
 
     def page_text(self) -> str:
-        return '\n'.join(word for _, el in self.visible_elements() for word in self.words(el)) + \
-            '\n' + '\n'.join(self.notifications)
+        return self._reading()[2]
 
     def sees(self, text: str | re.Pattern[str]) -> bool:
-        body = self.page_text()
-        return bool(text.search(body)) if isinstance(text, re.Pattern) else text.casefold() in body.casefold()
+        _, _, body, folded = self._reading()
+        return bool(text.search(body)) if isinstance(text, re.Pattern) else text.casefold() in folded
 
     def find(self, predicate: Callable[[Element], bool]) -> list[tuple[str, Element]]:
         return [(eid, el) for eid, el in self.visible_elements() if predicate(el)]

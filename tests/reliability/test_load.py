@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.reliability.socket_user import LOOK_READY, SocketUser
+from tests.reliability import flows
+from tests.reliability.socket_user import SocketUser
 from tests.support.app_fixtures import StartApp
 from tests.support.app_process import AppProcess
 
@@ -27,77 +27,9 @@ FIXTURES = Path(__file__).resolve().parent.parent / 'fixtures'
 STEP = 180.0  # generous per step: on two busy cores fifty face checks and drawings queue up
 
 
-async def sign_in_demo(user: SocketUser) -> None:
-    await user.open('/login')
-    await user.click('Enter the sandbox demo')
-    await user.wait_for(lambda: user.path.startswith('/studio'), STEP, 'arriving in the studio')
-
-
-async def act_until(user: SocketUser, act: Callable[[], Awaitable[None]], done: Callable[[], bool],
-                    what: str, attempts: int = 3) -> None:
-    """Do something and see that it took; if a dropped socket swallowed it, do it again, as a person would."""
-    for _ in range(attempts):
-        await act()
-        try:
-            await user.wait_for(done, 30, what)
-            return
-        except AssertionError:
-            continue
-    raise AssertionError(f'{user.name}: {what} did not happen after {attempts} tries')
-
-
-async def whole_flow(app: AppProcess, index: int, photos: dict[str, bytes]) -> dict[str, str | float]:
-    name = f'Loadtest {index:02d}'
-    user = SocketUser(app.base_url, f'user{index:02d}', timeout=STEP)
-    started = time.monotonic()
-    try:
-        await sign_in_demo(user)
-        await user.should_see('Who are you creating?', STEP)
-        await user.click_card('Female' if index % 2 else 'Male', STEP)
-        await user.should_see(LOOK_READY, STEP)  # the look's option tiles for that gender arrived
-        # A full random look, as a person in a hurry would pick; clicked again if the page was reloaded under it.
-        for _ in range(3):
-            await user.click('Surprise me', STEP)
-            try:
-                await user.wait_for(lambda: not user.sees('The look is not complete'), 30, 'a complete look')
-                break
-            except AssertionError:
-                continue
-        else:
-            raise AssertionError(f'{user.name}: Surprise me never completed the look')
-        await user.click('Next: Reference photo', STEP)
-
-        face = index % 2 == 0
-        response = await user.upload(photos['astronaut' if face else 'coffee'], 'me.png')
-        assert response.status_code == 200, response.text
-        if face:
-            await user.should_see('Face found', STEP)
-        else:
-            await user.should_see('No face found', STEP)
-            await user.click('Continue anyway', STEP)
-
-        await user.click('Generate cover', STEP)
-        await user.should_see('Generating your cover', STEP)
-        # Details while the cover is painted.
-        await act_until(user, lambda: user.type('Name', name, STEP), lambda: user.sees(name), 'the name to stick')
-        voice = await user.wait_for(lambda: [o['label'] for o in user.find_control('Voice', 'update:modelValue')[1]
-                                             .get('props', {}).get('options', [])], STEP, 'voices')
-        await user.choose('Voice', voice[0], STEP)
-        await user.should_see('Chosen cover', STEP)
-        await user.wait_for(lambda: not user.find_control('Create agent')[1].get('props', {}).get('disable'),
-                            STEP, 'Create agent to be enabled')
-        await act_until(user, lambda: user.click('Create agent', STEP),
-                        lambda: user.sees(f'Creating {name}') or user.sees(f'{name} is ready'), 'creation to start')
-        await user.should_see(f'{name} is ready', STEP)
-        agent_id = await user.wait_for(lambda: next(
-            (w for _, el in user.visible_elements() for w in user.words(el)
-             if re.fullmatch(r'[0-9a-f-]{32,36}', w)), None), 10, 'the agent id')
-        return {'name': name, 'agent_id': agent_id, 'seconds': time.monotonic() - started,
-                # The one page change (sign-in to studio) and each reload close a socket on purpose.
-                'dropped': len(user.disconnects) - 1 - user.reloads, 'reconnects': user.reconnects,
-                'reloads': user.reloads}
-    finally:
-        await user.close()
+async def whole_flow(app: AppProcess, index: int, photos: dict[str, bytes]) -> dict[str, Any]:
+    return await flows.whole_flow(app.base_url, index, photos, name=f'Loadtest {index:02d}',
+                                  user_name=f'user{index:02d}', within=STEP)
 
 
 async def probe(app: AppProcess, stop: asyncio.Event) -> list[float]:
@@ -105,7 +37,7 @@ async def probe(app: AppProcess, stop: asyncio.Event) -> list[float]:
     timings: list[float] = []
     user = SocketUser(app.base_url, 'probe', timeout=STEP)
     try:
-        await sign_in_demo(user)
+        await flows.sign_in_demo(user, STEP)
         while not stop.is_set():
             for path, text in (('/agents', 'Search by name'), ('/studio', 'Create a character')):
                 started = time.monotonic()
