@@ -24,6 +24,7 @@ from sandbox.embedded import MAX_BODY_BYTES as SANDBOX_MAX_BODY
 from sandbox.embedded import MOUNT_PATH as SANDBOX_MOUNT
 from sandbox.embedded import mount_embedded_sandbox
 from services.cli.commands import dispatch
+from services.core import gc_policy
 from services.core.body_limit import BodyLimit
 from services.core.db import DatabaseUnavailable
 from services.core.logs import configure_logging, server_log_options
@@ -67,6 +68,7 @@ def main() -> None:
     except DatabaseUnavailable as error:  # migrations run at start-up: the database must answer then
         sys.exit(f'Database unavailable, not starting: {error}')
     app.on_startup(lambda: runtime.start(stop=app.shutdown))
+    app.on_startup(gc_policy.after_start_up)  # after the others: what they loaded is frozen too
     app.on_shutdown(runtime.shutdown)
     runtime.access.setup(app)
     # Added last, so it runs first: an oversized body is refused before any other middleware or route sees it.

@@ -139,12 +139,21 @@ class _Machine:
 
 def _lag(path: Path, start: float, end: float) -> dict[str, float]:
     samples: list[float] = []
+    full: list[float] = []  # the garbage collector's full (generation 2) collections, ms each
+    young = 0.0
     for line in path.read_text().splitlines() if path.exists() else []:
         record = json.loads(line)
         if start <= record['t'] <= end + 1:
             samples.extend(record['lag_ms'])
+            for generation, ms in record.get('gc_ms', []):
+                if generation == 2:
+                    full.append(ms)
+                else:
+                    young += ms
     return {'samples': len(samples), 'p50_ms': round(percentile(samples, 50), 2),
-            'p99_ms': round(percentile(samples, 99), 2), 'max_ms': round(max(samples, default=0.0), 2)}
+            'p99_ms': round(percentile(samples, 99), 2), 'max_ms': round(max(samples, default=0.0), 2),
+            'gc_full_collections': len(full), 'gc_full_ms_total': round(sum(full)),
+            'gc_full_ms_max': round(max(full, default=0.0)), 'gc_young_ms_total': round(young)}
 
 
 async def _drive(cluster: Cluster, count: int) -> dict[str, Any]:
