@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from services.core.db import changes as outbox
 from services.core.db.database import Database
 from services.core.db.errors import DatabaseUnavailable
+from services.core.listeners import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class ChangeNotifier:
         self.origin = origin
         self.interval = interval if interval is not None else (
             POSTGRES_POLL if db.dialect == 'postgresql' else SQLITE_POLL)
-        self._listeners: dict[str, list[Listener]] = {}
+        self._listeners: Listeners[Listener] = Listeners()
         self._last_id = 0
         self._task: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
@@ -68,14 +69,7 @@ class ChangeNotifier:
 
     def subscribe(self, topic: str, listener: Listener) -> Callable[[], None]:
         """Hear of `topic` changes other processes make; returns the function that stops it."""
-        self._listeners.setdefault(topic, []).append(listener)
-
-        def unsubscribe() -> None:
-            listeners = self._listeners.get(topic, [])
-            if listener in listeners:
-                listeners.remove(listener)
-
-        return unsubscribe
+        return self._listeners.add(topic, listener)
 
     @property
     def started(self) -> bool:
@@ -160,7 +154,7 @@ class ChangeNotifier:
                 latest[(change.topic, change.key)] = change
         dispatched = 0
         for change in latest.values():
-            for listener in list(self._listeners.get(change.topic, ())):
+            for listener in self._listeners.of(change.topic):
                 dispatched += 1
                 try:
                     result = listener(change)
