@@ -411,3 +411,18 @@ async def test_a_cookie_set_for_one_person_never_rides_on_anothers_request() -> 
     finally:
         await client.aclose()
     assert seen == [None, None]
+
+
+async def test_slow_calls_spread_over_pools_of_their_own(client: PlatformClient, echo: EchoPlatform,
+                                                         creds: Credentials) -> None:
+    # httpcore walks every connection of a pool on each request and answer: covers that wait minutes each go
+    # to SLOW_POOLS small pools in turn, quick calls keep the shared one (bench figure 2).
+    for _ in range(platform_module.SLOW_POOLS):
+        await client.generate_cover(creds, COVER)
+    await client.options(creds, gender='female')
+    pools = client._slow
+    assert len(pools) == platform_module.SLOW_POOLS and len(set(map(id, pools))) == len(pools)
+    assert all(pool is not client.http for pool in pools)
+    assert all(hit.verdict == 'ok' for hit in echo.hits)  # signed the same through every pool
+    await client.aclose()
+    assert all(pool.is_closed for pool in pools) and client.http is not None  # a closed client opens anew
