@@ -79,10 +79,12 @@ def main() -> None:
         feature.setup()
     speedups.install()  # NiceGUI's signature look-ups were a fifth of a busy loop's time (bench figure 10)
 
-    # reconnect_timeout also sets socket.io's ping timeout (0.4x): at NiceGUI's default 3 s, one busy
-    # second on a loaded 2-core host or a Wi-Fi hiccup in a demo room drops every open page.
+    # reconnect_timeout also sets socket.io's ping timeout (0.4x). At NiceGUI's default 3 s, one busy second on
+    # a loaded 2-core host or a Wi-Fi hiccup in a demo room dropped every open page; at 10 s (a 4 s ping timeout)
+    # an instance busy with a hundred people at once still closed sockets whose pong it had not read yet (bench
+    # figure 10: 191 of 200 dropped). 20 s waits out a busy stretch; a closed tab's page is kept 20 s.
     ui.run(host=settings.host, port=settings.port, title='Agent Studio', reload=False, show=False,
-           storage_secret=storage_secret, favicon='🎭', reconnect_timeout=10.0,
+           storage_secret=storage_secret, favicon='🎭', reconnect_timeout=20.0,
            gzip_middleware_factory=_gzip,
            **server_log_options(settings.log_format))
 
