@@ -36,6 +36,9 @@ class ProtocolTimeout(AssertionError):
     pass
 
 
+RECONNECT_DELAYS = (1.0, 2.0, 4.0)  # then reload, as the page would once its server-side page is gone
+
+
 class SocketUser:
     """One simulated browser tab. Methods mirror what a person does; all of them wait like a person would."""
 
@@ -59,6 +62,7 @@ class SocketUser:
         self._tab_id = uuid.uuid4().hex  # like sessionStorage: one per tab, kept across reloads
         self._next_message_id = 0
         self._reload_requested = False
+        self._refused = False
         self._document_id = ''
         # What the page reads, worked out once per change: two hundred people in one process each poll their
         # page twice a second, and walking every element per poll made the load generator a core's user.
@@ -99,6 +103,8 @@ class SocketUser:
         sio.on('notify', self._on_notify)
         sio.on('run_javascript', self._on_javascript)
         sio.on('disconnect', lambda *_: self.disconnects.append(time.monotonic()))
+        self._refused = False
+        sio.on('connect_error', self._on_refused)  # the server refused the handshake: its page is gone
         query = urlencode({'client_id': self.client_id, 'next_message_id': next_message_id,
                            'implicit_handshake': 'true', 'document_id': self._document_id,
                            'tab_id': self._tab_id, 'old_tab_id': ''})
@@ -107,6 +113,9 @@ class SocketUser:
                           transports=['websocket'], headers={'Cookie': cookies} if cookies else {},
                           wait_timeout=15)
         self.sio = sio
+
+    def _on_refused(self, *_: Any) -> None:
+        self._refused = True
 
     async def _disconnect(self) -> None:
         if self.sio is not None:
@@ -168,11 +177,19 @@ class SocketUser:
             return
         await self._disconnect()
         self.reconnects += 1
-        try:
-            await self._connect(self._next_message_id)
-        except Exception:
-            self.reloads += 1
-            await self.open(self.path)
+        # socket.io's browser client tries again after 1, 2, 4... s (NiceGUI's page reloads only when the server
+        # has let the page go); a busy server that was slow to answer once is given more tries, not a reload,
+        # which would cost it a whole page build more.
+        for delay in RECONNECT_DELAYS:
+            try:
+                await self._connect(self._next_message_id)
+                return
+            except socketio.exceptions.ConnectionError:
+                if self._refused:
+                    break  # the server no longer has this page
+                await asyncio.sleep(delay)
+        self.reloads += 1
+        await self.open(self.path)
 
     async def follow_navigation(self) -> bool:
         """A page sent us elsewhere (ui.navigate.to): load that page, as a browser would."""
