@@ -28,7 +28,7 @@ from services.auth.sessions import Principal
 from services.core.errors import UserFacingError
 from services.core.i18n import N_, _, translate
 from services.platform.errors import PlatformError
-from services.studio.chat import ChatEvent, ChatRefused, chat_words
+from services.studio.chat_events import ChatEvent, ChatRefused, chat_words
 from services.studio.chat_store import AgentCard, Conversation, Message
 
 HELLO = N_('Hello!')  # sent for the person on ?hello=1, in their language

@@ -23,21 +23,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from services.auth.sessions import Principal
 from services.core.db.changes import Change
-from services.core.errors import UserFacingError
 from services.core.i18n import N_, _, task_context
 from services.platform.chat_models import ChatRequest
 from services.platform.client import PlatformClient
-from services.platform.errors import BusinessError, PlatformError
+from services.platform.errors import PlatformError
 from services.platform.streaming import StreamInterrupted
 from services.studio.chat_agents import AgentDirectory
+from services.studio.chat_events import ChatEvent, ChatRefused, Listener, chat_words
 from services.studio.chat_store import INTERRUPTED_REPLY, AgentCard, ChatStore, Conversation, Message
-from services.studio.messages import describe
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +52,6 @@ BUSY_ELSEWHERE = N_('The reply is still being written (in another tab): wait for
 Topic = tuple[str, str]  # (owner id, agent id): what a page shows
 
 
-class ChatRefused(UserFacingError):
-    """A message, reply or picture cannot start; `user_message` says why."""
-
-
-@dataclass(frozen=True)
-class ChatEvent:
-    """'piece': the reply `message_id` now reads `text`; 'changed': messages were added or finished (read them
-    again); 'replaced': the active conversation is another one ("New conversation")."""
-
-    kind: Literal['piece', 'changed', 'replaced']
-    message_id: str | None = None
-    text: str = ''
-
-
-Listener = Callable[[ChatEvent], None]
-
-
 @dataclass
 class LiveReply:
     topic: Topic
@@ -80,25 +61,6 @@ class LiveReply:
     stop_reason: StopReason | None = None
     started: float = field(default_factory=time.monotonic)
     first_piece_at: float | None = None  # time.monotonic(), for the benchmark
-
-
-def chat_words(error: PlatformError, action: str) -> str:
-    """What went wrong, for a person, with the errors only conversations have."""
-    said = error.user_message
-    if isinstance(error, BusinessError):
-        if said.startswith('Agent not found'):
-            return _('The platform does not know this agent ("Agent not found"): it may have been removed. Choose '
-                     'another one on the Agents page.')
-        if said.startswith('Agent missing image generation config'):
-            return _('This agent cannot make pictures: its image workflow is broken on the platform ("Agent missing '
-                     'image generation config"). The remedy is to create the agent again.')
-        if said.lower().startswith('conversationid is invalid'):
-            return _('The platform no longer knows this conversation. Start a new conversation to go on.')
-    if isinstance(error, StreamInterrupted):
-        if error.partial:
-            return _('{reason} What arrived is kept above. Try again for a whole reply.').format(reason=said)
-        return _('{reason} Try again for a whole reply.').format(reason=said)
-    return describe(error, action)
 
 
 class Subscription:

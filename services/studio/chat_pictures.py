@@ -20,7 +20,8 @@ from services.core.i18n import _, ngettext, task_context
 from services.platform.chat_models import ChatImageRequest
 from services.platform.client import PlatformClient
 from services.platform.errors import PlatformError
-from services.studio.chat import MAX_TEXT, ChatRefused, chat_words
+from services.studio.chat import MAX_TEXT
+from services.studio.chat_events import ChatRefused, chat_words
 from services.studio.chat_store import INTERRUPTED_PICTURE, ChatStore, Conversation, Message
 from services.studio.images import ImageRejected, decode_data_url_to_png
 from services.studio.media_store import make_preview

@@ -34,6 +34,7 @@ from services.core.db import changes as outbox
 from services.core.db.changes import Change
 from services.core.db.schema import drafts as table
 from services.core.db.writer import WriteBehind
+from services.core.listeners import Listeners
 from services.platform.models import Gender, Language
 from services.studio import catalogue
 from services.studio.catalogue import OPTIONAL_DETAILS as OPTIONAL_DETAILS  # pages import it from here still
@@ -106,7 +107,7 @@ class DraftStore:
         self._lock = threading.Lock()
         self._drafts: dict[str, Draft] = {}
         self._pending: dict[str, int] = {}  # owner -> saves queued and not yet written
-        self._listeners: dict[str, list[Callable[[], None]]] = {}
+        self._listeners: Listeners[Callable[[], None]] = Listeners()
 
     # --- reading ---------------------------------------------------------------------------------------------
 
@@ -137,18 +138,7 @@ class DraftStore:
     def subscribe(self, owner_id: str, callback: Callable[[], None]) -> Callable[[], None]:
         """Call `callback()` when another instance changed this owner's draft (this process's own changes are
         made by its pages, which know). Runs on the event loop; must only schedule work."""
-        with self._lock:
-            self._listeners.setdefault(owner_id, []).append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                listeners = self._listeners.get(owner_id, [])
-                if callback in listeners:
-                    listeners.remove(callback)
-                if not listeners:
-                    self._listeners.pop(owner_id, None)
-
-        return unsubscribe
+        return self._listeners.add(owner_id, callback)
 
     # --- changing --------------------------------------------------------------------------------------------
 
@@ -218,8 +208,7 @@ class DraftStore:
             fresh = _draft_of(owner_id, row)
             for name in Draft.model_fields:
                 setattr(draft, name, getattr(fresh, name))
-            listeners = list(self._listeners.get(owner_id, ()))
-        for listener in listeners:
+        for listener in self._listeners.of(owner_id):
             try:
                 listener()
             except Exception:

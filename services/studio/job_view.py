@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from services.core.db import Database, DatabaseUnavailable
 from services.core.db.changes import Change
+from services.core.listeners import Listeners
 from services.studio import job_store
 from services.studio.image_store import PHOTO, ImageStore
 from services.studio.job import Job, JobKind
@@ -36,7 +37,7 @@ class JobView:
         self._tasks: dict[str, asyncio.Task[None]] = {}  # jobs running in this process
         self._storing: dict[str, asyncio.Task[None]] = {}  # covers that arrived and are being kept
         self._versions: dict[str, int] = {}
-        self._listeners: dict[str, list[Callable[[], None]]] = {}
+        self._listeners: Listeners[Callable[[], None]] = Listeners()
 
     # --- reading --------------------------------------------------------------------------------------
 
@@ -69,24 +70,10 @@ class JobView:
     def subscribe(self, owner_id: str, callback: Callable[[], None]) -> Callable[[], None]:
         """Call `callback()` after every change to `owner_id`'s jobs, made here or on another instance; returns
         the function that stops it. Callbacks run on the event loop, synchronously: they must only schedule work."""
-        with self._lock:
-            self._listeners.setdefault(owner_id, []).append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                listeners = self._listeners.get(owner_id, [])
-                if callback in listeners:
-                    listeners.remove(callback)
-                if not listeners:
-                    self._listeners.pop(owner_id, None)
-
-        return unsubscribe
+        return self._listeners.add(owner_id, callback)
 
     def listener_count(self, owner_id: str | None = None) -> int:
-        with self._lock:
-            if owner_id is not None:
-                return len(self._listeners.get(owner_id, []))
-            return sum(len(listeners) for listeners in self._listeners.values())
+        return self._listeners.count(owner_id)
 
     async def cover_image(self, owner_id: str, job_id: str) -> bytes | None:
         job = self.get(owner_id, job_id)
@@ -152,8 +139,7 @@ class JobView:
     def _changed(self, owner_id: str) -> None:
         with self._lock:
             self._versions[owner_id] = self._versions.get(owner_id, 0) + 1
-            listeners = list(self._listeners.get(owner_id, ()))
-        for listener in listeners:
+        for listener in self._listeners.of(owner_id):
             # A page's mistake must never fail (or stop) the job that told it.
             try:
                 listener()
