@@ -227,11 +227,13 @@ class Runtime:
 
     async def _drain_jobs(self, seconds: float) -> bool:
         self.jobs.start_draining()
+        waited_for = self.jobs.running_here()
         idle = await self.jobs.wait_idle(seconds)
         await self.writer.drain(10.0)
-        if idle:
+        if idle and waited_for:
             # The open pages were just told their cover is ready; exiting now would leave them unable to fetch
-            # it (the media route is on this instance) or to hear the news at all. A moment for that.
+            # it (the media route is on this instance) or to hear the news at all. A moment for that; an instance
+            # that had nothing running has nothing to show and stops at once.
             await asyncio.sleep(DRAIN_GRACE_SECONDS)
         return idle
 
