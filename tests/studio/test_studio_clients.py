@@ -19,6 +19,7 @@ from tests.support.studio_support import (
     click,
     close_tab,
     eventually,
+    go_to_step,
     open_studio,
     see,
     studio_env,
@@ -39,6 +40,7 @@ async def test_generation_started_in_one_client_is_finished_in_later_ones(
     first = create_user()
     await open_studio(first)
     await choose_look(first, 'female', FEMALE_LOOK)
+    await go_to_step(first, 'cover')
     click(first, 'generate-cover')
     await see(first, 'cover-running')
     job = runtime.jobs.jobs_for(OWNER, 'cover')[0]
@@ -64,6 +66,7 @@ async def test_another_person_does_not_see_my_covers(env: StudioEnv, create_user
     alice = create_user()
     await open_studio(alice)
     await choose_look(alice, 'female', FEMALE_LOOK)
+    await go_to_step(alice, 'cover')
     click(alice, 'generate-cover')
     await eventually(lambda: any(j.status == 'done' for j in runtime.jobs.jobs_for(OWNER, 'cover')), what='cover')
     close_tab(alice)
@@ -77,6 +80,7 @@ async def test_cover_image_url_works_only_for_its_owner(env: StudioEnv, create_u
     alice = create_user()
     await open_studio(alice)
     await choose_look(alice, 'female', FEMALE_LOOK)
+    await go_to_step(alice, 'cover')
     click(alice, 'generate-cover')
     await eventually(lambda: any(j.status == 'done' for j in runtime.jobs.jobs_for(OWNER, 'cover')), what='cover')
     job = runtime.jobs.jobs_for(OWNER, 'cover')[0]
@@ -120,6 +124,7 @@ async def test_a_second_tab_follows_changes_live(env: StudioEnv, create_user: Ca
     await see(second, 'tile-Age-26-35')  # the other tab loads the female options by itself
     click(first, 'tile-Age-26-35')
     await eventually(lambda: tile_selected(second, 'tile-Age-26-35'), what='the choice in the other tab')
+    await go_to_step(second, 'details')  # the first tab follows to the step, drawing it with the draft's state
     type_into(second, 'name', 'Kai')
     await see(first, content='Kai')
 
@@ -140,6 +145,7 @@ async def test_after_a_restart_a_running_generation_shows_as_interrupted_with_re
     env.sandbox.controller.config.latency = (30.0, 30.0)
     await open_studio(user)
     await choose_look(user, 'female', FEMALE_LOOK)
+    await go_to_step(user, 'cover')
     click(user, 'generate-cover')
     await see(user, 'cover-running')
     old = runtime.jobs
@@ -183,6 +189,7 @@ async def test_over_the_cover_limit_says_when_to_try_again(one_at_a_time: Studio
     await open_studio(user)
     await choose_look(user, 'male', {'Age': '26-35', 'Ethnicity': 'latino', 'BodyType': 'muscular',
                                      'HairColor': 'brown', 'HairStyle': 'undercut'})
+    await go_to_step(user, 'cover')
     click(user, 'generate-cover')
     await see(user, 'cover-running')
     click(user, 'generate-cover')
