@@ -81,6 +81,7 @@ class StudioView:
         self.holders: dict[str, ui.element] = {}  # where each step's section is drawn, once it is first shown
         self.placed: set[str] = set()
         self._stamp: object = None
+        self._syncing = False
 
     def build(self) -> None:
         studio = self.studio
@@ -94,7 +95,7 @@ class StudioView:
             ui.button(_('Surprise me'), icon='casino', on_click=self.look.surprise) \
                 .props('outline no-caps color=secondary').mark('surprise')
         step = studio.draft.step if studio.draft.step in STEPS else 'look'
-        with StudioStepper(value=step, on_value_change=lambda e: studio.go_to(e.value)) \
+        with StudioStepper(value=step, on_value_change=lambda e: self._chosen(e.value)) \
                 .props('header-nav alternative-labels animated flat bordered active-icon=none') \
                 .classes('w-full studio-stepper rounded-xl bg-white') as self.stepper:
             for index, name in enumerate(self.sections):
@@ -114,11 +115,29 @@ class StudioView:
             if back:
                 ui.button(_('Back'), on_click=lambda: self.studio.go_to(back)).props('flat no-caps')
 
+    def _chosen(self, step: str) -> None:
+        """The stepper shows another step (its title clicked in the header, or `sync` following the draft).
+
+        Caught up at once even when going there changes nothing: another tab may have gone to this step a
+        moment ago, before this page's timer noticed, and the step would stay undrawn (or show what it did when
+        last shown) until then."""
+        self.studio.go_to(step)
+        if not self._syncing:
+            self.sync()
+
     def sync(self) -> None:
         """Show what changed since the last time, wherever it was changed."""
         studio = self.studio
         if studio.stamp() == self._stamp:
             return
+        syncing, self._syncing = self._syncing, True
+        try:
+            self._catch_up()
+        finally:
+            self._syncing = syncing
+
+    def _catch_up(self) -> None:
+        studio = self.studio
         studio.settle()
         if studio.needs_options():  # another tab chose a gender or a label language
             background_tasks.create(self.look.load_options(), name='studio-options', context=self.stepper)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from nicegui import app
+from nicegui import app, ui
 from nicegui.testing import User
 
 from runtime import runtime
@@ -22,6 +22,7 @@ from tests.support.studio_support import (
     go_to_step,
     open_studio,
     see,
+    stepper,
     studio_env,
     type_into,
 )
@@ -201,3 +202,21 @@ async def test_over_the_cover_limit_says_when_to_try_again(one_at_a_time: Studio
     click(user, 'cover-cancel')
     await eventually(lambda: runtime.jobs.jobs_for(OWNER, 'cover')[0].status == 'cancelled', what='cancelled')
     await eventually(lambda: not shows(user, 'cover-running'), what='the running card to go')
+
+
+async def test_a_step_another_tab_went_to_is_drawn_the_moment_this_tab_shows_it(
+        env: StudioEnv, create_user: Callable[[], User]) -> None:
+    """The second tab goes to Details; the first, before its timer has caught up, shows Details by its title in
+    the header. The draft is on Details already (nothing to save), yet the step must be drawn, and as it is now."""
+    first, second = create_user(), create_user()
+    await open_studio(first)
+    close_tab(first)
+    await open_studio(second)
+    await first.open('/studio')
+    await go_to_step(second, 'details')
+    type_into(second, 'name', 'Kai')
+    assert not shows(first, 'name')  # not caught up yet: the first tab still shows the Look step
+    with first:
+        stepper(first).value = 'details'  # at once, not waiting for the tab's timer as go_to_step would
+    (name,) = first.find(marker='name').elements
+    assert isinstance(name, ui.input) and name.value == 'Kai'
