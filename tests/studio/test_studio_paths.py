@@ -114,6 +114,26 @@ async def test_generate_waits_for_a_decision_about_a_no_face_photo(studio: User)
     assert covers() == []
 
 
+async def test_the_refusal_shows_the_photo_step_even_when_this_page_never_drew_it(studio: User) -> None:
+    """A reload on the Cover step draws only that step; Generate's refusal leads to the photo step, drawn then."""
+    user = studio
+    await choose_look(user, 'female', FEMALE_LOOK)
+    click(user, 'next-photo')
+    await upload(user, 'coffee.png')
+    await see(user, 'no-face')
+    await go_to_step(user, 'cover')
+    await user.open('/studio')  # a new page, on the Cover step
+    await see(user, 'generate-cover')
+    await user.should_not_see(marker='photo-continue')
+    click(user, 'generate-cover')
+    await eventually(lambda: user.notify.contains('Decide about the reference photo first'), what='the refusal')
+    assert runtime.drafts.get(OWNER).step == 'photo'
+    await see(user, 'no-face')
+    click(user, 'photo-continue')
+    await eventually(lambda: runtime.drafts.get(OWNER).step == 'cover', what='back on the Cover step')
+    assert covers() == []
+
+
 async def test_gender_change_reloads_options_and_clears_what_no_longer_exists(studio: User) -> None:
     user = studio
     await choose_look(user, 'female', FEMALE_LOOK)
