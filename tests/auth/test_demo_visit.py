@@ -88,6 +88,7 @@ async def test_signing_out_deletes_everything_a_demo_visitor_made(user: User, cr
     click(user, 'next-cover')
     click(user, 'generate-cover')
     await see(user, 'cover-preview')
+    click(user, 'next-details')
     type_into(user, 'name', 'Leo')
     select_value(user, 'voice', 'voice_m_deep')
     await create_enabled(user)

@@ -30,6 +30,7 @@ from tests.support.studio_support import (
     click,
     create_enabled,
     eventually,
+    go_to_step,
     open_studio,
     see,
     select_value,
@@ -203,6 +204,7 @@ async def test_an_error_box_links_to_its_request(env: StudioEnv, user: User) -> 
     before = await scrape(user)
     await open_studio(user)
     await choose_look(user, 'female', FEMALE_LOOK)
+    await go_to_step(user, 'cover')
     click(user, 'generate-cover')
     await see(user, content='The cover could not be generated')
     after = await scrape(user)

@@ -65,10 +65,12 @@ async def test_a_name_with_an_override_cannot_be_created(env: StudioEnv, user: U
     type_into(user, 'name', 'Mia\u202egnp.exe')
     select_value(user, 'voice', 'voice_f_warm')
     await see(user, content=BIDI_REFUSED)  # the field says so at once
+    click(user, 'next-create')
     await see(user, 'create-problem', content='text-direction control characters (here: U+202E')
     assert not any(e.enabled for e in user.find(marker='create-agent').elements)
     assert runtime.jobs.jobs_for('account-alice', 'create') == []
     # Without the override the same name goes through.
+    click(user, 'create-back')
     type_into(user, 'name', 'Mia')
     await user.should_not_see(content=BIDI_REFUSED, retries=50)
 

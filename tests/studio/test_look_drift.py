@@ -2,7 +2,8 @@
 
 An agent gets the look its cover was painted with. After a look change (a tile, "Surprise me") the Cover step says
 the chosen cover was made for another look and offers "Generate for this look" or "Go back to the cover's look";
-the reviews on Details and Create list exactly what the agent will get, and redraw on every change.
+the reviews on Details and Create list exactly what the agent will get, and show every change (each is redrawn when
+its step is shown).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.support.studio_support import (
     click,
     create_enabled,
     eventually,
+    go_to_step,
     open_studio,
     see,
     select_value,
@@ -88,21 +90,27 @@ async def test_a_changed_look_is_said_on_the_cover_step_and_reviewed_as_the_agen
     assert not present(user, 'look-drift')  # look and cover agree: nothing to say
     (first,) = runtime.jobs.jobs_for(OWNER, 'cover')
 
-    click(user, 'next-details')  # the review, before any change: the look as chosen (and as painted)
+    click(user, 'next-details')
+    click(user, 'next-create')  # the review, before any change: the look as chosen (and as painted)
     await eventually(lambda: [r.get('Hair colour') for r in review_pairs(user)] == ['Brown'], what='the review')
-    runtime.drafts.get(OWNER).step = 'look'
+    click(user, 'review-edit-look')
     click(user, 'tile-HairColor-black')  # changed after the cover was painted
+    await go_to_step(user, 'cover')
     await see(user, 'look-drift')
     assert 'Hair colour: Brown on the cover, Black now.' in texts(user, 'look-drift-changes')
     await see(user, content='The chosen cover was made for another look')
 
     # The review redraws and lists what the agent will get: the cover's hair, with the note saying why; the look
-    # preview beside the Details fields shows the same note.
+    # preview beside the Details fields shows the same note (each step is redrawn when it is shown).
+    await go_to_step(user, 'details')
+    await see(user, 'look-preview')
+    await go_to_step(user, 'create')
     await eventually(lambda: [r.get('Hair colour') for r in review_pairs(user)] == ['Brown'],
                      what='the review to show the cover\'s look')
     await eventually(lambda: present(user, 'look-preview') and rules.LOOK_CHANGED_NOTE in texts(user, 'look-preview')
                      and rules.LOOK_CHANGED_NOTE in texts(user, 'review'), what='the note in both')
 
+    await go_to_step(user, 'cover')
     click(user, 'drift-restore')  # "Go back to the cover's look"
     await eventually(lambda: runtime.drafts.get(OWNER).look == MALE_LOOK, what='the cover\'s look back')
     await eventually(lambda: not present(user, 'look-drift'), what='the notice gone')
@@ -120,8 +128,10 @@ async def test_a_changed_look_is_said_on_the_cover_step_and_reviewed_as_the_agen
     await eventually(lambda: not present(user, 'look-drift'), what='the notice gone')
 
     # The review follows every change, typed ones included, and the agent gets what it listed.
+    await go_to_step(user, 'details')
     type_into(user, 'name', 'Leo')
     select_value(user, 'voice', 'voice_m_deep')
+    await go_to_step(user, 'create')
     await eventually(lambda: [r.get('Name') for r in review_pairs(user)] == ['Leo'], what='the name reviewed')
     listed = review_pairs(user)[0]
     await create_enabled(user)
@@ -137,8 +147,9 @@ async def test_going_back_to_a_cover_of_the_other_gender(env: StudioEnv, user: U
     await open_studio(user)
     await choose_look(user, 'male', MALE_LOOK)
     await cover_ready(user)
-    runtime.drafts.get(OWNER).step = 'look'
+    await go_to_step(user, 'look')
     click(user, 'gender-female')  # every male choice the female options lack is cleared
+    await go_to_step(user, 'cover')
     await see(user, 'look-drift')
     assert any(text.startswith('Gender: Male on the cover, Female now') for text in texts(user, 'look-drift-changes'))
     click(user, 'drift-restore')

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from nicegui import app
+from nicegui import app, ui
 from nicegui.testing import User
 
 from runtime import runtime
@@ -19,8 +19,10 @@ from tests.support.studio_support import (
     click,
     close_tab,
     eventually,
+    go_to_step,
     open_studio,
     see,
+    stepper,
     studio_env,
     type_into,
 )
@@ -39,6 +41,7 @@ async def test_generation_started_in_one_client_is_finished_in_later_ones(
     first = create_user()
     await open_studio(first)
     await choose_look(first, 'female', FEMALE_LOOK)
+    await go_to_step(first, 'cover')
     click(first, 'generate-cover')
     await see(first, 'cover-running')
     job = runtime.jobs.jobs_for(OWNER, 'cover')[0]
@@ -64,6 +67,7 @@ async def test_another_person_does_not_see_my_covers(env: StudioEnv, create_user
     alice = create_user()
     await open_studio(alice)
     await choose_look(alice, 'female', FEMALE_LOOK)
+    await go_to_step(alice, 'cover')
     click(alice, 'generate-cover')
     await eventually(lambda: any(j.status == 'done' for j in runtime.jobs.jobs_for(OWNER, 'cover')), what='cover')
     close_tab(alice)
@@ -77,6 +81,7 @@ async def test_cover_image_url_works_only_for_its_owner(env: StudioEnv, create_u
     alice = create_user()
     await open_studio(alice)
     await choose_look(alice, 'female', FEMALE_LOOK)
+    await go_to_step(alice, 'cover')
     click(alice, 'generate-cover')
     await eventually(lambda: any(j.status == 'done' for j in runtime.jobs.jobs_for(OWNER, 'cover')), what='cover')
     job = runtime.jobs.jobs_for(OWNER, 'cover')[0]
@@ -120,6 +125,7 @@ async def test_a_second_tab_follows_changes_live(env: StudioEnv, create_user: Ca
     await see(second, 'tile-Age-26-35')  # the other tab loads the female options by itself
     click(first, 'tile-Age-26-35')
     await eventually(lambda: tile_selected(second, 'tile-Age-26-35'), what='the choice in the other tab')
+    await go_to_step(second, 'details')  # the first tab follows to the step, drawing it with the draft's state
     type_into(second, 'name', 'Kai')
     await see(first, content='Kai')
 
@@ -140,6 +146,7 @@ async def test_after_a_restart_a_running_generation_shows_as_interrupted_with_re
     env.sandbox.controller.config.latency = (30.0, 30.0)
     await open_studio(user)
     await choose_look(user, 'female', FEMALE_LOOK)
+    await go_to_step(user, 'cover')
     click(user, 'generate-cover')
     await see(user, 'cover-running')
     old = runtime.jobs
@@ -183,6 +190,7 @@ async def test_over_the_cover_limit_says_when_to_try_again(one_at_a_time: Studio
     await open_studio(user)
     await choose_look(user, 'male', {'Age': '26-35', 'Ethnicity': 'latino', 'BodyType': 'muscular',
                                      'HairColor': 'brown', 'HairStyle': 'undercut'})
+    await go_to_step(user, 'cover')
     click(user, 'generate-cover')
     await see(user, 'cover-running')
     click(user, 'generate-cover')
@@ -194,3 +202,21 @@ async def test_over_the_cover_limit_says_when_to_try_again(one_at_a_time: Studio
     click(user, 'cover-cancel')
     await eventually(lambda: runtime.jobs.jobs_for(OWNER, 'cover')[0].status == 'cancelled', what='cancelled')
     await eventually(lambda: not shows(user, 'cover-running'), what='the running card to go')
+
+
+async def test_a_step_another_tab_went_to_is_drawn_the_moment_this_tab_shows_it(
+        env: StudioEnv, create_user: Callable[[], User]) -> None:
+    """The second tab goes to Details; the first, before its timer has caught up, shows Details by its title in
+    the header. The draft is on Details already (nothing to save), yet the step must be drawn, and as it is now."""
+    first, second = create_user(), create_user()
+    await open_studio(first)
+    close_tab(first)
+    await open_studio(second)
+    await first.open('/studio')
+    await go_to_step(second, 'details')
+    type_into(second, 'name', 'Kai')
+    assert not shows(first, 'name')  # not caught up yet: the first tab still shows the Look step
+    with first:
+        stepper(first).value = 'details'  # at once, not waiting for the tab's timer as go_to_step would
+    (name,) = first.find(marker='name').elements
+    assert isinstance(name, ui.input) and name.value == 'Kai'

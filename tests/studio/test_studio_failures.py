@@ -17,6 +17,7 @@ from tests.support.studio_support import (
     click,
     create_enabled,
     eventually,
+    go_to_step,
     open_studio,
     see,
     select_value,
@@ -41,8 +42,10 @@ def kept(look: dict[str, str], name: str = '') -> None:
 
 async def ready_to_create(user: User, name: str = 'Nova') -> None:
     await choose_look(user, 'male', MALE_LOOK)
+    await go_to_step(user, 'cover')
     click(user, 'generate-cover')
     await eventually(lambda: bool(covers()) and covers()[0].status == 'done', what='a cover')
+    click(user, 'next-details')
     type_into(user, 'name', name)
     select_value(user, 'voice', 'voice_m_calm')
     await create_enabled(user)
@@ -57,6 +60,7 @@ async def test_cover_upstream_10500_is_explained_then_regenerate_works(env: Stud
     env.sandbox.controller.faults.set('cover', '10500', times=1)
     await open_studio(user)
     await choose_look(user, 'female', FEMALE_LOOK)
+    await go_to_step(user, 'cover')
     click(user, 'generate-cover')
     await see(user, content='The cover could not be generated')
     await user.should_see(content='problem on its side')
@@ -147,7 +151,9 @@ async def test_cover_timeout_is_explained_and_the_form_kept(slow_env: StudioEnv,
     slow_env.sandbox.controller.faults.set('cover', 'stall', times=1)
     await open_studio(user)
     await choose_look(user, 'male', MALE_LOOK)
+    await go_to_step(user, 'details')
     type_into(user, 'name', 'Orion')
+    await go_to_step(user, 'cover')
     click(user, 'generate-cover')
     await see(user, content='did not answer within 1.5 seconds', seconds=15)
     assert covers()[0].status == 'failed'

@@ -18,6 +18,7 @@ from tests.support.studio_support import (
     click,
     create_enabled,
     eventually,
+    go_to_step,
     open_studio,
     see,
     select_value,
@@ -65,6 +66,7 @@ async def test_male_path_with_face_photo_regenerate_and_pick_the_first(studio: U
     await eventually(lambda: runtime.drafts.get(OWNER).selected_cover_job == second.id, what='newest chosen')
     click(user, f'cover-thumb-{first.id}')  # every cover of the session stays selectable
     assert runtime.drafts.get(OWNER).selected_cover_job == first.id
+    click(user, 'next-details')
     type_into(user, 'name', 'Leo')
     select_value(user, 'voice', 'voice_m_deep')
     await create_enabled(user)
@@ -88,10 +90,12 @@ async def test_no_face_photo_warns_and_offers_both_choices(studio: User) -> None
     assert runtime.drafts.get(OWNER).ref is None
     await upload(user, 'chelsea.png')
     await see(user, 'photo-continue')
-    click(user, 'photo-continue')
+    click(user, 'photo-continue')  # which goes on to the Cover step; the photo step says so when looked at again
+    await go_to_step(user, 'photo')
     await see(user, content='No face found: continuing anyway.')
     ref = runtime.drafts.get(OWNER).ref
     assert ref is not None and ref.acknowledged and not ref.has_face
+    click(user, 'next-cover')
     click(user, 'generate-cover')
     await eventually(lambda: bool(covers()) and covers()[0].status == 'done', what='cover with no-face photo')
     assert covers()[0].request['refImageId'] == ref.ref_image_id
@@ -103,16 +107,39 @@ async def test_generate_waits_for_a_decision_about_a_no_face_photo(studio: User)
     click(user, 'next-photo')
     await upload(user, 'coffee.png')
     await see(user, 'no-face')
+    await go_to_step(user, 'cover')  # ahead by the stepper's header, undecided
     click(user, 'generate-cover')
     # Generate is an async handler now (the limit is a database query): its answer comes a moment after the click.
     await eventually(lambda: user.notify.contains('Decide about the reference photo first'), what='the refusal')
     assert covers() == []
 
 
+async def test_the_refusal_shows_the_photo_step_even_when_this_page_never_drew_it(studio: User) -> None:
+    """A reload on the Cover step draws only that step; Generate's refusal leads to the photo step, drawn then."""
+    user = studio
+    await choose_look(user, 'female', FEMALE_LOOK)
+    click(user, 'next-photo')
+    await upload(user, 'coffee.png')
+    await see(user, 'no-face')
+    await go_to_step(user, 'cover')
+    await user.open('/studio')  # a new page, on the Cover step
+    await see(user, 'generate-cover')
+    await user.should_not_see(marker='photo-continue')
+    click(user, 'generate-cover')
+    await eventually(lambda: user.notify.contains('Decide about the reference photo first'), what='the refusal')
+    assert runtime.drafts.get(OWNER).step == 'photo'
+    await see(user, 'no-face')
+    click(user, 'photo-continue')
+    await eventually(lambda: runtime.drafts.get(OWNER).step == 'cover', what='back on the Cover step')
+    assert covers() == []
+
+
 async def test_gender_change_reloads_options_and_clears_what_no_longer_exists(studio: User) -> None:
     user = studio
     await choose_look(user, 'female', FEMALE_LOOK)
+    await go_to_step(user, 'details')
     select_value(user, 'voice', 'voice_f_warm')
+    await go_to_step(user, 'look')
     click(user, 'gender-male')
     await see(user, 'tile-HairStyle-undercut')
     await eventually(lambda: user.notify.contains('Cleared body type, hair style'), what='a notice of what was cleared')
@@ -143,6 +170,7 @@ async def test_reload_and_second_tab_restore_the_draft(env: StudioEnv, user: Use
     await see(user, content='Aiko')
     stepper = next(iter(user.find(kind=ui.stepper).elements))
     assert stepper.value == 'details'
+    await go_to_step(user, 'look')
     await see(user, 'tile-BodyType-curvy')
     assert runtime.drafts.get(OWNER).look == FEMALE_LOOK
 

@@ -31,6 +31,7 @@ from tests.support.studio_support import (
     click,
     close_tab,
     eventually,
+    go_to_step,
     open_studio,
     see,
     studio_env,
@@ -280,6 +281,7 @@ async def test_studio_page_listens_to_its_jobs_while_open_and_stops_when_closed(
     jobs = runtime.jobs
     assert jobs.listener_count('account-alice') == 1
     await choose_look(alice, 'female', FEMALE_LOOK)
+    await go_to_step(alice, 'cover')
     click(alice, 'generate-cover')
     await see(alice, 'cover-preview', seconds=20)
     job = jobs.jobs_for('account-alice', 'cover')[0]

@@ -69,9 +69,28 @@ async def choose_look(user: User, gender: str, look: dict[str, str]) -> None:
     await see(user, f'tile-Age-{look["Age"]}')
     for category, code in look.items():
         click(user, f'tile-{category}-{code}')
-    # Refreshed sections are rebuilt on the next turn of the loop: wait until Generate is ready.
-    await eventually(lambda: any(e.enabled for e in user.find(marker='generate-cover').elements),
-                     what='the Generate button to be enabled')
+    # Refreshed sections are rebuilt on the next turn of the loop: wait until the Look step shows as done (its
+    # check mark in the stepper's header; the Generate button is on the Cover step, drawn once it is shown).
+    await eventually(lambda: step_done(user, 'look'), what='the Look step to be done')
+
+
+def stepper(user: User) -> ui.stepper:
+    (element,) = user.find(kind=ui.stepper).elements
+    assert isinstance(element, ui.stepper)
+    return element
+
+
+def step_done(user: User, step: str) -> bool:
+    """Whether the stepper's header shows the step's check mark."""
+    return any(e.props.get('name') == step and e.props.get(':done') == 'true' for e in user.find(kind=ui.step).elements)
+
+
+async def go_to_step(user: User, step: str) -> None:
+    """Click the step's title in the stepper's header (header-nav), as a person does to go to any step. The page
+    draws only the step on show (pages/studio/view.py): a step's content is there once it has been shown."""
+    with user:
+        stepper(user).value = step
+    await eventually(lambda: stepper(user).value == step, what=f'the {step} step to be shown')
 
 
 def texts(user: User, marker: str) -> list[str]:
@@ -100,6 +119,9 @@ async def upload(user: User, filename: str, data: bytes | None = None, content_t
 
 
 async def create_enabled(user: User) -> None:
+    """Go to the Create step (by its title in the header, from wherever the person is) and wait until its
+    Create button can be pressed."""
+    await go_to_step(user, 'create')
     await eventually(lambda: any(e.enabled for e in user.find(marker='create-agent').elements),
                      what='the Create button to be enabled')
 
