@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from services.studio.rules import NAME_MAX
 from tests.reliability.socket_user import LOOK_READY, SocketUser
 
 AGENT_ID = re.compile(r'[0-9a-f-]{32,36}')
@@ -62,11 +63,15 @@ async def whole_flow(base_url: str, index: int, photos: dict[str, bytes], *, nam
         else:
             await user.should_see('No face found', within)
             await user.click('Continue anyway', within)
+        if face:
+            await user.click('Next: Cover', within)  # "Continue anyway" goes on to the Cover step by itself
         await user.click('Generate cover', within)
         await user.should_see('Generating your cover', within)
         # Details while the cover is painted.
         await user.click('Next: Details', within)
-        await act_until(user, lambda: user.type('Name', name, within), lambda: user.sees(name), 'the name to stick')
+        # The server's count under the field says the name arrived (the field itself shows what was typed).
+        await act_until(user, lambda: user.type('Name', name, within), lambda: user.sees(f'{len(name)} / {NAME_MAX}'),
+                        'the name to stick')
         voices = await user.wait_for(lambda: [o['label'] for o in user.find_control('Voice', 'update:modelValue')[1]
                                               .get('props', {}).get('options', [])], within, 'voices')
         await user.choose('Voice', voices[0], within)
