@@ -12,9 +12,11 @@ from services.core import gc_policy
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     yield
-    gc.unfreeze()  # the test runner's process goes on collecting everything
+    gc.unfreeze()  # the test runner's process goes on collecting everything, as it did
+    gc.set_threshold(*thresholds)
 
 
 def test_start_up_objects_leave_later_collections(unfrozen: None) -> None:
@@ -28,3 +30,4 @@ def test_start_up_objects_leave_later_collections(unfrozen: None) -> None:
     assert not any(o is kept for o in gc.get_objects())
     made_after = [[] for _ in range(3)]
     assert any(o is made_after for o in gc.get_objects())
+    assert gc.get_threshold() == gc_policy.THRESHOLDS

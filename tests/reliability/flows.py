@@ -49,12 +49,15 @@ async def whole_flow(base_url: str, index: int, photos: dict[str, bytes], *, nam
         await sign_in_demo(user, within)
         served = (await user.http.get('/favicon.ico')).headers.get('x-studio-upstream', '')
         await user.should_see('Who are you creating?', within)
-        await user.click_card('Female' if index % 2 else 'Male', within)
-        await user.should_see(LOOK_READY, within)  # the look's option groups for that gender arrived
-        # A full random look, as a person in a hurry would pick; clicked again if the page was reloaded under it.
+        # Every press below is pressed again if a dropped socket swallowed it, as a person would (act_until).
+        gender = 'Female' if index % 2 else 'Male'
+        await act_until(user, lambda: user.click_card(gender, within), lambda: user.sees(LOOK_READY),
+                        'the look for the gender')  # the look's option groups for that gender arrived
+        # A full random look, as a person in a hurry would pick.
         await act_until(user, lambda: user.click('Surprise me', within),
                         lambda: not user.sees('The look is not complete'), 'a complete look')
-        await user.click('Next: Reference photo', within)
+        await act_until(user, lambda: user.click('Next: Reference photo', within), lambda: bool(user.upload_fields()),
+                        'the photo step')
         face = index % 2 == 0
         response = await user.upload(photos['astronaut' if face else 'coffee'], 'me.png')
         assert response.status_code == 200, response.text
@@ -62,20 +65,22 @@ async def whole_flow(base_url: str, index: int, photos: dict[str, bytes], *, nam
             await user.should_see('Face found', within)
         else:
             await user.should_see('No face found', within)
-            await user.click('Continue anyway', within)
-        if face:
-            await user.click('Next: Cover', within)  # "Continue anyway" goes on to the Cover step by itself
+        # "Continue anyway" goes on to the Cover step by itself; with a face, Next does.
+        await act_until(user, lambda: user.click('Next: Cover' if face else 'Continue anyway', within),
+                        lambda: user.sees('Generate cover'), 'the cover step')
         await user.click('Generate cover', within)
         await user.should_see('Generating your cover', within)
         # Details while the cover is painted.
-        await user.click('Next: Details', within)
+        await act_until(user, lambda: user.click('Next: Details', within),
+                        lambda: user.sees('Language the agent speaks'), 'the details step')
         # The server's count under the field says the name arrived (the field itself shows what was typed).
         await act_until(user, lambda: user.type('Name', name, within), lambda: user.sees(f'{len(name)} / {NAME_MAX}'),
                         'the name to stick')
         voices = await user.wait_for(lambda: [o['label'] for o in user.find_control('Voice', 'update:modelValue')[1]
                                               .get('props', {}).get('options', [])], within, 'voices')
         await user.choose('Voice', voices[0], within)
-        await user.click('Next: Create', within)
+        await act_until(user, lambda: user.click('Next: Create', within), lambda: user.sees('Create agent'),
+                        'the create step')
         await user.wait_for(lambda: not user.find_control('Create agent')[1].get('props', {}).get('disable'),
                             within, 'Create agent to be enabled (the cover finished)')
         await act_until(user, lambda: user.click('Create agent', within),

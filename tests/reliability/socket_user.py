@@ -358,12 +358,15 @@ class SocketUser:
             raise LookupError(f'{self.name}: {label!r} has no option {option!r}')
         await self.emit(element_id, 'update:modelValue', choice)
 
+    def upload_fields(self) -> list[Element]:
+        """The page's ui.upload elements (each posts to its own /upload/ address)."""
+        return [el for _, el in self.visible_elements()
+                if isinstance(el.get('props', {}).get('url'), str) and '/upload/' in el['props']['url']]
+
     async def upload(self, content: bytes | Path, filename: str = '', content_type: str = 'image/png',
                      index: int = 0) -> httpx.Response:
         """POST the file to the page's ui.upload the way Quasar's uploader does."""
-        uploads = await self.wait_for(lambda: [el for _, el in self.visible_elements()
-                                               if isinstance(el.get('props', {}).get('url'), str)
-                                               and '/upload/' in el['props']['url']], 10, 'an upload field')
+        uploads = await self.wait_for(self.upload_fields, 10, 'an upload field')
         data = await asyncio.to_thread(content.read_bytes) if isinstance(content, Path) else content
         name = filename or (Path(content).name if isinstance(content, Path) else 'upload.png')
         response = await self.http.post(uploads[index]['props']['url'], files={'file': (name, data, content_type)})

@@ -20,6 +20,7 @@ async def test_path_and_markup_in_an_upload_name_go_nowhere(start_app: StartApp)
         await user.wait_for(lambda: user.path.startswith('/studio'), 20, 'the studio')
         await user.click_card('Female')
         await user.should_see(LOOK_READY)
+        await user.click('Next: Reference photo')  # the studio draws a step once it is shown
         response = await user.upload(ASTRONAUT, bad.HOSTILE_UPLOAD_NAME)
         assert response.status_code == 200, response.text
         await user.should_see('Face found', 30)

@@ -66,6 +66,7 @@ async def _signed_in_on_the_photo_step(app: AppProcess) -> tuple[SocketUser, str
     await user.wait_for(lambda: user.path.startswith('/studio'), 20, 'the studio')
     await user.click_card('Female')
     await user.should_see(LOOK_READY)
+    await user.click('Next: Reference photo')  # the studio draws a step once it is shown
     uploads = await user.wait_for(lambda: [el['props']['url'] for _, el in user.visible_elements()
                                            if '/upload/' in str(el.get('props', {}).get('url', ''))], 10, 'upload')
     return user, uploads[0]
