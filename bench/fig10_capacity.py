@@ -18,6 +18,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +202,9 @@ async def _drive(cluster: Cluster, count: int) -> dict[str, Any]:
         'probe_p95_s': round(percentile(probe, 95), 2), 'probe_max_s': round(max(probe, default=0), 2),
         'probe_failures': len(probe_failures), 'probe_failures_sample': probe_failures[:3],
         'sockets_dropped': sum(int(r['dropped']) for r in done), 'reloads': sum(int(r['reloads']) for r in done),
+        # Who closed them, as socket.io's client reports it ('transport close': the other end or the network,
+        # 'ping timeout': the server fell silent past its ping interval and timeout).
+        'drop_reasons': dict(Counter(reason for r in done for reason in r['disconnect_reasons'])),
         'instance_cpu_share': {name: round((sum(p.cpu_times()[:2]) - cpu_before[name]) / elapsed, 2)
                                for name, p in processes.items()},
         'load_generator_cpu_share': round((sum(me.cpu_times()[:2]) - own_before) / elapsed, 2),

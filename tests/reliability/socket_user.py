@@ -57,6 +57,7 @@ class SocketUser:
         self.timings: dict[str, float] = {}
         self.updates_received = 0
         self.disconnects: list[float] = []
+        self.disconnect_reasons: list[str] = []
         self.reconnects = 0
         self.reloads = 0
         self._tab_id = uuid.uuid4().hex  # like sessionStorage: one per tab, kept across reloads
@@ -102,7 +103,7 @@ class SocketUser:
         sio.on('open', self._on_open)
         sio.on('notify', self._on_notify)
         sio.on('run_javascript', self._on_javascript)
-        sio.on('disconnect', lambda *_: self.disconnects.append(time.monotonic()))
+        sio.on('disconnect', self._on_disconnect)
         self._refused = False
         sio.on('connect_error', self._on_refused)  # the server refused the handshake: its page is gone
         query = urlencode({'client_id': self.client_id, 'next_message_id': next_message_id,
@@ -113,6 +114,10 @@ class SocketUser:
                           transports=['websocket'], headers={'Cookie': cookies} if cookies else {},
                           wait_timeout=15)
         self.sio = sio
+
+    def _on_disconnect(self, *reason: Any) -> None:
+        self.disconnects.append(time.monotonic())
+        self.disconnect_reasons.append(str(reason[0]) if reason else 'unknown')  # socket.io says why since 5.12
 
     def _on_refused(self, *_: Any) -> None:
         self._refused = True
