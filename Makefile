@@ -19,10 +19,12 @@ $(STAMP): pyproject.toml | $(PY)
 run: $(STAMP)
 	$(PY) main.py
 
+# Two pytest workers: the tests that start processes (app servers, Chromium, the cluster, the load test) run one
+# at a time on one of them (tests/conftest.py groups them), everything else shares out over both.
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 # ruff check for mistakes and mypy for the type hints (files and settings in pyproject.toml). No `ruff format
 # --check`: the code keeps a hand style (aligned continuation lines, several arguments per line) that the

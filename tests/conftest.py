@@ -22,9 +22,22 @@ from tests.support.databases import any_kit, close_test_databases, db_url  # noq
 from tests.support.postgres import postgres_server, postgres_url, private_postgres  # noqa: F401
 from tests.support.sandbox_server import RunningSandbox, running_sandbox
 
+# Tests that start processes of their own (the app, Chromium, the whole cluster, fifty simulated people): under
+# `make test`'s two workers they run one at a time, on one worker, so two of them never share the two cores and
+# their timings keep the margins they were written with.
+PROCESS_HEAVY = ('tests/browser/', 'tests/cluster/', 'tests/reliability/', 'tests/inspector/')
+
 TEST_KEY = 'test-key'
 TEST_SECRET = 'test-secret-0123456789'
 FIXTURES = Path(__file__).parent / 'fixtures'
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        where = Path(str(item.path)).relative_to(root).as_posix()
+        if where.startswith(PROCESS_HEAVY):
+            item.add_marker(pytest.mark.xdist_group('processes'))
 
 
 def make_sandbox_config(data_dir: Path) -> SandboxConfig:
