@@ -35,15 +35,16 @@ TILE_COLUMNS = 'grid-cols-3 sm:grid-cols-[repeat(auto-fill,minmax(8.5rem,1fr))]'
 # a phone's screen. Sticky needs the window to be the nearest scrolling box: Quasar's step panels scroll
 # (`overflow: auto`) and their parent hides overflow for the slide between steps; `clip` still clips the slide
 # without making a scrolling box.
+# The step is drawn inside view.py's `studio-step-body` holder, hence the `> .studio-step-body > .studio-look`.
 _CSS = """
 .q-stepper__content:has(.studio-look) { overflow: clip; }
 .q-stepper__content:has(.studio-look) > .q-panel { overflow: visible; }
-.q-stepper__step-inner:has(> .studio-look) > .q-stepper__nav {
+.q-stepper__step-inner:has(> .studio-step-body > .studio-look) > .q-stepper__nav {
   position: sticky; bottom: 0; z-index: 2; margin: 0 -24px -24px; padding: 10px 24px; width: calc(100% + 48px);
   background: rgba(255, 255, 255, .94); backdrop-filter: blur(4px); border-top: 1px solid #e2e8f0;
 }
 @media (max-width: 640px) {
-  .q-stepper__step-inner:has(> .studio-look) > .q-stepper__nav {
+  .q-stepper__step-inner:has(> .studio-step-body > .studio-look) > .q-stepper__nav {
     margin: 0 -8px -16px; padding: 8px; width: calc(100% + 16px);
   }
 }

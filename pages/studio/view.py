@@ -100,7 +100,7 @@ class StudioView:
                 .classes('w-full studio-stepper rounded-xl bg-white') as self.stepper:
             for index, name in enumerate(self.sections):
                 with ui.step(name, title=_(STEP_TITLES[name]), icon=STEP_ICONS[name]) as self.steps[name]:
-                    self.holders[name] = ui.element('div').classes('w-full')
+                    self.holders[name] = ui.element('div').classes('w-full studio-step-body')
                     if name not in ('photo', 'create'):  # these two draw their own way on (pages/studio/photo.py)
                         self._nav(STEPS[index - 1] if index else None, STEPS[index + 1])
         studio.on_change = self.sync

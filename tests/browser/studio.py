@@ -61,13 +61,29 @@ def sign_out(browser: Browser) -> None:
 
 
 def go_to_step(browser: Browser, title: str) -> None:
-    """Open a studio step from the stepper header (header-nav), as a person clicks the step titles."""
+    """Open a studio step from the stepper header (header-nav), as a person clicks the step titles, and wait until
+    it is on screen as a person sees it: drawn (a step is drawn when first shown) and done sliding in."""
     headers = browser.driver.find_elements(By.CSS_SELECTOR, '.q-stepper__tab')
     for header in headers:
         if title.casefold() in (header.text or '').casefold():
             browser.js('arguments[0].click()', header)
-            return
-    browser.click(title)
+            break
+    else:
+        browser.click(title)
+    browser.wait(lambda: step_shown(browser, title), 15, f'the {title} step did not show')
+
+
+def step_shown(browser: Browser, title: str) -> bool:
+    """The step `title` is the active one, its content is drawn and visible, and no step is sliding."""
+    return bool(browser.js('''
+        const title = arguments[0].toLowerCase();
+        const active = [...document.querySelectorAll('.q-stepper__tab--active')]
+            .some(tab => (tab.innerText || '').toLowerCase().includes(title));
+        if (!active) return false;
+        if (document.querySelector('.q-stepper [class*="q-transition--"][class*="-active"]')) return false;
+        return [...document.querySelectorAll('.studio-step-body')]
+            .some(body => body.offsetParent !== null && body.children.length > 0);
+    ''', title))
 
 
 def choose_gender(browser: Browser, gender: str) -> None:

@@ -121,8 +121,8 @@ def test_face_check_faults(faulty: tuple[AppProcess, Browser]) -> None:
         browser.wait_text(studio.FACE_FOUND, timeout=30)
         browser.click('Remove photo')
         browser.wait_text('Continue without a photo', timeout=10)
-    studio.go_to_step(browser, 'Look')
-    assert studio.look_is_complete(browser)
+    studio.go_to_step(browser, 'Look')  # first shown on this page since the last reload: drawn now, options too
+    browser.wait(lambda: studio.look_is_complete(browser), 15, 'the look was lost')
     assert_log_clean(app)
 
 

@@ -207,7 +207,8 @@ class SocketUser:
     # ----- reading the page -----
 
     def visible_elements(self) -> list[tuple[str, Element]]:
-        """Elements reachable from the root whose `visible` is not off (NiceGUI hides with a class)."""
+        """Elements reachable from the root whose `visible` is not off (NiceGUI hides with a class), and of a
+        stepper the current step's only, as a browser shows them."""
         return self._reading()[1]
 
     def _reading(self) -> tuple[int, list[tuple[str, Element]], str, str]:
@@ -227,7 +228,13 @@ class SocketUser:
             if 'hidden' in element.get('class', []):
                 continue
             shown.append((eid, element))
-            stack.extend(reversed(children_of.get(eid, [])))
+            children = children_of.get(eid, [])
+            if element.get('tag') == 'q-stepper':
+                # Quasar shows the content of the stepper's current step only (the others are kept, not shown).
+                active = element.get('props', {}).get('model-value')
+                children = [c for c in children if self.elements.get(c, {}).get('tag') != 'q-step'
+                            or self.elements[c].get('props', {}).get('name') == active]
+            stack.extend(reversed(children))
         text = '\n'.join(word for _, el in shown for word in self.words(el)) + '\n' + '\n'.join(self.notifications)
         self._read = (self._version, shown, text, text.casefold())
         return self._read
