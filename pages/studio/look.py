@@ -207,7 +207,8 @@ class LookStep(Section):
         if self.studio.draft.gender is None:
             await self.choose_gender(random.choice(GENDERS))
         if self.studio.surprise_look():
-            self.notify(_('A random look is ready. Change anything you like.'), type='positive')
+            # At the top: at the bottom of a phone's screen it lay over the sticky Next, the next thing pressed.
+            self.notify(_('A random look is ready. Change anything you like.'), type='positive', position='top')
 
     def _tell_cleared(self, cleared: list[str]) -> None:
         if cleared:
