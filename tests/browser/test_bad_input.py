@@ -182,9 +182,12 @@ def test_retired_option_and_expired_cover_after_time_away(start_app: StartApp, o
     if browser.path.startswith('/login'):
         studio.sign_in_account(browser, 'kira', PASSWORD)
     browser.wait_connected()
-    studio.go_to_step(browser, 'Look')
+    # Said on whatever step the page opens on (here Details): the options are checked as the page opens.
     browser.wait_text(re.compile(r'Cleared .*hair colou?r', re.IGNORECASE), timeout=20)
     browser.shot('retired-option-cleared')
+    studio.go_to_step(browser, 'Look')  # the cleared group is to choose again
+    browser.wait(lambda: studio.look_groups(browser) and not studio.look_is_complete(browser), 15,
+                 'the retired hair colour still reads as chosen')
     studio.go_to_step(browser, 'Cover')
     browser.wait_text('Expired', timeout=15)
     browser.shot('cover-expired')

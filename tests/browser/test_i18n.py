@@ -261,7 +261,15 @@ def test_every_studio_step_in_chinese_and_japanese_shows_no_english(start_app: S
     def check(step: str) -> None:
         where = f'{language} {device} {step}'
         # The stepper slides the new step in from the side: measured mid-slide, every line is past the edge.
-        browser.wait(lambda: not browser.js("return document.querySelector('[class*=\"q-transition--\"]')"), 5,
+        # A step is drawn when first shown, so the slide may start a moment after its content is there: wait until
+        # the step's content sits inside the stepper, not only until no slide is running.
+        browser.wait(lambda: browser.js('''
+            if (document.querySelector('[class*="q-transition--"]')) return false;
+            const box = document.querySelector('.q-stepper__content');
+            const body = [...document.querySelectorAll('.studio-step-body')].find(b => b.offsetParent !== null);
+            if (!box || !body) return true;
+            const outer = box.getBoundingClientRect(), inner = body.getBoundingClientRect();
+            return inner.left >= outer.left - 1 && inner.right <= outer.right + 1;'''), 5,
                      'the step never stopped sliding')
         left = english_left(browser) - allowed
         assert not left, f'{where}: English left on the page: {sorted(left)}'
