@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -54,6 +53,7 @@ from services.platform.models import (
     RefImage,
     wire,
 )
+from services.platform.pools import Pools
 from services.platform.signing import PlatformAuth
 from services.platform.streaming import ReplyStream
 
@@ -66,16 +66,7 @@ M = TypeVar('M', bound=BaseModel)
 RETRY_TRIES = 3
 RETRY_BACKOFF = (0.5, 1.5)
 _TAG = re.compile(r'<[^>]*>?')
-# Idle pooled connections are dropped well before a server's own keep-alive timeout (uvicorn: 5 s) runs
-# out. At equal timeouts a request can go out on a socket the server is closing: it dies unanswered, and
-# cover generation, which is never retried, fails for no reason a person could act on.
-KEEPALIVE_EXPIRY = 2.0
 LARGE_BODY = 256 * 1024  # bytes of answer above which parsing leaves the event loop
-# Covers and creations hold their connection 30-300 s each, so at a busy moment hundreds are open at once.
-# httpcore's pool walks every connection it holds on each request and each answer: one pool of 200 waiting
-# covers made each completion cost ~5 ms of the event loop (bench figure 2). Spread over several pools of
-# their own, each walk is short; quick calls keep the shared pool and its warm connections.
-SLOW_POOLS = 8
 SKEW_TOLERANCE = 30.0  # seconds of disagreement with the server clock before we correct ours
 
 
@@ -110,13 +101,12 @@ class PlatformClient:
     observers: list[Callable[[Exchange], None]] = field(default_factory=list)
     clock_offset: float = 0.0  # server time minus our time, learnt from a 401's envelope
     chat: ChatSettings = field(default_factory=ChatSettings)  # conversation paths, stream shape and clocks
-    _http: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
-    _slow: list[httpx.AsyncClient] = field(default_factory=list, init=False, repr=False)
-    _slow_turn: int = field(default=0, init=False, repr=False)
+    _pools: Pools = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # 'https://api.example.com/' + '/v1/...' would request and sign '//v1/...'.
         self.base_url = self.base_url.rstrip('/')
+        self._pools = Pools(self.transport)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, base_url: str | None = None,
@@ -127,36 +117,11 @@ class PlatformClient:
 
     @property
     def http(self) -> httpx.AsyncClient:
-        """The pool for quick calls and streams."""
-        if self._http is None or self._http.is_closed:
-            self._http = self._new_http(max_connections=400, max_keepalive=50)
-        return self._http
-
-    def _slow_http(self) -> httpx.AsyncClient:
-        """One of the SLOW_POOLS pools for calls that wait minutes, in turn. A transport given (tests, the
-        sandbox in process) is one pool whatever is done here, so it is used as it is."""
-        if self.transport is not None:
-            return self.http
-        if not self._slow or any(client.is_closed for client in self._slow):
-            self._slow = [self._new_http(max_connections=400 // SLOW_POOLS, max_keepalive=50 // SLOW_POOLS)
-                          for _ in range(SLOW_POOLS)]
-        self._slow_turn = (self._slow_turn + 1) % SLOW_POOLS
-        return self._slow[self._slow_turn]
-
-    def _new_http(self, *, max_connections: int, max_keepalive: int) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=self.base_url, transport=self.transport,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive,
-                                keepalive_expiry=KEEPALIVE_EXPIRY),
-            headers={'User-Agent': 'AgentStudio/0.1'},
-            # One client serves every person: a cookie the platform (or a balancer in front of it) sets on one
-            # person's answer must never ride along on someone else's request, so none is kept at all.
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))
+        """The pool for quick calls and streams (services/platform/pools.py)."""
+        return self._pools.quick
 
     async def aclose(self) -> None:
-        for client in [*([self._http] if self._http is not None else []), *self._slow]:
-            await client.aclose()
-        self._slow = []
+        await self._pools.aclose()
 
     # --- endpoints -------------------------------------------------------------------------------------
 
@@ -291,7 +256,7 @@ class PlatformClient:
         timeout = httpx.Timeout(budget, connect=min(self.connect_timeout, budget))
         url = self.base_url + path
         try:
-            http = self._slow_http() if slow else self.http
+            http = self._pools.slow() if slow else self.http
             request = http.build_request('POST', url, json=json, files=files, timeout=timeout)
             response = await http.send(request, auth=auth)
             if exchange is not None:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 import services.platform.client as platform_module
+import services.platform.pools as pools_module
 from services.core.secret import Secret
 from services.core.settings import load_settings
 from services.platform.client import Credentials, PlatformClient, SignedRequestInfo
@@ -417,11 +418,11 @@ async def test_slow_calls_spread_over_pools_of_their_own(client: PlatformClient,
                                                          creds: Credentials) -> None:
     # httpcore walks every connection of a pool on each request and answer: covers that wait minutes each go
     # to SLOW_POOLS small pools in turn, quick calls keep the shared one (bench figure 2).
-    for _ in range(platform_module.SLOW_POOLS):
+    for _ in range(pools_module.SLOW_POOLS):
         await client.generate_cover(creds, COVER)
     await client.options(creds, gender='female')
-    pools = client._slow
-    assert len(pools) == platform_module.SLOW_POOLS and len(set(map(id, pools))) == len(pools)
+    pools = client._pools.slow_pools
+    assert len(pools) == pools_module.SLOW_POOLS and len(set(map(id, pools))) == len(pools)
     assert all(pool is not client.http for pool in pools)
     assert all(hit.verdict == 'ok' for hit in echo.hits)  # signed the same through every pool
     await client.aclose()
