@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from pydantic import ValidationError
 
 from services.core import i18n
 from services.core.i18n import N_, _, format_list
 from services.core.text import bidi_problem, characters
-from services.platform.models import CoverRequest, CreateAgentRequest, Gender, Option, Options
+from services.platform.models import CoverRequest, CreateAgentRequest, Gender, Language, Option, Options
 from services.studio import catalogue
 from services.studio.catalogue import OPTIONAL_DETAILS
 from services.studio.drafts import Draft
@@ -278,3 +279,16 @@ def validation_text(error: ValidationError) -> str:
 def preferred_language(header: str | None) -> str:
     """The most preferred of en/zh/ja in an Accept-Language header ("ja-JP,ja;q=0.9,en;q=0.8" -> "ja")."""
     return i18n.negotiate(header) or 'en'
+
+
+def start_in_language(draft: Draft, language: str) -> None:
+    """A new draft starts in the interface language: its option labels and the agent's language (both still
+    changeable). The agent's language also when a created agent emptied the draft (which keeps the label
+    language): a draft with nothing chosen yet has no language chosen either."""
+    if language not in LANGUAGES:
+        return
+    if draft.version == 0:
+        draft.options_language = language
+    if draft.version == 0 or (draft.gender is None and not draft.look and not draft.name and draft.voice is None
+                              and draft.ref is None):
+        draft.language = cast(Language, language)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import cast
 
 from pydantic import ValidationError
 
@@ -25,7 +24,7 @@ from services.core.errors import UserFacingError
 from services.core.i18n import _
 from services.platform.client import PlatformClient
 from services.platform.errors import PlatformError
-from services.platform.models import CoverRequest, Gender, Language, Options
+from services.platform.models import CoverRequest, Gender, Options
 from services.studio import catalogue, rules
 from services.studio import covers as cover_rules
 from services.studio.catalogue import OPTIONAL_DETAILS
@@ -136,18 +135,8 @@ class Studio:
             self._changed()
 
     def prefer_language(self, language: str) -> None:
-        """A new draft starts in the interface language: its option labels and the agent's language (both still
-        changeable; not saved until the person acts)."""
-        if language not in rules.LANGUAGES:
-            return
-        draft = self.draft
-        if draft.version == 0:
-            draft.options_language = language
-        # The agent's language also when a created agent emptied the draft (which keeps the label language): a
-        # draft with nothing chosen yet has no language chosen either.
-        if draft.version == 0 or (draft.gender is None and not draft.look and not draft.name and draft.voice is None
-                                  and draft.ref is None):
-            draft.language = cast(Language, language)
+        """A new draft starts in the interface language (rules.start_in_language; not saved until the person acts)."""
+        rules.start_in_language(self.draft, language)
 
     def steps_done(self) -> dict[str, bool]:
         return rules.steps_done(self.draft, self.selected_cover(), self.create_job())
@@ -334,10 +323,6 @@ class Studio:
         setattr(self.draft, name, value if name == 'language' else value or None)
         self._save()
         self._changed()
-
-    def review_rows(self) -> list[tuple[str, str]]:
-        """What the agent will get: the chosen cover's look, the draft's details."""
-        return rules.review_rows(self.draft, self.options, self.selected_cover())
 
     def review_groups(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
         """What the agent will get, by step: the chosen cover's look and photo, the draft's details."""
