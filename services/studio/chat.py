@@ -34,6 +34,7 @@ from services.platform.client import PlatformClient
 from services.platform.errors import PlatformError
 from services.platform.streaming import StreamInterrupted
 from services.studio.chat_agents import AgentDirectory
+from services.studio.chat_audience import Audience, Subscription, Topic
 from services.studio.chat_events import ChatEvent, ChatRefused, Listener, chat_words
 from services.studio.chat_store import INTERRUPTED_REPLY, AgentCard, ChatStore, Conversation, Message
 
@@ -49,7 +50,6 @@ STOP_WORDS = {'stopped': N_('Stopped.'), 'page closed': N_('Stopped when the pag
               'signed out': N_('Stopped when you signed out (your own key is forgotten then).'),
               'shutdown': INTERRUPTED_REPLY}
 BUSY_ELSEWHERE = N_('The reply is still being written (in another tab): wait for it, or press Stop.')
-Topic = tuple[str, str]  # (owner id, agent id): what a page shows
 
 
 @dataclass
@@ -63,47 +63,15 @@ class LiveReply:
     first_piece_at: float | None = None  # time.monotonic(), for the benchmark
 
 
-class Subscription:
-    """A page's (or a test's) ear on one person's conversation with one agent. A page stops watching while its
-    browser is disconnected and watches again when it reconnects; `close()` when the page is gone."""
-
-    def __init__(self, service: ChatService, topic: Topic, listener: Listener, watching: bool) -> None:
-        self.service = service
-        self.topic = topic
-        self.listener = listener
-        self.watching = watching
-        self.closed = False
-
-    def set_watching(self, watching: bool) -> None:
-        if self.closed or watching == self.watching:
-            return
-        self.watching = watching
-        if watching:
-            self.service._watched(self.topic)
-        else:
-            self.service._unwatched(self.topic)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        was_watching = self.watching
-        self.closed, self.watching = True, False
-        self.service._remove(self)
-        if was_watching:
-            self.service._unwatched(self.topic)
-
-
 class ChatService:
     def __init__(self, store: ChatStore, platform: PlatformClient, directory: AgentDirectory, *,
                  orphan_grace: float = ORPHAN_GRACE) -> None:
         self.store = store
         self.directory = directory
-        self.orphan_grace = orphan_grace
         self._platform = platform
-        self._listeners: dict[Topic, list[Subscription]] = {}
+        self._audience = Audience(grace=orphan_grace, on_orphaned=self._orphaned)
         self._live: dict[str, LiveReply] = {}  # conversation key -> its reply being written
         self._opening: dict[Topic, asyncio.Lock] = {}
-        self._orphan_checks: dict[Topic, asyncio.TimerHandle] = {}
         self._saving: set[asyncio.Task[None]] = set()  # strong references to saves outliving their reply
 
     # --- conversations --------------------------------------------------------------------------------
@@ -301,64 +269,31 @@ class ChatService:
 
     # --- pages ----------------------------------------------------------------------------------------
 
+    @property
+    def orphan_grace(self) -> float:
+        return self._audience.grace
+
+    @orphan_grace.setter
+    def orphan_grace(self, seconds: float) -> None:
+        self._audience.grace = seconds
+
     def subscribe(self, owner_id: str, agent_id: str, listener: Listener, *, watching: bool = True) -> Subscription:
         """Call `listener(event)` for every change to this person's conversation with this agent, until the
         returned subscription is closed. A watching subscription (a page someone has open) keeps a reply going;
         when the last one stops watching, the reply is stopped after `orphan_grace` seconds. Listeners run in the
         reply's task: they may update, never wait."""
-        subscription = Subscription(self, (owner_id, agent_id), listener, watching)
-        self._listeners.setdefault(subscription.topic, []).append(subscription)
-        if watching:
-            self._watched(subscription.topic)
-        return subscription
-
-    def _watched(self, topic: Topic) -> None:
-        handle = self._orphan_checks.pop(topic, None)
-        if handle is not None:
-            handle.cancel()
-
-    def _unwatched(self, topic: Topic) -> None:
-        if not self._watchers(topic):
-            self._orphan_check(topic)
-
-    def _remove(self, subscription: Subscription) -> None:
-        listeners = self._listeners.get(subscription.topic, [])
-        if subscription in listeners:
-            listeners.remove(subscription)
-        if not listeners:
-            self._listeners.pop(subscription.topic, None)
+        return self._audience.subscribe((owner_id, agent_id), listener, watching=watching)
 
     def listener_count(self) -> int:
-        return sum(len(listeners) for listeners in self._listeners.values())
+        return self._audience.listener_count()
 
-    def _watchers(self, topic: Topic) -> int:
-        return sum(1 for subscription in self._listeners.get(topic, []) if subscription.watching)
-
-    def _orphan_check(self, topic: Topic) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop, so no reply can be running
-
-        def check() -> None:
-            self._orphan_checks.pop(topic, None)
-            if self._watchers(topic):
-                return
-            for live in list(self._live.values()):
-                if live.topic == topic:
-                    self.stop(topic[0], live.conversation, 'page closed')
-
-        previous = self._orphan_checks.pop(topic, None)
-        if previous is not None:
-            previous.cancel()
-        self._orphan_checks[topic] = loop.call_later(self.orphan_grace, check)
+    def _orphaned(self, topic: Topic) -> None:
+        for live in list(self._live.values()):
+            if live.topic == topic:
+                self.stop(topic[0], live.conversation, 'page closed')
 
     def _emit(self, topic: Topic, event: ChatEvent) -> None:
-        for subscription in list(self._listeners.get(topic, ())):
-            try:
-                subscription.listener(event)
-            except Exception:  # a page's mistake must never stop the reply that told it
-                log.exception('chat listener failed')
+        self._audience.emit(topic, event)
 
     def notify(self, owner_id: str, agent_id: str) -> None:
         """Tell this person's pages showing the agent that its messages changed (chat pictures use it)."""
@@ -367,7 +302,7 @@ class ChatService:
     def owner_changed(self, owner_id: str) -> None:
         """Something of this person's conversations changed elsewhere (which one, the outbox does not say): every
         page of theirs here reads its conversation again, the active one included ("New conversation")."""
-        for topic in [topic for topic in self._listeners if topic[0] == owner_id]:
+        for topic in self._audience.topics_of(owner_id):
             self._emit(topic, ChatEvent('replaced'))
 
     # --- other instances --------------------------------------------------------------------------------
@@ -399,8 +334,7 @@ class ChatService:
             live.stop_reason = 'shutdown'
             if live.task is not None:
                 live.task.cancel()
-        for handle in self._orphan_checks.values():
-            handle.cancel()
+        self._audience.close()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         if self._saving:
