@@ -79,7 +79,6 @@ class StudioView:
         self.shown['create'].append(review)
         self.steps: dict[str, ui.step] = {}
         self.holders: dict[str, ui.element] = {}  # where each step's section is drawn, once it is first shown
-        self.placed: set[str] = set()
         self._stamp: object = None
         self._syncing = False
 
@@ -156,8 +155,7 @@ class StudioView:
         Only the step on show: the others are out of sight (the stepper draws one step at a time), and catch up
         when they are next shown. Redrawing every step on every change was two fifths of a busy instance's loop
         time (bench figure 10): the review on the Create step was rebuilt at every look choice."""
-        if step not in self.placed:
-            self.placed.add(step)
+        if self.sections[step].root is None:  # never drawn on this page
             with self.holders[step]:
                 self.sections[step].place()  # draws what it shows inside it, too
             return
