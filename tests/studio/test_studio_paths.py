@@ -45,12 +45,17 @@ def covers() -> list:
     return runtime.jobs.jobs_for(OWNER, 'cover')
 
 
+async def photo_checked(user: User, gender: str, look: dict[str, str], photo: str, verdict: str) -> None:
+    """A complete look, then the photo step with `photo` uploaded and its check's `verdict` marker shown."""
+    await choose_look(user, gender, look)
+    click(user, 'next-photo')
+    await upload(user, photo)
+    await see(user, verdict)
+
+
 async def test_male_path_with_face_photo_regenerate_and_pick_the_first(studio: User) -> None:
     user = studio
-    await choose_look(user, 'male', MALE_LOOK)
-    click(user, 'next-photo')
-    await upload(user, 'astronaut.png')
-    await see(user, 'face-found')
+    await photo_checked(user, 'male', MALE_LOOK, 'astronaut.png', 'face-found')
     await see(user, 'photo-preview')
     ref = runtime.drafts.get(OWNER).ref
     assert ref is not None and ref.has_face and ref.ref_image_id
@@ -80,10 +85,7 @@ async def test_male_path_with_face_photo_regenerate_and_pick_the_first(studio: U
 
 async def test_no_face_photo_warns_and_offers_both_choices(studio: User) -> None:
     user = studio
-    await choose_look(user, 'female', FEMALE_LOOK)
-    click(user, 'next-photo')
-    await upload(user, 'coffee.png')
-    await see(user, 'no-face')
+    await photo_checked(user, 'female', FEMALE_LOOK, 'coffee.png', 'no-face')
     await user.should_see(content='may look less like the person')
     click(user, 'photo-remove')
     await see(user, 'photo-upload')
@@ -103,10 +105,7 @@ async def test_no_face_photo_warns_and_offers_both_choices(studio: User) -> None
 
 async def test_generate_waits_for_a_decision_about_a_no_face_photo(studio: User) -> None:
     user = studio
-    await choose_look(user, 'female', FEMALE_LOOK)
-    click(user, 'next-photo')
-    await upload(user, 'coffee.png')
-    await see(user, 'no-face')
+    await photo_checked(user, 'female', FEMALE_LOOK, 'coffee.png', 'no-face')
     await go_to_step(user, 'cover')  # ahead by the stepper's header, undecided
     click(user, 'generate-cover')
     # Generate is an async handler now (the limit is a database query): its answer comes a moment after the click.
@@ -117,10 +116,7 @@ async def test_generate_waits_for_a_decision_about_a_no_face_photo(studio: User)
 async def test_the_refusal_shows_the_photo_step_even_when_this_page_never_drew_it(studio: User) -> None:
     """A reload on the Cover step draws only that step; Generate's refusal leads to the photo step, drawn then."""
     user = studio
-    await choose_look(user, 'female', FEMALE_LOOK)
-    click(user, 'next-photo')
-    await upload(user, 'coffee.png')
-    await see(user, 'no-face')
+    await photo_checked(user, 'female', FEMALE_LOOK, 'coffee.png', 'no-face')
     await go_to_step(user, 'cover')
     await user.open('/studio')  # a new page, on the Cover step
     await see(user, 'generate-cover')
